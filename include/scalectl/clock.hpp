@@ -1,0 +1,32 @@
+#pragma once
+// Time as an injectable effect: production uses the system clock, unit tests a fake one.
+
+#include <chrono>
+#include <memory>
+
+namespace scalectl {
+
+using SystemTime = std::chrono::system_clock::time_point;
+using Millis = std::chrono::milliseconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Returns wall-clock time, for records and user-facing timestamps.
+  virtual SystemTime now() const = 0;
+  // Returns a monotonic time point, for deadlines and elapsed times.
+  virtual std::chrono::steady_clock::time_point monotonic() const = 0;
+  // Sleeps for `duration`; throws Error(interrupted) as soon as SIGINT/SIGTERM arrives.
+  virtual void sleep_for(Millis duration) = 0;
+};
+
+// Returns the process-wide real clock.
+Clock& real_clock();
+
+// Returns seconds since the Unix epoch for `t`, as a double.
+double unix_seconds(SystemTime t);
+
+// Formats `t` as RFC 3339 UTC with seconds precision, e.g. 2026-11-24T21:53:34Z.
+std::string format_rfc3339(SystemTime t);
+
+}  // namespace scalectl

@@ -1,0 +1,135 @@
+#pragma once
+// The state store: operation locks, small JSON records, append-only logs and capacity leases.
+// Two backends implement it with the same contract: a local JSON file under flock (the
+// default) and Redis (Lua scripts, server time). Tests in tests/unit/test_state_contract.cpp
+// run the same suite against both.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <scalectl/core/capacity.hpp>
+
+namespace scalectl::state {
+
+// Who holds (or wants) an operation lock. Shown to a second run that finds the lock taken.
+struct LockOwner {
+  long pid = 0;
+  std::string host;
+  std::string user;
+  std::string command;       // argv joined, secrets redacted
+  std::int64_t since_ms = 0; // Unix milliseconds
+};
+
+// A held operation lock. Destroying it releases the lock (only if still ours).
+class OperationLock {
+ public:
+  virtual ~OperationLock() = default;
+  // Returns false if the lock was lost (e.g. Redis key expired and taken by someone else).
+  virtual bool still_held() = 0;
+};
+
+struct StoreOptions {
+  std::string backend = "file";              // "file" or "redis"
+  std::filesystem::path state_dir;           // file backend: created 0700; NFS/CIFS refused
+  std::string redis_url;                     // redis://[:password@]host:port/db or unix:///path
+  std::string redis_password;                // from REDISCLI_AUTH or config; never argv
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds command_timeout{5'000};
+  std::chrono::milliseconds lock_ttl{30'000};  // Redis lock expiry; renewed every ttl/3
+  std::string key_prefix = "scalectl";       // Redis key prefix for scalectl's own keys
+};
+
+// One lease of capacity, as stored. Amounts are integers: millicores and MiB.
+struct Lease {
+  std::string id;
+  std::string type;
+  core::Resources resources;
+  std::int64_t started_at_ms = 0;
+  std::optional<std::int64_t> expires_at_ms;  // nullopt: no TTL
+  std::string host;
+  long pid = 0;
+  bool expired = false;  // set in snapshots: past expires_at_ms but not yet reaped
+};
+
+struct PoolSnapshot {
+  std::vector<Lease> leases;     // live and expired-not-reaped, sorted by started_at_ms then id
+  core::Resources allocated;     // sum of live leases
+  std::int64_t now_ms = 0;       // the store's clock (Redis TIME for Redis)
+};
+
+struct AllocateRequest {
+  std::string pool = "server";
+  Lease lease;                                  // id, type, resources, host, pid
+  core::Resources usable;                       // limits after the reserve
+  std::optional<std::chrono::milliseconds> ttl;
+};
+
+struct AllocateResult {
+  enum class Outcome { allocated, already_held, insufficient } outcome = Outcome::insufficient;
+  Lease lease;                   // the lease now held (allocated / already_held)
+  core::FitResult fit;           // the fit check against live leases
+  std::vector<std::string> reaped;  // ids of expired leases reaped by this operation
+};
+
+struct RenewResult {
+  enum class Outcome { renewed, expired, unknown } outcome = Outcome::unknown;
+  Lease lease;
+};
+
+struct ReleaseResult {
+  enum class Outcome { released, unknown } outcome = Outcome::unknown;
+  Lease lease;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Returns a short description for messages, e.g. "file /var/lib/scalectl/state.json".
+  virtual std::string describe() const = 0;
+
+  // --- operation locks ----------------------------------------------------------------------
+  // Takes the exclusive lock for `resource` (e.g. "droplet-123"), waiting up to `wait`.
+  // Throws Error(lock_held) naming the holder (pid, host, command, since) if it stays taken.
+  virtual std::unique_ptr<OperationLock> lock(std::string_view resource, const LockOwner& me,
+                                              std::chrono::milliseconds wait) = 0;
+  // Returns the current holder of `resource`'s lock, or nullopt when it is free.
+  virtual std::optional<LockOwner> lock_holder(std::string_view resource) = 0;
+
+  // --- records ------------------------------------------------------------------------------
+  // Returns the JSON record stored under `key`, or nullopt.
+  virtual std::optional<nlohmann::json> get(std::string_view key) = 0;
+  // Atomically replaces the record under `key` with fn(old) and returns the new value.
+  // `fn` may run more than once (optimistic retry) and must have no side effects.
+  virtual nlohmann::json update(std::string_view key,
+                                const std::function<nlohmann::json(const std::optional<nlohmann::json>&)>& fn) = 0;
+
+  // --- append-only logs ---------------------------------------------------------------------
+  // Appends one JSON entry to log `name` (e.g. "audit"); concurrent appends never lose entries.
+  virtual void append(std::string_view name, const nlohmann::json& entry) = 0;
+  // Returns entries of log `name` with time >= since_ms (entry field "time_ms"), oldest first.
+  virtual std::vector<nlohmann::json> read_log(std::string_view name, std::int64_t since_ms) = 0;
+
+  // --- capacity leases (one atomic operation each; expired leases are reaped inside it) ----
+  virtual AllocateResult allocate(const AllocateRequest& request) = 0;
+  virtual RenewResult renew(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl) = 0;
+  virtual ReleaseResult release(std::string_view pool, std::string_view id) = 0;
+  // Removes every lease of `pool` and returns what was removed.
+  virtual std::vector<Lease> purge(std::string_view pool) = 0;
+  virtual PoolSnapshot snapshot(std::string_view pool) = 0;
+};
+
+// Opens the configured backend. Throws Error(failure) if the backend cannot be reached and
+// Error(usage) if the options are invalid (bad URL, NFS state dir).
+std::unique_ptr<Store> open_store(const StoreOptions& options);
+
+}  // namespace scalectl::state

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs scalectl's build and test dependencies from Debian's packages.
+# Does nothing when they are all present; when not root, prints the command to run.
+set -euo pipefail
+
+build_pkgs=(cmake make g++ pkg-config ccache
+            libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev doctest-dev
+            libcurl4-openssl-dev libhiredis-dev)
+test_pkgs=(redis-server redis-tools python3 groff-base man-db)
+# Prism (the OpenAPI contract proxy) needs node and npm; any install of them will do.
+if ! command -v npm >/dev/null 2>&1; then
+  test_pkgs+=(nodejs npm)
+fi
+pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
+if [[ "${1:-}" == "--build-only" ]]; then
+  pkgs=("${build_pkgs[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "scalectl: missing packages: ${missing[*]}" >&2
+  echo "scalectl: run as root: sudo sh -c '$cmd'" >&2
+  exit 1
+fi
+echo "scalectl: installing ${missing[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
