@@ -1,15 +1,104 @@
 #include <scalectl/cli.hpp>
 
 #include <cstdio>
+#include <exception>
+#include <iostream>
 
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <scalectl/error.hpp>
 #include <scalectl/exit_code.hpp>
+#include <scalectl/interrupt.hpp>
+
+#include "cli/context.hpp"
+#include "cli/tree.hpp"
 
 namespace scalectl::cli {
 
-int run(int /*argc*/, char** /*argv*/)
+namespace {
+
+void print_error(Context& ctx, ExitCode code, const std::string& message)
 {
-  std::puts("scalectl " SCALECTL_VERSION);
-  return to_int(ExitCode::ok);
+  std::string line = message;
+  for (auto& c : line) {
+    if (c == '\n') {
+      c = ' ';
+    }
+  }
+  std::fprintf(stderr, "scalectl: error: %s\n", line.c_str());
+  if (ctx.output() == OutputFormat::json) {
+    const nlohmann::json body = {{"error", {{"message", line}, {"exit_code", to_int(code)}}}};
+    std::cout << body.dump() << std::endl;
+  }
+}
+
+}  // namespace
+
+void build_cli(CLI::App& app, Context& ctx)
+{
+  app.name("scalectl");
+  app.description("Scale DigitalOcean droplets and App Platform apps, and share one CPU/RAM budget between "
+                  "workers, safely from a shell, cron or CI.");
+  app.footer(exit_code_help());
+  app.fallthrough();  // global options may follow the subcommand (inherited by every subcommand)
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "scalectl " SCALECTL_VERSION);
+  app.add_option("--config", ctx.globals.config_file, "Read this config file after the system and user files")
+    ->envname("SCALECTL_CONFIG");
+  app.add_option("-o,--output", ctx.globals.output, "Output format")
+    ->check(CLI::IsMember({"text", "json"}))
+    ->default_str("text");
+  app.add_flag("-v,--verbose", ctx.globals.verbose, "Log each HTTP request (method, path, status, duration)");
+  app.add_flag("-q,--quiet", ctx.globals.quiet, "Print only errors");
+  app.add_option("--state-dir", ctx.globals.state_dir, "State directory of the file backend");
+  app.add_option("--redis-url", ctx.globals.redis_url,
+                 "Use the Redis state backend at redis://[:password@]host:port/db or unix:///path "
+                 "(prefer REDISCLI_AUTH for the password)");
+
+  setup_droplet_command(app, ctx);
+  setup_config_command(app, ctx);
+  setup_completion_command(app, ctx);
+}
+
+int run(int argc, char** argv)
+{
+  install_interrupt_handlers();
+  Context ctx(argc, argv);
+  CLI::App app;
+  try {
+    build_cli(app, ctx);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      if (e.get_exit_code() == 0) {
+        return app.exit(e);  // --help, --version
+      }
+      std::string where = "scalectl";
+      for (const CLI::App* sub = &app; sub != nullptr;) {
+        const auto chosen = sub->get_subcommands();
+        sub = chosen.empty() ? nullptr : chosen.front();
+        if (sub != nullptr) {
+          where += " " + sub->get_name();
+        }
+      }
+      print_error(ctx, ExitCode::usage, fmt::format("{}; run `{} --help` for usage", e.what(), where));
+      return to_int(ExitCode::usage);
+    }
+    if (!ctx.action) {
+      print_error(ctx, ExitCode::usage, "no command given; run `scalectl --help` for usage");
+      return to_int(ExitCode::usage);
+    }
+    ctx.action();
+    return ctx.exit_code;
+  } catch (const Error& e) {
+    print_error(ctx, e.code(), e.what());
+    return to_int(e.code());
+  } catch (const std::exception& e) {
+    print_error(ctx, ExitCode::failure, fmt::format("unexpected failure: {}", e.what()));
+    return to_int(ExitCode::failure);
+  }
 }
 
 }  // namespace scalectl::cli

@@ -1,0 +1,29 @@
+// `scalectl config show`: every effective value with the layer it came from.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include <scalectl/config/show.hpp>
+
+#include "cli/context.hpp"
+
+namespace scalectl::cli {
+
+void setup_config_command(CLI::App& app, Context& ctx)
+{
+  auto* config = app.add_subcommand("config", "Inspect the layered configuration");
+  config->require_subcommand(1);
+  auto* show = config->add_subcommand("show", "Print each effective value with its origin (secrets redacted)");
+  show->callback([&ctx] {
+    ctx.action = [&ctx] {
+      if (ctx.output() == OutputFormat::json) {
+        std::cout << config::show_json(ctx.config()) << std::endl;
+      } else {
+        std::cout << config::show_text(ctx.config());
+      }
+    };
+  });
+}
+
+}  // namespace scalectl::cli

@@ -1,0 +1,212 @@
+#include "cli/context.hpp"
+
+#include <limits.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <scalectl/clock.hpp>
+#include <scalectl/digitalocean/client.hpp>
+#include <scalectl/net/http.hpp>
+#include <scalectl/process.hpp>
+#include <scalectl/state/store.hpp>
+
+#include "cli/reporter.hpp"
+
+namespace scalectl::cli {
+
+namespace {
+
+// Hides the password of URLs like redis://:secret@host:6379 before argv is logged or recorded.
+std::string redact_url_password(std::string arg)
+{
+  const auto scheme = arg.find("://");
+  const auto at = arg.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) {
+    return arg;
+  }
+  const auto colon = arg.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) {
+    return arg;
+  }
+  return arg.substr(0, colon + 1) + "<redacted>" + arg.substr(at);
+}
+
+std::string host_name()
+{
+  char buffer[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) {
+    return "unknown";
+  }
+  return buffer;
+}
+
+std::string user_name()
+{
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) {
+    return pw->pw_name;
+  }
+  return std::to_string(::geteuid());
+}
+
+}  // namespace
+
+Context::Context(int argc, char** argv)
+{
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) {
+      m_command_line += ' ';
+    }
+    m_command_line += redact_url_password(i == 0 ? std::string("scalectl") : std::string(argv[i]));
+  }
+}
+
+Context::~Context() = default;
+
+void Context::bind_flag(CLI::App& cmd, const std::string& names, const std::string& key, const std::string& help)
+{
+  auto bound = std::make_unique<BoundFlag>();
+  bound->key = key;
+  BoundFlag* raw = bound.get();
+  auto* option = cmd.add_option(names, raw->value, help);
+  raw->flag = option->get_name();
+  option->each([raw](const std::string&) { raw->given = true; });
+  m_bound.push_back(std::move(bound));
+}
+
+void Context::bind_switch(CLI::App& cmd, const std::string& names, const std::string& key, const std::string& help)
+{
+  auto bound = std::make_unique<BoundFlag>();
+  bound->key = key;
+  bound->is_switch = true;
+  BoundFlag* raw = bound.get();
+  auto* option = cmd.add_flag_callback(names, [raw] { raw->given = true; }, help);
+  raw->flag = option->get_name();
+  m_bound.push_back(std::move(bound));
+}
+
+config::LoadOptions Context::load_options() const
+{
+  config::LoadOptions options;
+  if (globals.config_file) {
+    options.explicit_file = *globals.config_file;
+  }
+  if (globals.state_dir) {
+    options.flags.push_back({"state.dir", *globals.state_dir, "--state-dir"});
+  }
+  if (globals.redis_url) {
+    options.flags.push_back({"state.redis_url", *globals.redis_url, "--redis-url"});
+  }
+  for (const auto& bound : m_bound) {
+    if (!bound->given) {
+      continue;
+    }
+    if (bound->is_switch) {
+      options.flags.push_back({bound->key, true, bound->flag});
+    } else {
+      options.flags.push_back({bound->key, bound->value, bound->flag});
+    }
+  }
+  options.policy = m_policy;
+  return options;
+}
+
+const config::Config& Context::config()
+{
+  if (!m_config) {
+    m_config = config::load(load_options());
+  }
+  return *m_config;
+}
+
+Reporter& Context::reporter()
+{
+  if (!m_reporter) {
+    ReporterOptions options;
+    options.quiet = globals.quiet;
+    options.verbose = globals.verbose;
+    options.tty = ::isatty(STDERR_FILENO) == 1;
+    m_reporter = make_stderr_reporter(options);
+  }
+  return *m_reporter;
+}
+
+state::Store& Context::store()
+{
+  if (!m_store) {
+    const auto& cfg = config();
+    state::StoreOptions options;
+    options.redis_url = cfg.get_string("state.redis_url").value_or("");
+    options.backend = cfg.get_string("state.backend").value_or(options.redis_url.empty() ? "file" : "redis");
+    if (const auto dir = cfg.get_string("state.dir")) {
+      options.state_dir = *dir;
+    }
+    options.redis_password = cfg.get_string("state.redis_password").value_or("");
+    options.connect_timeout = cfg.get_duration("state.redis_connect_timeout").value_or(options.connect_timeout);
+    options.command_timeout = cfg.get_duration("state.redis_command_timeout").value_or(options.command_timeout);
+    options.lock_ttl = cfg.get_duration("state.lock_ttl").value_or(options.lock_ttl);
+    m_store = state::open_store(options);
+  }
+  return *m_store;
+}
+
+net::Transport& Context::http()
+{
+  if (!m_http) {
+    const auto& cfg = config();
+    net::TransportOptions options;
+    options.connect_timeout = cfg.get_duration("digitalocean.connect_timeout").value_or(options.connect_timeout);
+    options.total_timeout = cfg.get_duration("digitalocean.request_timeout").value_or(options.total_timeout);
+    options.ca_bundle = cfg.get_string("digitalocean.ca_bundle").value_or("");
+    options.user_agent = "scalectl/" SCALECTL_VERSION;
+    net::RequestLog log;
+    if (globals.verbose) {
+      log = [this](const std::string& line) { reporter().detail(line); };
+    }
+    options.log = log;
+    net::RetryPolicy policy;
+    policy.max_attempts = static_cast<int>(cfg.get_int("digitalocean.max_retries").value_or(4)) + 1;
+    m_http = net::make_retrying_transport(net::make_curl_transport(options), policy, clock(),
+                                          [this](const std::string& line) { reporter().warn(line); });
+  }
+  return *m_http;
+}
+
+digitalocean::Client& Context::digitalocean()
+{
+  if (!m_digitalocean) {
+    const auto token = config::resolve_token(config(), load_options());
+    digitalocean::ClientOptions options;
+    options.base_url = config().get_string("digitalocean.api_url").value_or("https://api.digitalocean.com");
+    options.token = token.value;
+    options.token_source = token.source;
+    m_digitalocean = std::make_unique<digitalocean::Client>(http(), options);
+  }
+  return *m_digitalocean;
+}
+
+Clock& Context::clock()
+{
+  return real_clock();
+}
+
+ProcessRunner& Context::processes()
+{
+  return real_process_runner();
+}
+
+state::LockOwner Context::lock_owner() const
+{
+  state::LockOwner owner;
+  owner.pid = static_cast<long>(::getpid());
+  owner.host = host_name();
+  owner.user = user_name();
+  owner.command = m_command_line;
+  owner.since_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(real_clock().now().time_since_epoch()).count();
+  return owner;
+}
+
+}  // namespace scalectl::cli

@@ -1,0 +1,114 @@
+#pragma once
+// What every command shares: global options, the flags given, and lazily built adapters.
+// Nothing is built until a command asks for it, so `--version` and `config show` never load
+// libcurl or connect to Redis.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <scalectl/config/config.hpp>
+#include <scalectl/report.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace scalectl {
+class Clock;
+class ProcessRunner;
+namespace net {
+class Transport;
+}
+namespace state {
+class Store;
+struct LockOwner;
+}  // namespace state
+namespace digitalocean {
+class Client;
+}
+}  // namespace scalectl
+
+namespace scalectl::cli {
+
+enum class OutputFormat { text, json };
+
+struct GlobalOptions {
+  std::optional<std::string> config_file;
+  std::string output = "text";
+  bool verbose = false;
+  bool quiet = false;
+  std::optional<std::string> state_dir;
+  std::optional<std::string> redis_url;
+};
+
+class Context {
+ public:
+  Context(int argc, char** argv);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  GlobalOptions globals;
+
+  // The action chosen by the parsed subcommand; run() calls it after parsing.
+  std::function<void()> action;
+  // The process exit code the action wants (0 unless it sets another, e.g. 4 for a plan).
+  int exit_code = 0;
+
+  // Binds a string option of `cmd` to config key `key`: when given, it becomes a flag-layer value.
+  void bind_flag(CLI::App& cmd, const std::string& names, const std::string& key, const std::string& help);
+  // Binds a boolean flag of `cmd` to config key `key` (true when given).
+  void bind_switch(CLI::App& cmd, const std::string& names, const std::string& key, const std::string& help);
+  // Sets the autoscale policy name whose AUTO_SCALER_* env names apply.
+  void set_policy(std::string policy) { m_policy = std::move(policy); }
+
+  OutputFormat output() const { return globals.output == "json" ? OutputFormat::json : OutputFormat::text; }
+
+  // Returns the configuration, loading every layer on first use.
+  const config::Config& config();
+  // Returns the load options the configuration was built from.
+  config::LoadOptions load_options() const;
+  // Returns the reporter for progress and warnings (stderr).
+  Reporter& reporter();
+  // Returns the state store, opening it on first use.
+  state::Store& store();
+  // Returns the DigitalOcean API client, resolving the token on first use.
+  digitalocean::Client& digitalocean();
+  // Returns the HTTP transport (libcurl is loaded on the first request, not here).
+  net::Transport& http();
+  Clock& clock();
+  ProcessRunner& processes();
+
+  // Returns who we are, for operation locks and records.
+  state::LockOwner lock_owner() const;
+  // Returns argv joined for logs, with values of secret-looking options redacted.
+  const std::string& command_line() const { return m_command_line; }
+
+ private:
+  struct BoundFlag {
+    std::string key;
+    std::string flag;
+    std::string value;
+    bool is_switch = false;
+    bool given = false;
+  };
+
+  std::string m_command_line;
+  std::vector<std::unique_ptr<BoundFlag>> m_bound;
+  std::optional<std::string> m_policy;
+  std::optional<config::Config> m_config;
+  std::unique_ptr<Reporter> m_reporter;
+  std::unique_ptr<state::Store> m_store;
+  std::unique_ptr<net::Transport> m_http;
+  std::unique_ptr<digitalocean::Client> m_digitalocean;
+};
+
+// Command setup functions, one per noun (src/cli/<noun>_cmd.cpp).
+void setup_droplet_command(CLI::App& app, Context& ctx);
+void setup_config_command(CLI::App& app, Context& ctx);
+void setup_completion_command(CLI::App& app, Context& ctx);
+
+}  // namespace scalectl::cli

@@ -1,0 +1,119 @@
+#include "cli/reporter.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include <fmt/format.h>
+
+#include <scalectl/clock.hpp>
+#include <scalectl/duration.hpp>
+
+namespace scalectl {
+
+namespace {
+
+class NullReporter final : public Reporter {
+ public:
+  void step(std::string_view) override {}
+  void progress(std::string_view, std::chrono::milliseconds) override {}
+  void warn(std::string_view) override {}
+  void detail(std::string_view) override {}
+};
+
+}  // namespace
+
+Reporter& null_reporter()
+{
+  static NullReporter reporter;
+  return reporter;
+}
+
+}  // namespace scalectl
+
+namespace scalectl::cli {
+
+namespace {
+
+class StderrReporter final : public Reporter {
+ public:
+  explicit StderrReporter(const ReporterOptions& options) : m_options(options) {}
+  ~StderrReporter() override { clear_live(); }
+
+  void step(std::string_view message) override
+  {
+    if (m_options.quiet) {
+      return;
+    }
+    clear_live();
+    line(message);
+  }
+
+  void progress(std::string_view phase, std::chrono::milliseconds elapsed) override
+  {
+    if (m_options.quiet) {
+      return;
+    }
+    if (m_options.tty) {
+      const std::string text = fmt::format("{} ... {}", phase, format_duration(elapsed));
+      std::fprintf(stderr, "\r\033[K%s", text.c_str());
+      std::fflush(stderr);
+      m_live = true;
+      return;
+    }
+    // Plain output: one line when the phase changes, then one every 30 s, so cron mail stays short.
+    const auto seconds = elapsed.count() / 1000;
+    if (phase != m_last_phase || seconds >= m_next_report_s) {
+      line(fmt::format("{} ({} elapsed)", phase, format_duration(elapsed)));
+      m_last_phase = std::string(phase);
+      m_next_report_s = seconds + 30;
+    }
+  }
+
+  void warn(std::string_view message) override
+  {
+    clear_live();
+    std::fprintf(stderr, "scalectl: warning: %.*s\n", static_cast<int>(message.size()), message.data());
+  }
+
+  void detail(std::string_view message) override
+  {
+    if (!m_options.verbose) {
+      return;
+    }
+    clear_live();
+    line(message);
+  }
+
+ private:
+  void line(std::string_view message)
+  {
+    if (m_options.tty) {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(message.size()), message.data());
+    } else {
+      const std::string stamp = format_rfc3339(real_clock().now());
+      std::fprintf(stderr, "%s %.*s\n", stamp.c_str(), static_cast<int>(message.size()), message.data());
+    }
+  }
+
+  void clear_live()
+  {
+    if (m_live) {
+      std::fputs("\r\033[K", stderr);
+      m_live = false;
+    }
+  }
+
+  ReporterOptions m_options;
+  bool m_live = false;
+  std::string m_last_phase;
+  long long m_next_report_s = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Reporter> make_stderr_reporter(const ReporterOptions& options)
+{
+  return std::make_unique<StderrReporter>(options);
+}
+
+}  // namespace scalectl::cli

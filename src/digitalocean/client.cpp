@@ -1,0 +1,280 @@
+#include <scalectl/digitalocean/client.hpp>
+
+#include <cctype>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <scalectl/net/http.hpp>
+
+namespace scalectl::digitalocean {
+
+using nlohmann::json;
+
+namespace {
+
+std::string url_encode(std::string_view text)
+{
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((std::isalnum(u) != 0) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+// Strips scheme://host from an absolute URL so logs and errors show only the path.
+std::string path_of(const std::string& url)
+{
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    return url;
+  }
+  const auto slash = url.find('/', scheme + 3);
+  return slash == std::string::npos ? "/" : url.substr(slash);
+}
+
+ApiError make_api_error(const std::string& method, const std::string& path, const net::Response& response,
+                        const ClientOptions& options)
+{
+  std::string id;
+  std::string message;
+  std::string request_id;
+  try {
+    const auto body = json::parse(response.body);
+    id = body.value("id", "");
+    message = body.value("message", "");
+    request_id = body.value("request_id", "");
+  } catch (const json::exception&) {
+    message = response.body.substr(0, 200);
+  }
+  std::string text = fmt::format("DigitalOcean API {} {} answered {}", method, path, response.status);
+  if (!id.empty()) {
+    text += fmt::format(" {}", id);
+  }
+  if (!message.empty()) {
+    text += fmt::format(": {}", message);
+  }
+  if (response.status == 401) {
+    text = fmt::format("DigitalOcean rejected the API token from {} (401 {}); check that it is valid and not "
+                       "revoked, or create a new one at cloud.digitalocean.com/account/api/tokens",
+                       options.token_source.empty() ? "the configuration" : options.token_source,
+                       id.empty() ? "unauthorized" : id);
+  } else if (response.status == 403) {
+    text += "; the token lacks the scope for this request (it needs read and write access)";
+  } else if (response.status == 429) {
+    text += "; the API rate limit is exhausted, wait and rerun";
+  } else if (response.status >= 500) {
+    text += "; DigitalOcean had a server error, rerun later";
+  }
+  if (!request_id.empty()) {
+    text += fmt::format(" (request_id {})", request_id);
+  }
+  return ApiError(response.status, std::move(id), std::move(message), std::move(request_id), text);
+}
+
+double number_or(const json& j, const char* key, double fallback)
+{
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    return fallback;
+  }
+  if (it->is_number()) {
+    return it->get<double>();
+  }
+  if (it->is_string()) {
+    return std::stod(it->get<std::string>());
+  }
+  return fallback;
+}
+
+std::string string_or(const json& j, const char* key)
+{
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Returns the path and query of links.pages.next, or "" on the last page. The host of the link is
+// ignored on purpose: the token is only ever sent to the configured API base URL.
+std::string next_page(const json& body)
+{
+  const auto links = body.find("links");
+  if (links == body.end() || !links->is_object()) {
+    return {};
+  }
+  const auto pages = links->find("pages");
+  if (pages == links->end() || !pages->is_object()) {
+    return {};
+  }
+  const auto next = pages->find("next");
+  if (next == pages->end() || !next->is_string()) {
+    return {};
+  }
+  return path_of(next->get<std::string>());
+}
+
+}  // namespace
+
+Droplet parse_droplet(const json& j)
+{
+  Droplet d;
+  d.id = j.at("id").get<std::int64_t>();
+  d.name = string_or(j, "name");
+  d.status = string_or(j, "status");
+  d.locked = j.value("locked", false);
+  d.size_slug = string_or(j, "size_slug");
+  d.memory_mb = static_cast<std::int64_t>(number_or(j, "memory", 0));
+  d.vcpus = static_cast<int>(number_or(j, "vcpus", 0));
+  d.disk_gb = static_cast<std::int64_t>(number_or(j, "disk", 0));
+  if (const auto size = j.find("size"); size != j.end() && size->is_object()) {
+    if (d.size_slug.empty()) {
+      d.size_slug = string_or(*size, "slug");
+    }
+    d.price_monthly = number_or(*size, "price_monthly", 0);
+    d.price_hourly = number_or(*size, "price_hourly", 0);
+  }
+  if (const auto region = j.find("region"); region != j.end() && region->is_object()) {
+    d.region = string_or(*region, "slug");
+  }
+  return d;
+}
+
+Action parse_action(const json& j)
+{
+  Action a;
+  a.id = j.at("id").get<std::int64_t>();
+  a.status = string_or(j, "status");
+  a.type = string_or(j, "type");
+  a.started_at = string_or(j, "started_at");
+  a.completed_at = string_or(j, "completed_at");
+  if (const auto it = j.find("resource_id"); it != j.end() && it->is_number()) {
+    a.resource_id = it->get<std::int64_t>();
+  }
+  return a;
+}
+
+Size parse_size(const json& j)
+{
+  Size s;
+  s.slug = string_or(j, "slug");
+  s.memory_mb = static_cast<std::int64_t>(number_or(j, "memory", 0));
+  s.vcpus = static_cast<int>(number_or(j, "vcpus", 0));
+  s.disk_gb = static_cast<std::int64_t>(number_or(j, "disk", 0));
+  s.price_monthly = number_or(j, "price_monthly", 0);
+  s.price_hourly = number_or(j, "price_hourly", 0);
+  s.available = j.value("available", true);
+  s.description = string_or(j, "description");
+  return s;
+}
+
+Client::Client(net::Transport& transport, ClientOptions options)
+    : m_transport(transport), m_options(std::move(options))
+{
+  while (!m_options.base_url.empty() && m_options.base_url.back() == '/') {
+    m_options.base_url.pop_back();
+  }
+}
+
+json Client::request_json(std::string_view method, const std::string& path, const json* body)
+{
+  net::Request request;
+  request.method = std::string(method);
+  request.url = m_options.base_url + path;
+  request.headers.push_back({"Authorization", "Bearer " + m_options.token});
+  request.headers.push_back({"Accept", "application/json"});
+  if (body != nullptr) {
+    request.headers.push_back({"Content-Type", "application/json"});
+    request.body = body->dump();
+  }
+  ++m_requests;
+  const net::Response response = m_transport.send(request);
+  if (response.status < 200 || response.status >= 300) {
+    throw make_api_error(request.method, path_of(request.url), response, m_options);
+  }
+  if (response.body.empty()) {
+    return json::object();
+  }
+  try {
+    return json::parse(response.body);
+  } catch (const json::parse_error& e) {
+    throw Error(fmt::format("DigitalOcean API {} {} returned a body that is not JSON ({}); check "
+                            "digitalocean.api_url points at the API",
+                            request.method, path_of(request.url), e.what()));
+  }
+}
+
+Droplet Client::get_droplet(std::int64_t id)
+{
+  try {
+    return parse_droplet(request_json("GET", fmt::format("/v2/droplets/{}", id)).at("droplet"));
+  } catch (const ApiError& e) {
+    if (e.status() == 404) {
+      throw ApiError(e.status(), e.id(), e.api_message(), e.request_id(),
+                     fmt::format("droplet {} does not exist or this token cannot see it (404 {}); check --droplet, "
+                                 "DROPLET_ID or [droplet] id",
+                                 id, e.id().empty() ? "not_found" : e.id()));
+    }
+    throw;
+  }
+}
+
+std::vector<Droplet> Client::find_droplets_by_name(const std::string& name)
+{
+  std::vector<Droplet> found;
+  std::string path = "/v2/droplets?name=" + url_encode(name) + "&per_page=200";
+  for (int page = 0; page < 100 && !path.empty(); ++page) {
+    const json body = request_json("GET", path);
+    for (const auto& d : body.value("droplets", json::array())) {
+      found.push_back(parse_droplet(d));
+    }
+    path = next_page(body);
+  }
+  return found;
+}
+
+Action Client::droplet_action(std::int64_t droplet_id, std::string_view type)
+{
+  const json body = {{"type", type}};
+  return parse_action(request_json("POST", fmt::format("/v2/droplets/{}/actions", droplet_id), &body).at("action"));
+}
+
+Action Client::resize(std::int64_t droplet_id, const std::string& size_slug, bool disk)
+{
+  const json body = {{"type", "resize"}, {"size", size_slug}, {"disk", disk}};
+  return parse_action(request_json("POST", fmt::format("/v2/droplets/{}/actions", droplet_id), &body).at("action"));
+}
+
+Action Client::get_action(std::int64_t action_id)
+{
+  return parse_action(request_json("GET", fmt::format("/v2/actions/{}", action_id)).at("action"));
+}
+
+std::vector<Action> Client::droplet_actions(std::int64_t droplet_id)
+{
+  std::vector<Action> actions;
+  const json body = request_json("GET", fmt::format("/v2/droplets/{}/actions?page=1&per_page=20", droplet_id));
+  for (const auto& a : body.value("actions", json::array())) {
+    actions.push_back(parse_action(a));
+  }
+  return actions;
+}
+
+std::vector<Size> Client::list_sizes()
+{
+  std::vector<Size> sizes;
+  std::string path = "/v2/sizes?per_page=200";
+  for (int page = 0; page < 100 && !path.empty(); ++page) {
+    const json body = request_json("GET", path);
+    for (const auto& s : body.value("sizes", json::array())) {
+      sizes.push_back(parse_size(s));
+    }
+    path = next_page(body);
+  }
+  return sizes;
+}
+
+}  // namespace scalectl::digitalocean

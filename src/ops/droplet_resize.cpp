@@ -1,0 +1,635 @@
+#include <scalectl/ops/droplet.hpp>
+
+#include <algorithm>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <scalectl/clock.hpp>
+#include <scalectl/core/resize.hpp>
+#include <scalectl/duration.hpp>
+#include <scalectl/process.hpp>
+#include <scalectl/report.hpp>
+
+namespace scalectl::ops {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using core::StepKind;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+std::string droplet_record_key(std::int64_t droplet_id)
+{
+  return fmt::format("droplet-{}", droplet_id);
+}
+
+std::string droplet_lock_resource(std::int64_t droplet_id)
+{
+  return fmt::format("droplet-{}", droplet_id);
+}
+
+json ResizeReport::to_json() const
+{
+  json actions_json = json::array();
+  for (const auto& a : actions) {
+    actions_json.push_back({{"id", a.id}, {"type", a.type}, {"status", a.status}});
+  }
+  return {
+    {"droplet", {{"id", droplet_id}, {"name", droplet_name}, {"status", status}}},
+    {"direction", direction},
+    {"result", result},
+    {"from_size", from_size},
+    {"to_size", to_size},
+    {"memory_before_mb", memory_before_mb},
+    {"memory_after_mb", memory_after_mb},
+    {"resize_disk", resize_disk},
+    {"actions", actions_json},
+    {"planned", planned},
+    {"duration_ms", duration.count()},
+    {"api_requests", api_requests},
+  };
+}
+
+namespace {
+
+constexpr std::size_t k_history_limit = 50;
+
+std::string action_label(const digitalocean::Action& a)
+{
+  return fmt::format("action {} ({})", a.id, a.type);
+}
+
+// Drives one resize: observe, decide (core::next_resize_step), act, wait; repeat.
+class ResizeDriver {
+ public:
+  ResizeDriver(DropletDeps& deps, std::int64_t droplet_id, const ResizeOptions& options)
+      : m_deps(deps), m_id(droplet_id), m_options(options), m_started(deps.clock.monotonic()),
+        m_started_wall(deps.clock.now()), m_deadline(m_started + options.total_timeout)
+  {
+    m_report.droplet_id = droplet_id;
+    m_report.direction = options.direction;
+    m_report.to_size = options.target_size;
+    m_report.resize_disk = options.resize_disk;
+  }
+
+  ResizeReport run();
+
+ private:
+  core::DropletObservation observe();
+  digitalocean::Action submit(StepKind kind);
+  bool wait_action(digitalocean::Action& action, std::optional<SteadyTime> soft_deadline);
+  void wait_unlock();
+  milliseconds next_poll(int polls, milliseconds previous, SteadyTime since) const;
+  void check_deadline(const std::string& waiting_for) const;
+  void record(const std::string& phase, const std::string& result, const std::string& error = {});
+  void apply_action_outcome(const digitalocean::Action& action);
+  void run_guards(const digitalocean::Droplet& droplet);
+  void plan_dry_run(const core::DropletObservation& start);
+  void validate_target();
+  std::string where_we_are() const;
+  ResizeReport finish(const std::string& result);
+
+  DropletDeps& m_deps;
+  std::int64_t m_id;
+  const ResizeOptions& m_options;
+  SteadyTime m_started;
+  SystemTime m_started_wall;
+  SteadyTime m_deadline;
+  core::ResizeMemory m_memory;
+  ResizeReport m_report;
+  digitalocean::Droplet m_last;
+  std::string m_failure;  // the error that made the state machine restore power
+  digitalocean::Size m_target;
+};
+
+core::DropletObservation ResizeDriver::observe()
+{
+  m_last = m_deps.api.get_droplet(m_id);
+  core::DropletObservation obs;
+  obs.status = m_last.status;
+  obs.locked = m_last.locked;
+  obs.size_slug = m_last.size_slug;
+  if (m_last.locked) {
+    for (const auto& action : m_deps.api.droplet_actions(m_id)) {
+      if (action.status == "in-progress") {
+        obs.action_id = action.id;
+        obs.action_type = action.type;
+        break;
+      }
+    }
+  }
+  m_report.status = m_last.status;
+  return obs;
+}
+
+std::string ResizeDriver::where_we_are() const
+{
+  return fmt::format("droplet {} is {}{} at {}", m_id, m_last.status, m_last.locked ? " and locked" : "",
+                     m_last.size_slug);
+}
+
+milliseconds ResizeDriver::next_poll(int polls, milliseconds previous, SteadyTime since) const
+{
+  // Fast at first (actions often finish in seconds), then back off to poll_max. At most one
+  // request a second while an action runs keeps us far below the API's 250 requests/minute.
+  if (polls == 0) {
+    return std::min(m_options.poll_min, milliseconds(1000));
+  }
+  if (m_deps.clock.monotonic() - since < std::chrono::seconds(30)) {
+    return std::min(milliseconds(1000), m_options.poll_max);
+  }
+  return std::min(previous + milliseconds(500), m_options.poll_max);
+}
+
+void ResizeDriver::check_deadline(const std::string& waiting_for) const
+{
+  if (m_deps.clock.monotonic() >= m_deadline) {
+    throw Error(ExitCode::timeout,
+                fmt::format("timed out after {} waiting for {}; {}; rerun `scalectl droplet {}` to resume (it waits "
+                            "for running actions instead of repeating them)",
+                            format_duration(m_options.total_timeout), waiting_for, where_we_are(),
+                            m_options.direction));
+  }
+}
+
+digitalocean::Action ResizeDriver::submit(StepKind kind)
+{
+  digitalocean::Action action;
+  switch (kind) {
+  case StepKind::shutdown:
+    m_deps.reporter.step(fmt::format("shutting down droplet {} gracefully", m_id));
+    action = m_deps.api.droplet_action(m_id, "shutdown");
+    break;
+  case StepKind::power_off:
+    m_deps.reporter.step(fmt::format("powering off droplet {}", m_id));
+    action = m_deps.api.droplet_action(m_id, "power_off");
+    break;
+  case StepKind::resize:
+    m_deps.reporter.step(fmt::format("resizing droplet {} from {} to {}{}", m_id, m_last.size_slug,
+                                     m_options.target_size,
+                                     m_options.resize_disk ? " with a permanent disk resize" : " (disk unchanged)"));
+    m_report.from_size = m_report.from_size.empty() ? m_last.size_slug : m_report.from_size;
+    action = m_deps.api.resize(m_id, m_options.target_size, m_options.resize_disk);
+    m_memory.resize_issued = true;
+    break;
+  case StepKind::power_on:
+    m_deps.reporter.step(fmt::format("powering on droplet {}", m_id));
+    action = m_deps.api.droplet_action(m_id, "power_on");
+    break;
+  default:
+    throw Error(fmt::format("internal error: cannot submit step {}", core::step_name(kind)));
+  }
+  m_memory.anything_issued = true;
+  m_report.actions.push_back(action);
+  record(core::step_name(kind), "running");
+  return action;
+}
+
+bool ResizeDriver::wait_action(digitalocean::Action& action, std::optional<SteadyTime> soft_deadline)
+{
+  const SteadyTime since = m_deps.clock.monotonic();
+  milliseconds delay{0};
+  for (int polls = 0; action.status == "in-progress"; ++polls) {
+    if (soft_deadline && m_deps.clock.monotonic() >= *soft_deadline) {
+      return false;
+    }
+    check_deadline(action_label(action));
+    if (m_deps.clock.monotonic() - since >= m_options.action_timeout) {
+      throw Error(ExitCode::timeout,
+                  fmt::format("{} did not finish within {}; {}; rerun `scalectl droplet {}` to resume",
+                              action_label(action), format_duration(m_options.action_timeout), where_we_are(),
+                              m_options.direction));
+    }
+    delay = next_poll(polls, delay, since);
+    m_deps.reporter.progress(fmt::format("waiting for {}", action_label(action)),
+                             std::chrono::duration_cast<milliseconds>(m_deps.clock.monotonic() - since));
+    m_deps.clock.sleep_for(delay);
+    action = m_deps.api.get_action(action.id);
+  }
+  for (auto& mine : m_report.actions) {
+    if (mine.id == action.id) {
+      mine = action;
+    }
+  }
+  m_deps.reporter.step(fmt::format("{} {} after {}", action_label(action), action.status,
+                                   format_duration(std::chrono::duration_cast<milliseconds>(
+                                     m_deps.clock.monotonic() - since))));
+  apply_action_outcome(action);
+  return true;
+}
+
+void ResizeDriver::apply_action_outcome(const digitalocean::Action& action)
+{
+  const bool ok = action.status == "completed";
+  if (action.type == "shutdown" && !ok) {
+    m_memory.shutdown_failed = true;
+  } else if (action.type == "resize") {
+    if (ok) {
+      m_memory.resize_completed = m_memory.resize_issued;
+      m_deps.store.append("droplet-resizes", {{"time_ms", std::chrono::duration_cast<milliseconds>(
+                                                             m_deps.clock.now().time_since_epoch())
+                                                             .count()},
+                                              {"droplet_id", m_id},
+                                              {"action_id", action.id},
+                                              {"from", m_report.from_size},
+                                              {"to", m_options.target_size},
+                                              {"disk", m_options.resize_disk}});
+      if (m_options.resize_disk && m_memory.resize_issued) {
+        m_deps.store.update(droplet_record_key(m_id), [&](const std::optional<json>& old) {
+          json rec = old.value_or(json::object());
+          rec["disk_resized"] = {{"to", m_options.target_size}, {"action_id", action.id},
+                                 {"at", format_rfc3339(m_deps.clock.now())}};
+          return rec;
+        });
+      }
+    } else {
+      m_memory.resize_failed = true;
+      m_failure = fmt::format("{} {}", action_label(action), action.status);
+    }
+  } else if (action.type == "power_on" && !ok) {
+    m_memory.power_on_failed = true;
+    m_failure = fmt::format("{} {}", action_label(action), action.status);
+  } else if (action.type == "power_off" && !ok) {
+    m_failure = fmt::format("{} {}", action_label(action), action.status);
+    throw Error(fmt::format("{}; {}; check the droplet in the control panel", m_failure, where_we_are()));
+  }
+}
+
+void ResizeDriver::wait_unlock()
+{
+  const SteadyTime since = m_deps.clock.monotonic();
+  milliseconds delay{0};
+  for (int polls = 0;; ++polls) {
+    check_deadline("the droplet to be unlocked");
+    delay = next_poll(polls, delay, since);
+    m_deps.reporter.progress(fmt::format("waiting for droplet {} ({})", m_id, m_last.locked ? "locked" : m_last.status),
+                             std::chrono::duration_cast<milliseconds>(m_deps.clock.monotonic() - since));
+    m_deps.clock.sleep_for(delay);
+    const auto obs = observe();
+    if (obs.action_id || (!obs.locked && (obs.status == "active" || obs.status == "off"))) {
+      return;
+    }
+  }
+}
+
+void ResizeDriver::record(const std::string& phase, const std::string& result, const std::string& error)
+{
+  const auto now = m_deps.clock.now();
+  m_deps.store.update(droplet_record_key(m_id), [&](const std::optional<json>& old) {
+    json rec = old.value_or(json::object());
+    json actions = json::array();
+    for (const auto& a : m_report.actions) {
+      actions.push_back({{"id", a.id}, {"type", a.type}, {"status", a.status}});
+    }
+    json op = {
+      {"direction", m_options.direction},
+      {"from_size", m_report.from_size},
+      {"to_size", m_options.target_size},
+      {"phase", phase},
+      {"result", result},
+      {"actions", actions},
+      {"resize_disk", m_options.resize_disk},
+      {"memory_before_mb", m_report.memory_before_mb},
+      {"started_at", format_rfc3339(m_started_wall)},
+      {"updated_at", format_rfc3339(now)},
+      {"pid", m_deps.owner.pid},
+      {"host", m_deps.owner.host},
+      {"command", m_deps.owner.command},
+    };
+    if (!error.empty()) {
+      op["error"] = error;
+    }
+    if (result != "running" && result != "submitted") {
+      op["ended_at"] = format_rfc3339(now);
+      op["memory_after_mb"] = m_report.memory_after_mb;
+      json history = rec.value("history", json::array());
+      history.push_back(op);
+      while (history.size() > k_history_limit) {
+        history.erase(history.begin());
+      }
+      rec["history"] = history;
+    }
+    rec["droplet_id"] = m_id;
+    rec["operation"] = op;
+    return rec;
+  });
+}
+
+void ResizeDriver::run_guards(const digitalocean::Droplet& droplet)
+{
+  if (!m_options.allow_self) {
+    if (const auto own = detect_own_droplet(m_options.self_check); own && *own == m_id) {
+      throw Error(ExitCode::refused,
+                  fmt::format("scalectl is running on droplet {} ({}) itself: resizing it powers off this machine "
+                              "mid-operation and nothing would power it back on; run it from another machine, or "
+                              "pass --allow-self if you accept that",
+                              m_id, droplet.name));
+    }
+  }
+  if (!m_options.check_busy || m_options.force) {
+    return;
+  }
+  if (!m_options.capacity_pool.empty()) {
+    const auto pool = m_deps.store.snapshot(m_options.capacity_pool);
+    const auto live = std::count_if(pool.leases.begin(), pool.leases.end(), [](const auto& l) { return !l.expired; });
+    if (live > 0) {
+      throw Error(ExitCode::refused,
+                  fmt::format("refusing to scale droplet {} down: {} worker lease(s) are live in capacity pool '{}' "
+                              "(see `scalectl capacity status`); rerun when they are released, or pass --force",
+                              m_id, live, m_options.capacity_pool));
+    }
+  }
+  if (!m_options.busy_check.empty()) {
+    ProcessRequest request;
+    request.argv = shell_argv(m_options.busy_check);
+    request.timeout = milliseconds(60'000);
+    const auto result = m_deps.processes.run(request);
+    if (result.timed_out) {
+      throw Error(ExitCode::refused, fmt::format("busy_check `{}` did not finish within 60s; refusing to scale "
+                                                 "droplet {} down; fix the check or pass --force",
+                                                 m_options.busy_check, m_id));
+    }
+    if (result.exit_code == 0) {
+      throw Error(ExitCode::refused,
+                  fmt::format("refusing to scale droplet {} down: busy_check `{}` says work is running (exit 0); "
+                              "rerun later or pass --force",
+                              m_id, m_options.busy_check));
+    }
+  }
+}
+
+void ResizeDriver::plan_dry_run(const core::DropletObservation& start)
+{
+  core::DropletObservation obs = start;
+  core::ResizeMemory memory;
+  for (int i = 0; i < 10; ++i) {
+    const auto step = core::next_resize_step(obs, m_options.target_size, memory);
+    switch (step.kind) {
+    case StepKind::wait_action:
+      m_report.planned.push_back(fmt::format("wait for action {} ({})", *step.action_id, obs.action_type));
+      obs.action_id.reset();
+      obs.locked = false;
+      if (obs.action_type == "resize") {
+        return;  // cannot predict the outcome of someone else's resize
+      }
+      obs.status = obs.action_type == "power_on" ? "active" : "off";
+      continue;
+    case StepKind::wait_unlock:
+      m_report.planned.push_back("wait for the droplet to be unlocked");
+      return;
+    case StepKind::shutdown:
+      m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"shutdown\"}} (then "
+                                             "power_off if it is not off within {})",
+                                             m_id, format_duration(m_options.shutdown_timeout)));
+      obs.status = "off";
+      break;
+    case StepKind::power_off:
+      m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"power_off\"}}", m_id));
+      obs.status = "off";
+      break;
+    case StepKind::resize:
+      m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"resize\",\"size\":\"{}\","
+                                             "\"disk\":{}}}",
+                                             m_id, m_options.target_size, m_options.resize_disk));
+      obs.size_slug = m_options.target_size;
+      memory.resize_completed = true;
+      break;
+    case StepKind::power_on:
+      m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"power_on\"}}", m_id));
+      obs.status = "active";
+      break;
+    case StepKind::already_done:
+    case StepKind::done:
+    case StepKind::fail:
+      return;
+    }
+    memory.anything_issued = true;
+  }
+}
+
+void ResizeDriver::validate_target()
+{
+  const auto sizes = m_deps.api.list_sizes();
+  const auto it = std::find_if(sizes.begin(), sizes.end(),
+                               [&](const auto& s) { return s.slug == m_options.target_size; });
+  if (it == sizes.end()) {
+    // Suggest slugs that share the most leading characters with the unknown one.
+    std::vector<std::pair<std::size_t, std::string>> scored;
+    for (const auto& s : sizes) {
+      std::size_t common = 0;
+      while (common < s.slug.size() && common < m_options.target_size.size() &&
+             s.slug[common] == m_options.target_size[common]) {
+        ++common;
+      }
+      scored.emplace_back(common, s.slug);
+    }
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::string hint;
+    for (std::size_t i = 0; i < scored.size() && i < 4; ++i) {
+      hint += (hint.empty() ? "" : ", ") + scored[i].second;
+    }
+    throw usage_error(fmt::format("unknown droplet size '{}' (not in GET /v2/sizes); did you mean one of: {}?",
+                                  m_options.target_size, hint));
+  }
+  if (!it->available) {
+    throw Error(ExitCode::refused, fmt::format("droplet size '{}' is not available for new resizes right now; "
+                                               "pick another size",
+                                               m_options.target_size));
+  }
+  if (it->disk_gb < m_last.disk_gb && m_last.size_slug != m_options.target_size) {
+    throw Error(ExitCode::refused,
+                fmt::format("droplet {} has a {} GB disk (a permanent disk resize happened earlier) but size '{}' "
+                            "has {} GB; DigitalOcean cannot shrink a disk, so pick a size with at least {} GB",
+                            m_id, m_last.disk_gb, m_options.target_size, it->disk_gb, m_last.disk_gb));
+  }
+  m_target = *it;
+}
+
+ResizeReport ResizeDriver::finish(const std::string& result)
+{
+  m_report.result = result;
+  m_report.status = m_last.status;
+  m_report.memory_after_mb = m_last.memory_mb;
+  m_report.duration = std::chrono::duration_cast<milliseconds>(m_deps.clock.monotonic() - m_started);
+  m_report.api_requests = m_deps.api.request_count();
+  return m_report;
+}
+
+ResizeReport ResizeDriver::run()
+{
+  auto obs = observe();
+  m_report.droplet_name = m_last.name;
+  m_report.from_size = m_last.size_slug;
+  m_report.memory_before_mb = m_last.memory_mb;
+
+  validate_target();
+  if (m_options.dry_run) {
+    plan_dry_run(obs);
+    return finish(m_report.planned.empty() ? "already_at_size" : "dry_run");
+  }
+  const auto first = core::next_resize_step(obs, m_options.target_size, m_memory);
+  if (first.kind == StepKind::already_done) {
+    m_deps.reporter.step(fmt::format("droplet {} is already {} at {} ({} MB); nothing to do", m_id, m_last.status,
+                                     m_last.size_slug, m_last.memory_mb));
+    return finish("already_at_size");
+  }
+  if (first.kind != StepKind::power_on && first.kind != StepKind::wait_action) {
+    run_guards(m_last);
+  }
+
+  const auto lock = m_deps.store.lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
+  m_deps.reporter.step(fmt::format("droplet {} ({}) is {} at {} with {} MB, {} vCPUs; target {}", m_id, m_last.name,
+                                   m_last.status, m_last.size_slug, m_last.memory_mb, m_last.vcpus,
+                                   m_options.target_size));
+  try {
+    for (int steps = 0; steps < 64; ++steps) {
+      if (!lock->still_held()) {
+        throw Error(fmt::format("lost the operation lock for droplet {} (the lock backend expired it); {}; rerun "
+                                "`scalectl droplet {}` to resume",
+                                m_id, where_we_are(), m_options.direction));
+      }
+      if (steps > 0) {
+        obs = observe();
+      }
+      const auto step = core::next_resize_step(obs, m_options.target_size, m_memory);
+      m_deps.reporter.detail(fmt::format("next step: {} ({})", core::step_name(step.kind), step.reason));
+      switch (step.kind) {
+      case StepKind::already_done:
+      case StepKind::done: {
+        const bool resized = m_memory.resize_completed;
+        record("done", "ok");
+        m_deps.reporter.step(fmt::format("droplet {} is active at {}: memory {} MB -> {} MB", m_id, m_last.size_slug,
+                                         m_report.memory_before_mb, m_last.memory_mb));
+        if (!m_options.after_hook.empty()) {
+          ProcessRequest request;
+          request.argv = shell_argv(m_options.after_hook);
+          request.timeout = milliseconds(600'000);
+          request.capture = false;
+          request.extra_env = {{"SCALECTL_DROPLET_ID", std::to_string(m_id)},
+                               {"SCALECTL_SIZE", m_last.size_slug},
+                               {"SCALECTL_DIRECTION", m_options.direction}};
+          m_deps.reporter.step(fmt::format("running after_{} hook: {}", m_options.direction, m_options.after_hook));
+          const auto hook = m_deps.processes.run(request);
+          if (hook.exit_code != 0) {
+            finish(resized ? "resized" : "powered_on");
+            throw Error(fmt::format("droplet {} is active at {}, but the after_{} hook `{}` failed ({}); run it by "
+                                    "hand",
+                                    m_id, m_last.size_slug, m_options.direction, m_options.after_hook,
+                                    hook.timed_out ? "timed out" : fmt::format("exit {}", hook.exit_code)));
+          }
+        }
+        return finish(resized ? "resized" : (m_memory.anything_issued ? "powered_on" : "already_at_size"));
+      }
+      case StepKind::wait_action: {
+        auto action = m_deps.api.get_action(*step.action_id);
+        m_deps.reporter.step(fmt::format("{} is already in progress; waiting for it", action_label(action)));
+        if (m_options.no_wait) {
+          record("wait_action", "submitted");
+          m_report.actions.push_back(action);
+          return finish("submitted");
+        }
+        wait_action(action, std::nullopt);
+        continue;
+      }
+      case StepKind::wait_unlock:
+        m_deps.reporter.step(fmt::format("droplet {}: {}", m_id, step.reason));
+        wait_unlock();
+        continue;
+      case StepKind::fail: {
+        const std::string why = m_failure.empty() ? step.reason : m_failure + "; " + step.reason;
+        record("failed", "failed", why);
+        throw Error(fmt::format("{}; {}", why, where_we_are()));
+      }
+      case StepKind::shutdown:
+      case StepKind::power_off:
+      case StepKind::resize:
+      case StepKind::power_on:
+        break;
+      }
+
+      digitalocean::Action action;
+      try {
+        action = submit(step.kind);
+      } catch (const digitalocean::ApiError& e) {
+        if (e.status() != 422) {
+          throw;
+        }
+        if (step.kind == StepKind::resize && e.api_message().find("pending event") == std::string::npos &&
+            e.api_message().find("currently on") == std::string::npos) {
+          // The API refused the resize itself: never leave the droplet off because of it.
+          m_memory.resize_failed = true;
+          m_failure = fmt::format("the API refused the resize to {}: {}", m_options.target_size, e.api_message());
+          continue;
+        }
+        m_deps.reporter.step(fmt::format("the API says: {}; looking again", e.api_message()));
+        continue;
+      }
+      if (m_options.no_wait) {
+        record(core::step_name(step.kind), "submitted");
+        m_deps.reporter.step(fmt::format("submitted {}; rerun `scalectl droplet {}` to continue", action_label(action),
+                                         m_options.direction));
+        return finish("submitted");
+      }
+      if (step.kind == StepKind::shutdown) {
+        const auto soft = m_deps.clock.monotonic() + m_options.shutdown_timeout;
+        if (!wait_action(action, soft)) {
+          m_deps.reporter.warn(fmt::format("graceful shutdown of droplet {} did not finish within {}; powering off",
+                                           m_id, format_duration(m_options.shutdown_timeout)));
+          m_memory.shutdown_failed = true;
+        }
+      } else {
+        wait_action(action, std::nullopt);
+      }
+    }
+    throw Error(fmt::format("gave up after 64 steps without reaching {}; {}", m_options.target_size, where_we_are()));
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::interrupted) {
+      record("interrupted", "interrupted", e.what());
+      throw Error(ExitCode::interrupted,
+                  fmt::format("{}; {}; running actions continue at DigitalOcean; rerun `scalectl droplet {}` to "
+                              "resume",
+                              e.what(), where_we_are(), m_options.direction));
+    }
+    if (e.code() == ExitCode::timeout) {
+      record("timeout", "timeout", e.what());
+    } else if (e.code() == ExitCode::failure) {
+      record("failed", "failed", e.what());
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
+std::int64_t resolve_droplet(digitalocean::Client& api, const std::string& spec)
+{
+  if (spec.empty()) {
+    throw usage_error("no droplet given; pass --droplet ID|NAME, set DROPLET_ID, or set [droplet] id");
+  }
+  if (std::all_of(spec.begin(), spec.end(), [](char c) { return c >= '0' && c <= '9'; }) && spec.size() <= 18) {
+    return std::stoll(spec);
+  }
+  const auto found = api.find_droplets_by_name(spec);
+  if (found.empty()) {
+    throw Error(fmt::format("no droplet is named '{}'; check the name with `doctl compute droplet list` or pass the "
+                            "numeric id",
+                            spec));
+  }
+  if (found.size() > 1) {
+    std::string ids;
+    for (const auto& d : found) {
+      ids += (ids.empty() ? "" : ", ") + std::to_string(d.id);
+    }
+    throw usage_error(fmt::format("{} droplets are named '{}' (ids {}); pass the numeric id with --droplet",
+                                  found.size(), spec, ids));
+  }
+  return found.front().id;
+}
+
+ResizeReport resize_droplet(DropletDeps& deps, std::int64_t droplet_id, const ResizeOptions& options)
+{
+  ResizeDriver driver(deps, droplet_id, options);
+  return driver.run();
+}
+
+}  // namespace scalectl::ops
