@@ -488,9 +488,7 @@ ResizeReport ResizeDriver::run()
                                 "`scalectl droplet {}` to resume",
                                 m_id, where_we_are(), m_options.direction));
       }
-      if (steps > 0) {
-        obs = observe();
-      }
+      obs = observe();  // always after taking the lock: another run may have moved the droplet
       const auto step = core::next_resize_step(obs, m_options.target_size, m_memory);
       m_deps.reporter.detail(fmt::format("next step: {} ({})", core::step_name(step.kind), step.reason));
       switch (step.kind) {
