@@ -87,11 +87,23 @@ struct AttemptOutcome {
   std::optional<std::string> retry_after;          // raw `retry-after` header
   std::optional<std::string> ratelimit_reset;      // raw `ratelimit-reset` header (Unix seconds)
   bool request_is_idempotent = true;               // POST actions are not blindly replayed on timeout
+  std::optional<std::string> ratelimit_remaining;  // raw `ratelimit-remaining` header
 };
+
+// The longest server hint (retry-after, ratelimit-reset) that is still waited out; beyond it the
+// outcome is not retried, because the caller is better served by failing now.
+inline constexpr std::chrono::milliseconds k_max_server_hint{5 * 60 * 1000};
+
+// Returns true for the methods RFC 9110 defines as idempotent (GET, HEAD, PUT, DELETE, OPTIONS, TRACE).
+bool is_idempotent(std::string_view method);
 
 // Returns the delay before attempt `attempt + 1` (attempt counts from 1), or nullopt when the
 // outcome must not be retried: success, 4xx other than 429, or max_attempts reached.
 // `jitter` in [0, 1) scales a random part of the backoff; `now_unix` resolves ratelimit-reset.
+// Backoff uses "equal jitter": half of min(base * 2^(attempt-1), max_delay) is fixed and the other
+// half is scaled by `jitter`. A server hint longer than the backoff replaces it; hints up to
+// k_max_server_hint are honoured even beyond max_delay, longer ones end the retries. A request that
+// is not idempotent is replayed only when the server cannot have acted on it: connect errors, 429, 503.
 std::optional<std::chrono::milliseconds> retry_delay(const RetryPolicy& policy, int attempt,
                                                      const AttemptOutcome& outcome, double jitter,
                                                      double now_unix);
