@@ -90,6 +90,18 @@ struct LoadOptions {
 
 // Loads every layer and returns the merged configuration. Throws Error(usage) on a TOML parse
 // error ("file:line:col: what is wrong"), an unknown key (with "did you mean"), or a wrong type.
+//
+// Details of the merge:
+// - Environment: each key's KeyInfo::env names are tried in order and the first one set (and
+//   non-empty) wins. AUTO_SCALER_* set keys of the policy named by LoadOptions::policy and are
+//   ignored without one. The token variables are left to resolve_token().
+// - Wildcard tables (capacity.worker_types.NAME, autoscale.policies.NAME): once any layer
+//   mentions a table, every schema key of that table with a default is present with origin
+//   "default", so getters need no fallback and `config show` lists the effective values.
+// - state.backend is "redis" (origin "default, state.redis_url is set") when no layer set it and
+//   state.redis_url is set. $STATE_DIRECTORY (systemd) is a default for state.dir: files override it.
+// - A file that sets a secret key must not be accessible by group or others (like ssh).
+// - Flags for secret keys are refused: argv is visible in ps.
 Config load(const LoadOptions& options);
 
 // The DigitalOcean API token and where it was read from (never the token itself in messages).
@@ -99,8 +111,10 @@ struct Token {
 };
 
 // Resolves the token: DIGITALOCEAN_ACCESS_TOKEN, DIGITALOCEAN_TOKEN, $CREDENTIALS_DIRECTORY
-// (systemd LoadCredential=), digitalocean.token_file (refused if group/other can read it), and
-// last doctl's `access-token` in ~/.config/doctl/config.yaml. Throws Error(usage) if none is found.
+// (systemd LoadCredential=), digitalocean.token from a mode 0600 config file,
+// digitalocean.token_file (refused if group/other can access it), and last doctl's
+// `access-token:` in doctl/config.yaml under $XDG_CONFIG_HOME, else ~/.config. Surrounding
+// whitespace is stripped. Throws Error(usage) if none is found, listing the places looked.
 Token resolve_token(const Config& config, const LoadOptions& options);
 
 // Describes one known key for `config show`, the man page and validation.
@@ -108,9 +122,10 @@ struct KeyInfo {
   std::string key;          // may contain "*" for a table name, e.g. "capacity.worker_types.*.cpu"
   std::string type;         // "string", "int", "number", "bool", "duration", "strings"
   std::string default_text; // "" when there is no default
-  std::vector<std::string> env;  // environment variable names that set it
+  std::vector<std::string> env;  // environment variable names that set it, first match wins
   std::string help;
   bool secret = false;
+  std::vector<std::string> choices;  // allowed values of a string key; empty when any value is allowed
 };
 
 // Returns the schema of every known configuration key.

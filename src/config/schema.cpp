@@ -1,0 +1,187 @@
+// The one table of every configuration key scalectl knows: type, default, environment names,
+// help and whether it is a secret. Validation, `config show`, the man page and the environment
+// layer all read this table; a feature that needs a new key adds one row here.
+
+#include <scalectl/config/config.hpp>
+
+#include "keys.hpp"
+
+namespace scalectl::config {
+
+namespace {
+
+// Rows name only the fields they set. g++ 12 warns about every omitted field even in designated
+// initializers (which value-initialise them by definition), so the warning is off for the table.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+std::vector<KeyInfo> make_schema()
+{
+  std::vector<KeyInfo> rows{
+      // --- DigitalOcean API ------------------------------------------------------------------
+      {.key = "digitalocean.api_url", .type = "string", .default_text = "https://api.digitalocean.com",
+       .env = {"DIGITALOCEAN_API_URL"}, .help = "Base URL of the DigitalOcean API v2"},
+      {.key = "digitalocean.token", .type = "string",
+       .env = {"DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"},
+       .help = "API token; prefer token_file or the environment (a file setting it must be mode 0600)",
+       .secret = true},
+      {.key = "digitalocean.token_file", .type = "string",
+       .help = "File holding the API token (must not be readable by group or others)"},
+      {.key = "digitalocean.ca_bundle", .type = "string", .help = "CA bundle for TLS to the API (default: system store)"},
+      {.key = "digitalocean.connect_timeout", .type = "duration", .default_text = "10s",
+       .help = "Timeout for connecting to the API"},
+      {.key = "digitalocean.request_timeout", .type = "duration", .default_text = "60s",
+       .help = "Timeout for one API request"},
+      {.key = "digitalocean.max_retries", .type = "int", .default_text = "5",
+       .help = "Retries of a failed idempotent request (429, 5xx, network)"},
+
+      // --- droplet resize --------------------------------------------------------------------
+      {.key = "droplet.id", .type = "int", .env = {"DROPLET_ID"},
+       .help = "Droplet to resize (default: this droplet, from the metadata service)"},
+      {.key = "droplet.up_size", .type = "string", .default_text = "s-8vcpu-16gb", .help = "Size slug for `droplet up`"},
+      {.key = "droplet.down_size", .type = "string", .default_text = "s-2vcpu-4gb", .help = "Size slug for `droplet down`"},
+      {.key = "droplet.resize_disk", .type = "bool", .default_text = "false",
+       .help = "Also grow the disk on resize (permanent: the droplet can never shrink again)"},
+      {.key = "droplet.shutdown_timeout", .type = "duration", .default_text = "2m",
+       .help = "Wait for a graceful shutdown before powering off"},
+      {.key = "droplet.action_timeout", .type = "duration", .default_text = "10m",
+       .help = "Wait for one droplet action (shutdown, resize, power on)"},
+      {.key = "droplet.timeout", .type = "duration", .default_text = "30m", .help = "Wait for a whole resize"},
+      {.key = "droplet.busy_check", .type = "string",
+       .help = "Command run before `down`; a non-zero exit means busy and refuses the resize"},
+      {.key = "droplet.after_up", .type = "string", .help = "Command run after a successful `up`"},
+      {.key = "droplet.after_down", .type = "string", .help = "Command run after a successful `down`"},
+      {.key = "droplet.dmi_path", .type = "string", .default_text = "/sys/class/dmi/id/sys_vendor",
+       .help = "File whose content says whether this host is a DigitalOcean droplet"},
+      {.key = "droplet.metadata_url", .type = "string", .default_text = "http://169.254.169.254/metadata/v1/id",
+       .help = "Metadata URL returning this droplet's id"},
+      {.key = "droplet.metadata_timeout", .type = "duration", .default_text = "2s",
+       .help = "Timeout for the metadata request"},
+      {.key = "droplet.capacity_pool", .type = "string", .default_text = "server",
+       .help = "Capacity pool whose live leases make `down` refuse"},
+
+      // --- state store -----------------------------------------------------------------------
+      {.key = "state.backend", .type = "string", .default_text = "file",
+       .help = "State backend; the default is file, or redis when state.redis_url is set",
+       .choices = {"file", "redis"}},
+      {.key = "state.dir", .type = "string",
+       .help = "File backend directory: $STATE_DIRECTORY, else /var/lib/scalectl as root, "
+               "else $XDG_STATE_HOME/scalectl or ~/.local/state/scalectl"},
+      {.key = "state.redis_url", .type = "string", .env = {"SCALECTL_REDIS_URL", "REDIS_URL"},
+       .help = "redis://[:password@]host:port/db or unix:///path"},
+      {.key = "state.redis_password", .type = "string", .env = {"REDISCLI_AUTH"},
+       .help = "Redis password (a file setting it must be mode 0600)", .secret = true},
+      {.key = "state.redis_key_prefix", .type = "string", .default_text = "scalectl",
+       .help = "Prefix of scalectl's own Redis keys"},
+      {.key = "state.redis_connect_timeout", .type = "duration", .default_text = "2s",
+       .help = "Timeout for connecting to Redis"},
+      {.key = "state.redis_command_timeout", .type = "duration", .default_text = "5s",
+       .help = "Timeout for one Redis command"},
+      {.key = "state.lock_ttl", .type = "duration", .default_text = "30s",
+       .help = "Expiry of a Redis operation lock; renewed every ttl/3"},
+
+      // --- capacity budget -------------------------------------------------------------------
+      {.key = "capacity.pool", .type = "string", .default_text = "server", .help = "Capacity pool to allocate from"},
+      {.key = "capacity.max_cpu", .type = "number", .env = {"SERVER_MAX_CPU"}, .help = "vCPUs of the server"},
+      {.key = "capacity.max_ram_gb", .type = "number", .env = {"SERVER_MAX_RAM"}, .help = "RAM of the server in GB"},
+      {.key = "capacity.reserved_cpu_percent", .type = "number", .default_text = "20",
+       .env = {"SERVER_RESERVED_CPU_PERCENT"}, .help = "Percent of the CPU kept for the system"},
+      {.key = "capacity.reserved_ram_percent", .type = "number", .default_text = "20",
+       .env = {"SERVER_RESERVED_RAM_PERCENT"}, .help = "Percent of the RAM kept for the system"},
+      {.key = "capacity.default_ttl", .type = "duration", .help = "Lease TTL when allocate has no --ttl (default: none)"},
+      {.key = "capacity.worker_types.*.cpu", .type = "number", .help = "vCPUs one worker of this type needs"},
+      {.key = "capacity.worker_types.*.ram_gb", .type = "number", .help = "RAM in GB one worker of this type needs"},
+      {.key = "capacity.worker_types.*.priority", .type = "int", .default_text = "5",
+       .help = "Priority 1-10 of this worker type (higher is more important)"},
+
+      // --- App Platform ----------------------------------------------------------------------
+      {.key = "app.id", .type = "string", .help = "App Platform app id or name"},
+      {.key = "app.component", .type = "string", .help = "Service or worker component to scale"},
+      {.key = "app.workers_rule_mb", .type = "int", .default_text = "512",
+       .help = "One worker process (WEB_CONCURRENCY) per this many MB of instance RAM, at least 1"},
+      {.key = "app.deployment_timeout", .type = "duration", .default_text = "20m",
+       .help = "Wait for an app deployment"},
+
+      // --- autoscale policies (one table per policy name) ------------------------------------
+      {.key = "autoscale.policies.*.metric.value", .type = "number", .help = "Fixed metric value (tests, manual runs)"},
+      {.key = "autoscale.policies.*.metric.command", .type = "string", .help = "Command printing the metric"},
+      {.key = "autoscale.policies.*.metric.redis", .type = "string",
+       .help = "Redis read giving the metric, e.g. \"LLEN queue\""},
+      {.key = "autoscale.policies.*.metric.http", .type = "string", .help = "URL returning the metric"},
+      {.key = "autoscale.policies.*.metric.json_pointer", .type = "string",
+       .help = "JSON pointer to the metric in the http or command output"},
+      {.key = "autoscale.policies.*.units_per_worker", .type = "number", .env = {"AUTO_SCALER_MAILBOXES_PER_WORKER"},
+       .help = "Metric units one worker handles"},
+      {.key = "autoscale.policies.*.min", .type = "int", .env = {"AUTO_SCALER_MIN_WORKERS"}, .help = "Fewest workers"},
+      {.key = "autoscale.policies.*.max", .type = "int", .env = {"AUTO_SCALER_MAX_WORKERS"}, .help = "Most workers"},
+      {.key = "autoscale.policies.*.scale_up_threshold", .type = "number", .default_text = "0.8",
+       .env = {"AUTO_SCALER_SCALE_UP_THRESHOLD"}, .help = "Step mode: scale up at this utilisation"},
+      {.key = "autoscale.policies.*.scale_down_threshold", .type = "number", .default_text = "0.3",
+       .env = {"AUTO_SCALER_SCALE_DOWN_THRESHOLD"}, .help = "Step mode: scale down below this utilisation"},
+      {.key = "autoscale.policies.*.mode", .type = "string", .default_text = "step",
+       .help = "step: add or remove `step` workers; target: aim at target_utilisation",
+       .choices = {"step", "target"}},
+      {.key = "autoscale.policies.*.step", .type = "int", .default_text = "1", .help = "Step mode: workers per change"},
+      {.key = "autoscale.policies.*.target_utilisation", .type = "number", .default_text = "0.7",
+       .help = "Target mode: utilisation to aim at"},
+      {.key = "autoscale.policies.*.tolerance", .type = "number", .default_text = "0.1",
+       .help = "Target mode: no change while within this fraction of the target"},
+      {.key = "autoscale.policies.*.scale_up_cooldown", .type = "duration", .default_text = "5m",
+       .env = {"AUTO_SCALER_SCALE_UP_COOLDOWN_MS"}, .help = "Minimum time between scale-ups"},
+      {.key = "autoscale.policies.*.scale_down_cooldown", .type = "duration", .default_text = "10m",
+       .env = {"AUTO_SCALER_SCALE_DOWN_COOLDOWN_MS"}, .help = "Minimum time between scale-downs"},
+      {.key = "autoscale.policies.*.scale_down_stabilization", .type = "duration", .default_text = "5m",
+       .help = "Scale down only to the highest recommendation seen in this window"},
+      {.key = "autoscale.policies.*.max_scale_up", .type = "int", .help = "Most workers added in one run"},
+      {.key = "autoscale.policies.*.max_scale_down", .type = "int", .help = "Most workers removed in one run"},
+      {.key = "autoscale.policies.*.capacity_type", .type = "string",
+       .help = "Worker type whose capacity lease each added worker needs"},
+      {.key = "autoscale.policies.*.on_metric_error", .type = "string", .default_text = "fail",
+       .help = "fail, keep, or a table { replicas = N }", .choices = {"fail", "keep", "replicas"}},
+      {.key = "autoscale.policies.*.on_metric_error.replicas", .type = "int",
+       .help = "Replicas to set when the metric cannot be read"},
+      {.key = "autoscale.policies.*.target", .type = "string", .default_text = "manual", .env = {"AUTO_SCALER_PLATFORM"},
+       .help = "What is scaled", .choices = {"manual", "do-app", "docker-compose", "kubernetes", "command"}},
+      {.key = "autoscale.policies.*.app", .type = "string", .help = "do-app: app id or name"},
+      {.key = "autoscale.policies.*.component", .type = "string", .help = "do-app: component name"},
+      {.key = "autoscale.policies.*.compose_project", .type = "string", .help = "docker-compose: project name"},
+      {.key = "autoscale.policies.*.compose_service", .type = "string", .help = "docker-compose: service name"},
+      {.key = "autoscale.policies.*.compose_file", .type = "string", .help = "docker-compose: compose file"},
+      {.key = "autoscale.policies.*.k8s_deployment", .type = "string", .help = "kubernetes: deployment name"},
+      {.key = "autoscale.policies.*.k8s_namespace", .type = "string", .help = "kubernetes: namespace"},
+      {.key = "autoscale.policies.*.k8s_context", .type = "string", .help = "kubernetes: kubectl context"},
+      {.key = "autoscale.policies.*.command", .type = "string",
+       .help = "command: run with the new replica count in SCALECTL_REPLICAS"},
+      {.key = "autoscale.policies.*.plan_ttl", .type = "duration", .default_text = "15m",
+       .help = "A saved plan older than this is stale"},
+
+      // --- notifications, metrics, audit -----------------------------------------------------
+      {.key = "notify.webhooks", .type = "strings", .help = "Webhook URLs told about every change"},
+      {.key = "notify.format", .type = "string", .default_text = "json", .help = "Webhook payload format",
+       .choices = {"json", "slack"}},
+      {.key = "notify.timeout", .type = "duration", .default_text = "5s", .help = "Timeout for one webhook call"},
+      {.key = "notify.retries", .type = "int", .default_text = "2", .help = "Retries of a failed webhook call"},
+      {.key = "metrics.textfile", .type = "string",
+       .help = "Prometheus node_exporter textfile to write after each command"},
+      {.key = "audit.enabled", .type = "bool", .default_text = "true", .help = "Append every change to the audit log"},
+  };
+
+  // Every key outside a wildcard table also answers to SCALECTL_<KEY>, ahead of older names.
+  // The token is the exception: resolve_token() reads it from a fixed list of places.
+  for (KeyInfo& row : rows) {
+    if (row.key.find('*') == std::string::npos && row.key != "digitalocean.token") {
+      row.env.insert(row.env.begin(), detail::generic_env_name(row.key));
+    }
+  }
+  return rows;
+}
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+const std::vector<KeyInfo>& schema()
+{
+  static const std::vector<KeyInfo> k_schema = make_schema();
+  return k_schema;
+}
+
+}  // namespace scalectl::config
