@@ -72,6 +72,7 @@ class SimContractTest(unittest.TestCase):
             shutil.rmtree(cls._tmp, ignore_errors=True)
 
     def setUp(self):
+        fixtures.bound_test_runtime(self, 180)
         self.sim.reset()
         # Pagination links must lead back through Prism, not around it.
         self.sim.configure(base_url=self.prism.url)

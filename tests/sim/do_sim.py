@@ -144,7 +144,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------- dispatch
     def _dispatch(self):
-        sim = self.server.sim
         started = time.time()
         try:
             raw_body = self._read_body()
@@ -402,9 +401,8 @@ class Simulator:
         base = (self.state.config["base_url"] or "http://" + ctx["host"]) + ctx["path"]
 
         def link(number):
-            params = dict(query)
-            params["page"] = number
-            params["per_page"] = per_page
+            params = {"page": number, "per_page": per_page}
+            params.update((k, v) for k, v in query.items() if k not in params)
             return base + "?" + urlencode(params)
 
         pages = {}
@@ -519,9 +517,9 @@ class Simulator:
         if parts[:1] == ["droplets"]:
             if len(parts) == 1 and method == "POST":
                 droplet = state.seed_droplet(body if body is not None else {}, now)
-                return 201, {"droplet": state.droplet_view(droplet)}
+                return 201, state.droplet_view(droplet)
             if len(parts) == 1 and method == "GET":
-                return 200, {"droplets": [state.droplet_raw(d) for d in state.list_droplets()]}
+                return 200, [state.droplet_raw(d) for d in state.list_droplets()]
             if len(parts) == 2:
                 if method == "GET":
                     return 200, state.droplet_raw(state._droplet_or_control_error(parts[1]))
@@ -530,9 +528,9 @@ class Simulator:
         if parts[:1] == ["apps"]:
             if len(parts) == 1 and method == "POST":
                 app = state.seed_app(body, now)
-                return 201, {"app": state.app_view(app, now)}
+                return 201, state.app_view(app, now)
             if len(parts) == 1 and method == "GET":
-                return 200, {"apps": [state.app_view(a, now) for a in state.list_apps()]}
+                return 200, [state.app_view(a, now) for a in state.list_apps()]
             if len(parts) == 2 and method == "GET":
                 app = state.apps.get(parts[1])
                 if app is None:
@@ -556,16 +554,16 @@ class Simulator:
                 return 200, state.faults_view()
         if parts[:1] == ["requests"]:
             if method == "GET":
-                return 200, {"requests": list(state.requests)}
+                return 200, list(state.requests)
             if method == "DELETE":
                 state.requests = []
-                return 200, {"requests": []}
+                return 200, []
         if key == ("GET", "actions"):
-            return 200, {"actions": [state.action_raw(a) for a in
-                                     sorted(state.actions.values(), key=lambda a: a["id"])]}
+            return 200, [state.action_raw(a) for a in
+                         sorted(state.actions.values(), key=lambda a: a["id"])]
         if key == ("GET", "deployments"):
             deps = sorted(state.deployments.values(), key=lambda d: d["created_at"])
-            return 200, {"deployments": [state.deployment_raw(d, now) for d in deps]}
+            return 200, [state.deployment_raw(d, now) for d in deps]
         if key == ("GET", "state"):
             return 200, state.snapshot()
         raise ControlError(404, "no control endpoint %s %s" % (method, path))

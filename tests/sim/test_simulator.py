@@ -57,6 +57,7 @@ class SimTestCase(unittest.TestCase):
             fixtures.shutil.rmtree(cls._tmp, ignore_errors=True)
 
     def setUp(self):
+        fixtures.bound_test_runtime(self, 60)
         self.sim.reset()
         self.addCleanup(self._note_failure)
 
@@ -97,6 +98,9 @@ class SimTestCase(unittest.TestCase):
 
 
 class CliTest(unittest.TestCase):
+    def setUp(self):
+        fixtures.bound_test_runtime(self, 60)
+
     def test_listening_line_port_file_and_sigterm(self):
         tmp = fixtures.scratch_dir(self)
         sim = fixtures.start_simulator(tmp)

@@ -115,6 +115,28 @@ def scratch_dir(test, prefix=None):
     return path
 
 
+class TestTimeout(AssertionError):
+    """Raised in the main thread when a test outlives bound_test_runtime()."""
+
+
+def bound_test_runtime(test, seconds):
+    """Fail `test` with TestTimeout if it runs longer than `seconds` (SIGALRM).
+
+    Call it first thing in setUp; cleanups (process stops) still run.
+    """
+    def on_alarm(signum, frame):
+        raise TestTimeout("%s exceeded its %d s time limit" % (test.id(), seconds))
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(int(seconds))
+
+    def cancel():
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+    test.addCleanup(cancel)
+
+
 def _next_name(kind):
     with _live_lock:
         _counter[0] += 1
@@ -265,17 +287,17 @@ class SimulatorProcess:
 
     def requests(self):
         """Every /v2 request received so far (method, path, query, headers, body, status, t)."""
-        return self.control("GET", "/requests")["requests"]
+        return self.control("GET", "/requests")
 
     def clear_requests(self):
         self.control("DELETE", "/requests")
 
     def actions(self):
         """Every Droplet action created (type, droplet_id, params, status, ...)."""
-        return self.control("GET", "/actions")["actions"]
+        return self.control("GET", "/actions")
 
     def deployments(self):
-        return self.control("GET", "/deployments")["deployments"]
+        return self.control("GET", "/deployments")
 
     def droplet_state(self, droplet_id):
         """Raw simulator state of a Droplet (status, size_slug, disk_resized_to, locked...)."""
@@ -283,13 +305,13 @@ class SimulatorProcess:
 
     def seed_droplet(self, **fields):
         """Create a Droplet (id, name, size_slug, status, region, tags, ...); return it."""
-        return self.control("POST", "/droplets", json=fields)["droplet"]
+        return self.control("POST", "/droplets", json=fields)
 
     def seed_app(self, spec, **fields):
         """Create an app with this spec (and an ACTIVE deployment); return the app."""
         body = dict(fields)
         body["spec"] = spec
-        return self.control("POST", "/apps", json=body)["app"]
+        return self.control("POST", "/apps", json=body)
 
     def configure(self, **config):
         """POST /_sim/config (action_seconds, action_seconds_by_type, deployment_seconds...)."""
@@ -310,7 +332,8 @@ class SimulatorProcess:
 
 
 def start_simulator(tmpdir, token=DEFAULT_TOKEN, action_seconds=None, deployment_seconds=None,
-                    state=None, host=LOOPBACK, port=0, extra_args=(), timeout=20.0):
+                    state=None, base_url=None, host=LOOPBACK, port=0, extra_args=(),
+                    timeout=20.0):
     """Start tests/sim/do_sim.py as a subprocess and wait for its port file.
 
     Logs go to TMPDIR/sim-N.log (stderr: access log) and sim-N.stdout.
@@ -326,6 +349,8 @@ def start_simulator(tmpdir, token=DEFAULT_TOKEN, action_seconds=None, deployment
         args += ["--deployment-seconds", deployment_seconds]
     if state is not None:
         args += ["--state", state]
+    if base_url is not None:
+        args += ["--base-url", base_url]
     args += list(extra_args)
     process = _ManagedProcess(name, args, tmpdir / ("%s.log" % name),
                               stdout_path=tmpdir / ("%s.stdout" % name))
