@@ -188,6 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
             "t": started,
             "request_id": request_id,
             "fault": None,
+            "duration": None,
         }
         if raw_body:
             try:
@@ -196,14 +197,17 @@ class _Handler(BaseHTTPRequestHandler):
                 entry["body"] = raw_body.decode("utf-8", "replace")
         with state.lock:
             fault = state.take_fault(self.command, path)
+            if fault:
+                entry["fault"] = {k: v for k, v in fault.items()
+                                  if k not in ("count", "hits", "skip")}
             state.log_request(entry)
         if fault:
-            entry["fault"] = {k: v for k, v in fault.items() if k not in ("count", "hits", "skip")}
             if fault.get("delay_seconds"):
                 time.sleep(fault["delay_seconds"])
             if fault.get("drop_connection"):
-                entry["status"] = 0
-                entry["duration"] = time.time() - started
+                with state.lock:
+                    entry["status"] = 0
+                    entry["duration"] = time.time() - started
                 self._drop()
                 return
         now = time.time()

@@ -350,6 +350,20 @@ class DropletTest(SimTestCase):
         auth = {k.lower(): v for k, v in entry["headers"].items()}["authorization"]
         self.assertEqual(auth, "Bearer sim-token")
 
+    def test_concurrent_clients(self):
+        import concurrent.futures
+        for i in range(10):
+            self.sim.seed_droplet(id=300 + i)
+
+        def hit(i):
+            first = self.api("POST", "/v2/droplets/%d/actions" % (300 + i), {"type": "power_off"})
+            second = self.api("POST", "/v2/droplets/%d/actions" % (300 + i), {"type": "power_off"})
+            return first[0], second[0], self.api("GET", "/v2/sizes")[0]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+            results = list(pool.map(hit, range(10)))
+        self.assertEqual(results, [(201, 422, 200)] * 10)
+        self.assertEqual(len({a["id"] for a in self.sim.actions()}), 10)
+
     def test_keep_alive_connection_is_reused(self):
         self.sim.seed_droplet(id=1)
         conn = http.client.HTTPConnection("127.0.0.1", self.sim.port, timeout=10)
