@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <scalectl/config/show.hpp>
 
@@ -18,7 +19,8 @@ void setup_config_command(CLI::App& app, Context& ctx)
   show->callback([&ctx] {
     ctx.action = [&ctx] {
       if (ctx.output() == OutputFormat::json) {
-        std::cout << config::show_json(ctx.config()) << std::endl;
+        std::cout << config::show_json(ctx.config()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << std::endl;
       } else {
         std::cout << config::show_text(ctx.config());
       }

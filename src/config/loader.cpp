@@ -155,7 +155,7 @@ class Loader {
       return;
     }
     const std::string name = path.string();
-    for (const detail::TomlNode& node : detail::read_toml(file->text, name)) {
+    for (detail::TomlNode node : detail::read_toml(file->text, name)) {
       const std::string where = fmt::format("{}:{}:{}", name, node.line, node.column);
       for (const std::string& segment : node.path) {
         if (!detail::is_bare_name(segment)) {
@@ -181,6 +181,12 @@ class Loader {
           throw usage_error(fmt::format("{}: wrong type for {}: expected table, found {}", where, key, node.kind));
         }
         throw usage_error(fmt::format("{}: {}", where, unknown_key_message(key)));
+      }
+      if (node.value && detail::value_type(*info) == detail::ValueType::string) {
+        // `id = 123456789` is as natural as `id = "web-1"` for keys that take an id or a name.
+        if (const auto* number = std::get_if<std::int64_t>(&*node.value)) {
+          node.value = Value(std::to_string(*number));
+        }
       }
       const auto problem = node.value ? detail::check_value(*info, *node.value)
                                       : fmt::format("expected {}, found {}",

@@ -35,8 +35,8 @@ std::vector<KeyInfo> make_schema()
        .help = "Retries of a failed idempotent request (429, 5xx, network)"},
 
       // --- droplet resize --------------------------------------------------------------------
-      {.key = "droplet.id", .type = "int", .env = {"DROPLET_ID"},
-       .help = "Droplet to resize (default: this droplet, from the metadata service)"},
+      {.key = "droplet.id", .type = "string", .env = {"DROPLET_ID"},
+       .help = "Droplet to resize: numeric id or unique name"},
       {.key = "droplet.up_size", .type = "string", .default_text = "s-8vcpu-16gb", .help = "Size slug for `droplet up`"},
       {.key = "droplet.down_size", .type = "string", .default_text = "s-2vcpu-4gb", .help = "Size slug for `droplet down`"},
       {.key = "droplet.resize_disk", .type = "bool", .default_text = "false",
@@ -66,7 +66,7 @@ std::vector<KeyInfo> make_schema()
       {.key = "state.dir", .type = "string",
        .help = "File backend directory: $STATE_DIRECTORY, else /var/lib/scalectl as root, "
                "else $XDG_STATE_HOME/scalectl or ~/.local/state/scalectl"},
-      {.key = "state.redis_url", .type = "string", .env = {"SCALECTL_REDIS_URL", "REDIS_URL"},
+      {.key = "state.redis_url", .type = "string", .env = {"SCALECTL_REDIS_URL"},
        .help = "redis://[:password@]host:port/db or unix:///path"},
       {.key = "state.redis_password", .type = "string", .env = {"REDISCLI_AUTH"},
        .help = "Redis password (a file setting it must be mode 0600)", .secret = true},

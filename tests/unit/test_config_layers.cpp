@@ -161,12 +161,12 @@ TEST_SUITE("config.layers")
     const ScratchDir dir;
     CHECK(load(hermetic_options(dir)).get_string("state.backend") == "file");
 
-    const Config with_url = load(hermetic_options(dir, {{"REDIS_URL", "redis://127.0.0.1:6379/0"}}));
+    const Config with_url = load(hermetic_options(dir, {{"SCALECTL_REDIS_URL", "redis://127.0.0.1:6379/0"}}));
     CHECK(with_url.get_string("state.backend") == "redis");
     CHECK(with_url.find("state.backend")->origin.describe() == "default, state.redis_url is set");
 
     dir.write("home/.config/scalectl/config.toml", "state.backend = \"file\"\n");
-    CHECK(load(hermetic_options(dir, {{"REDIS_URL", "redis://127.0.0.1:6379/0"}})).get_string("state.backend") ==
+    CHECK(load(hermetic_options(dir, {{"SCALECTL_REDIS_URL", "redis://127.0.0.1:6379/0"}})).get_string("state.backend") ==
           "file");
   }
 
@@ -194,12 +194,12 @@ TEST_SUITE("config.layers")
     options.flags.push_back({"droplet.id", std::string("123"), "--droplet"});
     options.flags.push_back({"droplet.resize_disk", true, "--resize-disk"});
     const Config config = load(options);
-    CHECK(config.get_int("droplet.id") == 123);
+    CHECK(config.get_string("droplet.id") == "123");
     CHECK(config.find("droplet.id")->origin.describe() == "flag --droplet");
     CHECK(config.get_bool("droplet.resize_disk") == true);
 
-    options.flags = {{"droplet.id", std::string("web-1"), "--droplet"}};
-    CHECK(error_of([&] { load(options); }).find("--droplet") != std::string::npos);
+    options.flags = {{"droplet.shutdown_timeout", std::string("soon"), "--shutdown-timeout"}};
+    CHECK(error_of([&] { load(options); }).find("--shutdown-timeout") != std::string::npos);
 
     options.flags = {{"digitalocean.token", std::string("dop_v1_flag"), "--token"}};
     const std::string message = error_of([&] { load(options); });

@@ -33,12 +33,12 @@ TEST_SUITE("config.show")
                                 "[digitalocean]\n"
                                 "token = \"dop_v1_file_secret\"\n"
                                 "[droplet]\n"
-                                "id = 42\n"
+                                "id = \"42\"\n"
                                 "[notify]\n"
                                 "webhooks = [\"https://u:hook_secret@127.0.0.1/a\", \"http://127.0.0.1/b\"]\n",
                                 std::filesystem::perms(0600));
     const Config config = load(hermetic_options(dir, {{"REDISCLI_AUTH", "redis_env_secret"},
-                                                      {"REDIS_URL", "redis://:url_secret@127.0.0.1:6379/0"}}));
+                                                      {"SCALECTL_REDIS_URL", "redis://:url_secret@127.0.0.1:6379/0"}}));
 
     const std::string text = show_text(config);
     for (const char* secret : {"dop_v1_file_secret", "redis_env_secret", "url_secret", "hook_secret"}) {
@@ -46,9 +46,9 @@ TEST_SUITE("config.show")
     }
     CHECK(text.find("(" + file.string() + ":2) digitalocean.token = \"<redacted>\"\n") != std::string::npos);
     CHECK(text.find("(env REDISCLI_AUTH) state.redis_password = \"<redacted>\"\n") != std::string::npos);
-    CHECK(text.find("(env REDIS_URL) state.redis_url = \"redis://:<redacted>@127.0.0.1:6379/0\"\n") !=
+    CHECK(text.find("(env SCALECTL_REDIS_URL) state.redis_url = \"redis://:<redacted>@127.0.0.1:6379/0\"\n") !=
           std::string::npos);
-    CHECK(text.find("(" + file.string() + ":4) droplet.id = 42\n") != std::string::npos);
+    CHECK(text.find("(" + file.string() + ":4) droplet.id = \"42\"\n") != std::string::npos);
     CHECK(text.find("(default) droplet.resize_disk = false\n") != std::string::npos);
     CHECK(text.find("(default) droplet.up_size = \"s-8vcpu-16gb\"\n") != std::string::npos);
     CHECK(text.find("notify.webhooks = [\"https://u:<redacted>@127.0.0.1/a\", \"http://127.0.0.1/b\"]\n") !=
@@ -66,7 +66,7 @@ TEST_SUITE("config.show")
     CHECK(json.size() == config.entries().size());
     CHECK(json["digitalocean.token"]["value"] == "<redacted>");
     CHECK(json["digitalocean.token"]["origin"] == file.string() + ":2");
-    CHECK(json["droplet.id"]["value"] == 42);
+    CHECK(json["droplet.id"]["value"] == "42");
     CHECK(json["droplet.resize_disk"]["value"] == false);
     CHECK(json["capacity.reserved_cpu_percent"]["value"] == 20);
     CHECK(json["notify.webhooks"]["value"][1] == "http://127.0.0.1/b");

@@ -88,8 +88,8 @@ TEST_SUITE("config.toml")
   {
     SUBCASE("string for an integer")
     {
-      const auto [message, path] = error_loading("[droplet]\nid = \"abc\"\n");
-      CHECK(message == path + ":2:1: wrong value for droplet.id: expected integer, found string");
+      const auto [message, path] = error_loading("[capacity.worker_types.w]\npriority = \"abc\"\n");
+      CHECK(message == path + ":2:1: wrong value for capacity.worker_types.w.priority: expected integer, found string");
     }
     SUBCASE("float for an integer")
     {
@@ -245,7 +245,7 @@ TEST_SUITE("config.toml")
     CHECK(error_of([&] { load(hermetic_options(dir)); }).find("permissions 0640") != std::string::npos);
 
     // Non-secret keys may live in a world-readable file.
-    CHECK(load_text(dir, "droplet.id = 7\n", std::filesystem::perms(0644)).get_int("droplet.id") == 7);
+    CHECK(load_text(dir, "droplet.id = 7\n", std::filesystem::perms(0644)).get_string("droplet.id") == "7");
   }
 
   TEST_CASE("packaging/config.example.toml loads without errors")
@@ -262,4 +262,12 @@ TEST_SUITE("config.toml")
     CHECK(config.table_names("autoscale.policies") == std::vector<std::string>{"warmup"});
     CHECK(config.get_string("autoscale.policies.warmup.target") == "docker-compose");
   }
+}
+
+TEST_CASE("an integer is accepted where a string id or name is expected")
+{
+  const ScratchDir dir;
+  dir.write("home/.config/scalectl/config.toml", "[droplet]\nid = 362514921\n");
+  const auto config = scalectl::config::load(hermetic_options(dir));
+  CHECK(config.get_string("droplet.id") == "362514921");
 }
