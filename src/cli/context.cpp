@@ -197,6 +197,32 @@ ProcessRunner& Context::processes()
   return real_process_runner();
 }
 
+std::string result_word(ExitCode code)
+{
+  switch (code) {
+  case ExitCode::refused:
+    return "refused";
+  case ExitCode::timeout:
+    return "timeout";
+  case ExitCode::interrupted:
+    return "interrupted";
+  default:
+    return "failed";
+  }
+}
+
+void Context::emit(const Event& event)
+{
+  try {
+    if (!m_events) {
+      m_events = make_event_sinks(*this);
+    }
+    m_events->emit(event);
+  } catch (const std::exception& e) {
+    reporter().warn(fmt::format("could not record the {} event: {}", event.what, e.what()));
+  }
+}
+
 state::LockOwner Context::lock_owner() const
 {
   state::LockOwner owner;

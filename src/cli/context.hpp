@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <scalectl/config/config.hpp>
+#include <scalectl/events.hpp>
+#include <scalectl/exit_code.hpp>
 #include <scalectl/report.hpp>
 
 namespace CLI {
@@ -82,6 +84,10 @@ class Context {
   Clock& clock();
   ProcessRunner& processes();
 
+  // Reports a scaling event to the audit log, webhooks and metrics (src/cli/events.cpp).
+  // Never throws: a failing sink is a warning and does not change the command's outcome.
+  void emit(const Event& event);
+
   // Returns who we are, for operation locks and records.
   state::LockOwner lock_owner() const;
   // Returns argv joined for logs, with values of secret-looking options redacted.
@@ -104,7 +110,15 @@ class Context {
   std::unique_ptr<state::Store> m_store;
   std::unique_ptr<net::Transport> m_http;
   std::unique_ptr<digitalocean::Client> m_digitalocean;
+  std::unique_ptr<EventSink> m_events;
 };
+
+// Returns the event result word for a command that ended with `code`: refused, timeout,
+// interrupted or failed.
+std::string result_word(ExitCode code);
+
+// Returns the sinks configured for `ctx` (audit log, webhooks, metrics), as one EventSink.
+std::unique_ptr<EventSink> make_event_sinks(Context& ctx);
 
 // Command setup functions, one per noun (src/cli/<noun>_cmd.cpp).
 void setup_droplet_command(CLI::App& app, Context& ctx);

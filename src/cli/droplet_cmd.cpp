@@ -83,7 +83,32 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
 
   const auto id = selected_droplet(ctx);
   auto deps = droplet_deps(ctx);
-  const auto report = ops::resize_droplet(deps, id, options);
+  const auto started = ctx.clock().monotonic();
+  ops::ResizeReport report;
+  try {
+    report = ops::resize_droplet(deps, id, options);
+  } catch (const Error& e) {
+    if (!options.dry_run && e.code() != ExitCode::usage && e.code() != ExitCode::lock_held) {
+      ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), "", options.target_size,
+                     fmt::format("{}: {}", direction, e.what()), result_word(e.code()),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
+                     json::object()});
+    }
+    throw;
+  }
+  if (!options.dry_run) {
+    json actions = json::array();
+    for (const auto& a : report.actions) {
+      actions.push_back({{"id", a.id}, {"type", a.type}, {"status", a.status}});
+    }
+    ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), report.from_size, report.to_size, direction,
+                   report.result == "already_at_size" ? "noop" : (report.result == "submitted" ? "submitted" : "ok"),
+                   report.duration,
+                   {{"actions", actions},
+                    {"memory_before_mb", report.memory_before_mb},
+                    {"memory_after_mb", report.memory_after_mb},
+                    {"api_requests", report.api_requests}}});
+  }
 
   if (ctx.output() == OutputFormat::json) {
     std::cout << report.to_json().dump(2) << std::endl;
