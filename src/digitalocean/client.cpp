@@ -98,9 +98,9 @@ std::string string_or(const json& j, const char* key)
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Returns the path and query of links.pages.next, or "" on the last page. The host of the link is
-// ignored on purpose: the token is only ever sent to the configured API base URL.
-std::string next_page(const json& body)
+}  // namespace
+
+std::string next_page_path(const json& body)
 {
   const auto links = body.find("links");
   if (links == body.end() || !links->is_object()) {
@@ -116,8 +116,6 @@ std::string next_page(const json& body)
   }
   return path_of(next->get<std::string>());
 }
-
-}  // namespace
 
 Droplet parse_droplet(const json& j)
 {
@@ -179,7 +177,7 @@ Client::Client(net::Transport& transport, ClientOptions options)
   }
 }
 
-json Client::request_json(std::string_view method, const std::string& path, const json* body)
+std::string Client::request_text(std::string_view method, const std::string& path, const std::string* body)
 {
   net::Request request;
   request.method = std::string(method);
@@ -188,22 +186,29 @@ json Client::request_json(std::string_view method, const std::string& path, cons
   request.headers.push_back({"Accept", "application/json"});
   if (body != nullptr) {
     request.headers.push_back({"Content-Type", "application/json"});
-    request.body = body->dump();
+    request.body = *body;
   }
   ++m_requests;
-  const net::Response response = m_transport.send(request);
+  net::Response response = m_transport.send(request);
   if (response.status < 200 || response.status >= 300) {
     throw make_api_error(request.method, path_of(request.url), response, m_options);
   }
-  if (response.body.empty()) {
+  return std::move(response.body);
+}
+
+json Client::request_json(std::string_view method, const std::string& path, const json* body)
+{
+  const std::string text = body != nullptr ? body->dump() : std::string();
+  const std::string response = request_text(method, path, body != nullptr ? &text : nullptr);
+  if (response.empty()) {
     return json::object();
   }
   try {
-    return json::parse(response.body);
+    return json::parse(response);
   } catch (const json::parse_error& e) {
     throw Error(fmt::format("DigitalOcean API {} {} returned a body that is not JSON ({}); check "
                             "digitalocean.api_url points at the API",
-                            request.method, path_of(request.url), e.what()));
+                            method, path, e.what()));
   }
 }
 
@@ -231,7 +236,7 @@ std::vector<Droplet> Client::find_droplets_by_name(const std::string& name)
     for (const auto& d : body.value("droplets", json::array())) {
       found.push_back(parse_droplet(d));
     }
-    path = next_page(body);
+    path = next_page_path(body);
   }
   return found;
 }
@@ -272,7 +277,7 @@ std::vector<Size> Client::list_sizes()
     for (const auto& s : body.value("sizes", json::array())) {
       sizes.push_back(parse_size(s));
     }
-    path = next_page(body);
+    path = next_page_path(body);
   }
   return sizes;
 }

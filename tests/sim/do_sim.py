@@ -184,6 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
             "raw_query": raw_query,
             "headers": {k: v for k, v in self.headers.items()},
             "body": None,
+            "raw_body": raw_body.decode("utf-8", "replace") if raw_body else None,
             "status": None,
             "t": started,
             "request_id": request_id,

@@ -100,6 +100,9 @@ class Client {
   // Sends a request with a JSON body (or none) and returns the parsed JSON response; throws
   // ApiError for non-2xx answers. `path` starts with /v2/ and is sent to the configured base URL.
   nlohmann::json request_json(std::string_view method, const std::string& path, const nlohmann::json* body = nullptr);
+  // Sends a request with a JSON body given as text (or none) and returns the response body as
+  // received; throws ApiError for non-2xx answers. For JSON that must not be reordered (app specs).
+  std::string request_text(std::string_view method, const std::string& path, const std::string* body = nullptr);
 
   // Returns how many HTTP requests this client has sent.
   int request_count() const { return m_requests; }
@@ -109,6 +112,10 @@ class Client {
   ClientOptions m_options;
   int m_requests = 0;
 };
+
+// Returns the path and query of links.pages.next in a list response, or "" on the last page. The
+// host of the link is ignored on purpose: the token is only ever sent to the configured base URL.
+std::string next_page_path(const nlohmann::json& body);
 
 // Parses the JSON objects the API returns (exposed for unit tests).
 Droplet parse_droplet(const nlohmann::json& j);
