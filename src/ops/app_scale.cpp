@@ -67,7 +67,7 @@ class ScaleDriver {
  private:
   void plan();
   digitalocean::Deployment find_new_deployment(const digitalocean::App& updated);
-  digitalocean::Deployment wait(digitalocean::Deployment deployment);
+  digitalocean::Deployment wait(digitalocean::Deployment deployment, bool announced);
   void record(const std::string& result, const std::string& error = {});
   std::string resume_hint() const;
   AppScaleReport finish(const std::string& result);
@@ -179,22 +179,23 @@ digitalocean::Deployment ScaleDriver::find_new_deployment(const digitalocean::Ap
                           m_report.app_id, m_report.app_name));
 }
 
-digitalocean::Deployment ScaleDriver::wait(digitalocean::Deployment deployment)
+digitalocean::Deployment ScaleDriver::wait(digitalocean::Deployment deployment, bool announced)
 {
   const auto deadline = m_started + m_options.timeout;
   milliseconds delay = m_options.poll_min;
-  std::string last_phase;
+  std::string last_phase = announced ? deployment.phase : std::string();
   while (true) {
+    const auto now = m_deps.clock.monotonic();
     if (deployment.phase != last_phase) {
       m_deps.reporter.step(fmt::format("deployment {}: {}", short_id(deployment.id), progress_text(deployment)));
       last_phase = deployment.phase;
+    } else {
+      m_deps.reporter.progress(fmt::format("deployment {} {}", short_id(deployment.id), progress_text(deployment)),
+                               std::chrono::duration_cast<milliseconds>(now - m_started));
     }
     if (deployment.finished()) {
       return deployment;
     }
-    const auto now = m_deps.clock.monotonic();
-    m_deps.reporter.progress(fmt::format("deployment {} {}", short_id(deployment.id), progress_text(deployment)),
-                             std::chrono::duration_cast<milliseconds>(now - m_started));
     if (now >= deadline) {
       throw Error(ExitCode::timeout,
                   fmt::format("deployment {} of app {} is still {} after {} (--timeout, [app] deployment_timeout); "
@@ -239,7 +240,7 @@ AppScaleReport ScaleDriver::run()
       if (running && !m_options.no_wait) {
         m_deps.reporter.step(fmt::format("deployment {} ({}) is still in progress; waiting for it", running->id,
                                          running->cause));
-        m_report.deployment = wait(*running);
+        m_report.deployment = wait(*running, false);
         if (m_report.deployment->phase == "ERROR" || m_report.deployment->phase == "CANCELED") {
           throw Error(fmt::format("deployment {} of app {} ended {} at step {} ({}); the spec is already at the "
                                   "target, but the deployment carrying it failed",
@@ -260,13 +261,14 @@ AppScaleReport ScaleDriver::run()
     record("running");
     const auto updated = digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
     m_report.deployment = find_new_deployment(updated);
-    m_deps.reporter.step(fmt::format("deployment {} started ({})", m_report.deployment->id, m_report.deployment->phase));
+    m_deps.reporter.step(fmt::format("deployment {} started: {}", m_report.deployment->id,
+                                     progress_text(*m_report.deployment)));
     if (m_options.no_wait) {
       record("submitted");
       return finish("submitted");
     }
     record("running");
-    m_report.deployment = wait(*m_report.deployment);
+    m_report.deployment = wait(*m_report.deployment, true);
     const auto& d = *m_report.deployment;
     if (d.phase == "ERROR" || d.phase == "CANCELED") {
       const auto message =
