@@ -182,6 +182,7 @@ digitalocean::Deployment ScaleDriver::find_new_deployment(const digitalocean::Ap
 digitalocean::Deployment ScaleDriver::wait(digitalocean::Deployment deployment, bool announced)
 {
   const auto deadline = m_started + m_options.timeout;
+  const auto since = m_deps.clock.monotonic();
   milliseconds delay = m_options.poll_min;
   std::string last_phase = announced ? deployment.phase : std::string();
   while (true) {
@@ -205,7 +206,11 @@ digitalocean::Deployment ScaleDriver::wait(digitalocean::Deployment deployment, 
     }
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - now);
     m_deps.clock.sleep_for(std::clamp(delay, milliseconds(1), std::max(left, milliseconds(1))));
-    delay = std::min(m_options.poll_max, delay + delay / 2);
+    // 0.5 s, then every second for 30 s (short deployments end promptly), then 1.5x longer up
+    // to poll_max: a 10-minute deployment costs about 150 requests, far below the rate limit.
+    delay = m_deps.clock.monotonic() - since < std::chrono::seconds(30)
+              ? std::min(milliseconds(1000), m_options.poll_max)
+              : std::min(m_options.poll_max, delay + delay / 2);
     if (m_lock && !m_lock->still_held()) {
       throw Error(fmt::format("lost the operation lock of app {} (the lock backend expired it) while deployment {} "
                               "was {}; {}",
