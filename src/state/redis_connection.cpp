@@ -1,0 +1,328 @@
+#include "state/redis_connection.hpp"
+
+#include <sys/time.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <scalectl/duration.hpp>
+#include <scalectl/error.hpp>
+
+namespace scalectl::state {
+
+namespace {
+
+constexpr std::string_view k_url_forms =
+    "expected redis://[[user]:password@]host[:port][/db] or unix:///path/to/socket[?db=N]";
+constexpr std::string_view k_check_url = "is redis-server running and reachable? check state.redis_url";
+
+timeval to_timeval(std::chrono::milliseconds ms)
+{
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+std::expected<std::string, std::string> percent_decode(std::string_view text, std::string_view what)
+{
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    unsigned value = 0;
+    if (i + 2 >= text.size()) {
+      return std::unexpected(fmt::format("the {} has an incomplete %-escape", what));
+    }
+    const auto [end, ec] = std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16);
+    if (ec != std::errc() || end != text.data() + i + 3) {
+      return std::unexpected(fmt::format("the {} has an invalid %-escape", what));
+    }
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+std::expected<int, std::string> parse_int(std::string_view text, int low, int high, std::string_view what)
+{
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < low || value > high) {
+    return std::unexpected(fmt::format("the {} \"{}\" is not a number from {} to {}", what, text, low, high));
+  }
+  return value;
+}
+
+std::expected<RedisEndpoint, std::string> parse_unix_url(std::string_view rest)
+{
+  RedisEndpoint endpoint;
+  std::string_view query;
+  if (const auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  auto path = percent_decode(rest, "socket path");
+  if (!path) {
+    return std::unexpected(path.error());
+  }
+  if (path->empty() || path->front() != '/') {
+    return std::unexpected(fmt::format("the socket path must be absolute (unix:///path/to/socket); {}", k_url_forms));
+  }
+  endpoint.socket_path = *path;
+  if (!query.empty()) {
+    if (!query.starts_with("db=")) {
+      return std::unexpected(fmt::format("unsupported query \"{}\"; only db=N is understood", query));
+    }
+    auto db = parse_int(query.substr(3), 0, 1'000'000, "database number");
+    if (!db) {
+      return std::unexpected(db.error());
+    }
+    endpoint.db = *db;
+  }
+  return endpoint;
+}
+
+std::expected<RedisEndpoint, std::string> parse_tcp_url(std::string_view rest)
+{
+  RedisEndpoint endpoint;
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const auto colon = userinfo.find(':');
+    auto user = percent_decode(userinfo.substr(0, colon), "user name");
+    if (!user) {
+      return std::unexpected(user.error());
+    }
+    endpoint.user = *user;
+    if (colon != std::string_view::npos) {
+      auto password = percent_decode(userinfo.substr(colon + 1), "password");
+      if (!password) {
+        return std::unexpected(password.error());
+      }
+      endpoint.password = *password;
+    }
+  }
+  if (rest.find('?') != std::string_view::npos) {
+    return std::unexpected(fmt::format("query parameters are not supported; {}", k_url_forms));
+  }
+  std::string_view hostport = rest;
+  std::string_view db_text;
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    hostport = rest.substr(0, slash);
+    db_text = rest.substr(slash + 1);
+  }
+  std::string_view port_text;
+  if (hostport.starts_with('[')) {
+    const auto close = hostport.find(']');
+    if (close == std::string_view::npos) {
+      return std::unexpected("the IPv6 address has no closing ']'");
+    }
+    endpoint.host = std::string(hostport.substr(1, close - 1));
+    const auto after = hostport.substr(close + 1);
+    if (!after.empty()) {
+      if (!after.starts_with(':')) {
+        return std::unexpected(fmt::format("unexpected text after the IPv6 address; {}", k_url_forms));
+      }
+      port_text = after.substr(1);
+    }
+  } else if (const auto colon = hostport.rfind(':'); colon != std::string_view::npos) {
+    endpoint.host = std::string(hostport.substr(0, colon));
+    port_text = hostport.substr(colon + 1);
+  } else {
+    endpoint.host = std::string(hostport);
+  }
+  if (endpoint.host.empty()) {
+    return std::unexpected(fmt::format("the host is missing; {}", k_url_forms));
+  }
+  if (!port_text.empty()) {
+    auto port = parse_int(port_text, 1, 65535, "port");
+    if (!port) {
+      return std::unexpected(port.error());
+    }
+    endpoint.port = *port;
+  }
+  if (!db_text.empty()) {
+    auto db = parse_int(db_text, 0, 1'000'000, "database number");
+    if (!db) {
+      return std::unexpected(db.error());
+    }
+    endpoint.db = *db;
+  }
+  return endpoint;
+}
+
+}  // namespace
+
+std::string RedisEndpoint::address() const
+{
+  if (!socket_path.empty()) {
+    return "unix:" + socket_path;
+  }
+  if (host.find(':') != std::string::npos) {
+    return fmt::format("[{}]:{}", host, port);
+  }
+  return fmt::format("{}:{}", host, port);
+}
+
+std::expected<RedisEndpoint, std::string> parse_redis_url(std::string_view url)
+{
+  if (url.empty()) {
+    return std::unexpected(fmt::format("it is empty; {}", k_url_forms));
+  }
+  if (url.starts_with("rediss://")) {
+    return std::unexpected(
+        "TLS (rediss://) is not supported by this build; use redis:// on a trusted network, a unix socket, or a "
+        "local TLS tunnel");
+  }
+  if (url.starts_with("unix://")) {
+    return parse_unix_url(url.substr(7));
+  }
+  if (url.starts_with("redis://")) {
+    return parse_tcp_url(url.substr(8));
+  }
+  return std::unexpected(fmt::format("unknown scheme; {}", k_url_forms));
+}
+
+std::string reply_text(const redisReply& reply)
+{
+  if ((reply.type == REDIS_REPLY_STRING || reply.type == REDIS_REPLY_STATUS || reply.type == REDIS_REPLY_ERROR) &&
+      reply.str != nullptr) {
+    return std::string(reply.str, reply.len);
+  }
+  return {};
+}
+
+RedisConnection::RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+                                 std::chrono::milliseconds command_timeout)
+    : m_context(nullptr, &redisFree), m_address(endpoint.address()), m_command_timeout(command_timeout)
+{
+  const timeval connect_tv = to_timeval(connect_timeout);
+  m_context.reset(endpoint.socket_path.empty()
+                      ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, connect_tv)
+                      : redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), connect_tv));
+  if (!m_context) {
+    throw Error(fmt::format("cannot connect to Redis at {}: out of memory", m_address));
+  }
+  if (m_context->err != 0) {
+    throw Error(fmt::format("cannot connect to Redis at {}: {}; {}", m_address, m_context->errstr, k_check_url));
+  }
+  if (redisSetTimeout(m_context.get(), to_timeval(command_timeout)) != REDIS_OK) {
+    throw Error(fmt::format("cannot set the command timeout on the connection to Redis at {}: {}", m_address,
+                            m_context->errstr));
+  }
+  if (!endpoint.password.empty()) {
+    std::vector<std::string_view> args{"AUTH"};
+    if (!endpoint.user.empty()) {
+      args.emplace_back(endpoint.user);
+    }
+    args.emplace_back(endpoint.password);
+    const auto reply = command(args, "authenticating");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      const std::string text = reply_text(*reply);
+      if (text.find("no password is set") != std::string::npos || text.find("without any password") != std::string::npos) {
+        throw Error(fmt::format("Redis at {} has no password set but one was given ({}); remove the password from "
+                                "state.redis_url / REDISCLI_AUTH",
+                                m_address, text));
+      }
+      throw Error(fmt::format("Redis at {} rejected the credentials ({}); check REDISCLI_AUTH or the password in "
+                              "state.redis_url",
+                              m_address, text));
+    }
+  }
+  if (endpoint.db != 0) {
+    const std::string db = std::to_string(endpoint.db);
+    const std::string_view args[] = {"SELECT", db};
+    const auto reply = command(args, "selecting the database");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      throw Error(fmt::format("Redis at {} cannot select database {} ({}); check the /db part of state.redis_url",
+                              m_address, endpoint.db, reply_text(*reply)));
+    }
+  }
+}
+
+RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, std::string_view doing)
+{
+  if (m_broken) {
+    throw Error(fmt::format("the connection to Redis at {} was lost earlier; {}", m_address, k_check_url));
+  }
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const auto arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  void* raw = redisCommandArgv(m_context.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
+  if (raw == nullptr) {
+    m_broken = true;
+    std::string what = m_context->errstr;
+    if (m_context->err == REDIS_ERR_EOF) {
+      what = "the server closed the connection";
+    } else if (m_context->err == REDIS_ERR_IO && (what == std::strerror(EAGAIN) || what == std::strerror(ETIMEDOUT))) {
+      what = fmt::format("no reply within {} (command timeout)", format_duration(m_command_timeout));
+    }
+    throw Error(fmt::format("Redis at {}: {} while {}; {}", m_address, what, doing, k_check_url));
+  }
+  return RedisReplyPtr(static_cast<redisReply*>(raw), &freeReplyObject);
+}
+
+RedisReplyPtr RedisConnection::eval(const LuaScript& script, std::span<const std::string_view> keys,
+                                    std::span<const std::string_view> args, std::string_view doing)
+{
+  const std::string key_count = std::to_string(keys.size());
+  std::vector<std::string_view> argv{"EVALSHA", script.sha1, key_count};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto reply = command(argv, doing);
+  if (reply->type == REDIS_REPLY_ERROR && reply_text(*reply).starts_with("NOSCRIPT")) {
+    argv[0] = "EVAL";
+    argv[1] = script.source;
+    reply = command(argv, doing);
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    throw_reply_error(*reply, doing);
+  }
+  return reply;
+}
+
+void RedisConnection::throw_reply_error(const redisReply& reply, std::string_view doing) const
+{
+  const std::string text = reply_text(reply);
+  std::string advice;
+  if (text.starts_with("NOAUTH")) {
+    advice = "the server requires a password; set REDISCLI_AUTH or put it in state.redis_url";
+  } else if (text.starts_with("WRONGPASS") || text.find("invalid password") != std::string::npos) {
+    advice = "check REDISCLI_AUTH or the password in state.redis_url";
+  } else if (text.starts_with("MOVED") || text.starts_with("ASK") || text.starts_with("CROSSSLOT")) {
+    advice = "this is a Redis Cluster node that does not serve the key; point state.redis_url at the node that "
+             "owns the slot, and give pools a hash tag (pool = \"{server}\")";
+  } else if (text.starts_with("READONLY")) {
+    advice = "this is a read-only replica; point state.redis_url at the primary";
+  } else if (text.starts_with("LOADING")) {
+    advice = "the server is loading its data set; retry in a moment";
+  } else if (text.starts_with("OOM")) {
+    advice = "the server is out of memory (maxmemory); free memory or raise maxmemory";
+  } else if (text.starts_with("NOPERM")) {
+    advice = "the Redis user lacks a permission scalectl needs (EVALSHA, EVAL, GET, SET, XADD, XRANGE ...)";
+  } else {
+    advice = "check the server log";
+  }
+  throw Error(fmt::format("Redis at {} answered an error while {}: {}; {}", m_address, doing, text, advice));
+}
+
+RedisSession::RedisSession(RedisEndpoint endpoint, std::chrono::milliseconds connect_timeout,
+                           std::chrono::milliseconds command_timeout)
+    : m_endpoint(std::move(endpoint)), m_connect_timeout(connect_timeout), m_command_timeout(command_timeout)
+{
+  m_connection.emplace(m_endpoint, m_connect_timeout, m_command_timeout);
+}
+
+}  // namespace scalectl::state
