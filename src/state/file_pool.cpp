@@ -153,15 +153,7 @@ std::vector<Lease> pool_purge(json& pool, std::int64_t now_ms)
   auto& workers = workers_of(pool);
   std::vector<Lease> removed;
   for (const auto& [id, value] : workers.items()) {
-    auto lease = lease_from_json(id, value, now_ms);
-    if (lease) {
-      removed.push_back(std::move(*lease));
-    } else {
-      Lease invalid;
-      invalid.id = id;
-      invalid.type = "(invalid)";
-      removed.push_back(std::move(invalid));
-    }
+    removed.push_back(lease_or_placeholder(id, value, now_ms));
   }
   workers = json::object();
   sort_leases(removed);

@@ -101,6 +101,17 @@ std::expected<Lease, std::string> lease_from_text(std::string_view id, std::stri
   return lease_from_json(id, value, now_ms);
 }
 
+Lease lease_or_placeholder(std::string_view id, const json& value, std::int64_t now_ms)
+{
+  if (auto lease = lease_from_json(id, value, now_ms)) {
+    return std::move(*lease);
+  }
+  Lease placeholder;
+  placeholder.id = std::string(id);
+  placeholder.type = "(invalid)";
+  return placeholder;
+}
+
 bool lease_expired(const Lease& lease, std::int64_t now_ms)
 {
   return lease.expires_at_ms && *lease.expires_at_ms <= now_ms;

@@ -29,6 +29,10 @@ std::expected<Lease, std::string> lease_from_json(std::string_view id, const nlo
 // Same, parsing `text` first.
 std::expected<Lease, std::string> lease_from_text(std::string_view id, std::string_view text, std::int64_t now_ms);
 
+// Returns the lease stored under `id`, or, if it is invalid, a placeholder with only the id and
+// type "(invalid)" (purge reports what it removed even when it cannot be parsed).
+Lease lease_or_placeholder(std::string_view id, const nlohmann::json& value, std::int64_t now_ms);
+
 // Returns true if `lease` has a TTL that has run out at `now_ms`.
 bool lease_expired(const Lease& lease, std::int64_t now_ms);
 

@@ -1,6 +1,9 @@
 #include "state/redis_connection.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include <cerrno>
 #include <charconv>
@@ -19,6 +22,43 @@ namespace {
 constexpr std::string_view k_url_forms =
     "expected redis://[[user]:password@]host[:port][/db] or unix:///path/to/socket[?db=N]";
 constexpr std::string_view k_check_url = "is redis-server running and reachable? check state.redis_url";
+
+// Blocks SIGPIPE in this thread for its lifetime and discards one raised meanwhile, so a write to
+// a connection the server has reset becomes an error instead of killing the process (hiredis
+// writes with write(2), not send(MSG_NOSIGNAL)).
+class SigpipeGuard {
+ public:
+  SigpipeGuard()
+  {
+    sigemptyset(&m_pipe);
+    sigaddset(&m_pipe, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &m_pipe, &m_old);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  ~SigpipeGuard()
+  {
+    if (!m_was_pending) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        const timespec no_wait{};
+        sigtimedwait(&m_pipe, nullptr, &no_wait);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+  }
+
+ private:
+  sigset_t m_pipe{};
+  sigset_t m_old{};
+  bool m_was_pending = false;
+};
 
 timeval to_timeval(std::chrono::milliseconds ms)
 {
@@ -260,7 +300,11 @@ RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, s
     argv.push_back(arg.data());
     lengths.push_back(arg.size());
   }
-  void* raw = redisCommandArgv(m_context.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
+  void* raw = nullptr;
+  {
+    const SigpipeGuard guard;
+    raw = redisCommandArgv(m_context.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
+  }
   if (raw == nullptr) {
     m_broken = true;
     std::string what = m_context->errstr;
@@ -272,6 +316,15 @@ RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, s
     throw Error(fmt::format("Redis at {}: {} while {}; {}", m_address, what, doing, k_check_url));
   }
   return RedisReplyPtr(static_cast<redisReply*>(raw), &freeReplyObject);
+}
+
+RedisReplyPtr RedisConnection::checked(std::span<const std::string_view> args, std::string_view doing)
+{
+  auto reply = command(args, doing);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    throw_reply_error(*reply, doing);
+  }
+  return reply;
 }
 
 RedisReplyPtr RedisConnection::eval(const LuaScript& script, std::span<const std::string_view> keys,

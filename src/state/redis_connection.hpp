@@ -50,6 +50,9 @@ class RedisConnection {
   // lost connection or timeout (the connection is then unusable); `doing` names the step.
   RedisReplyPtr command(std::span<const std::string_view> args, std::string_view doing);
 
+  // Same, but throws Error(failure) for an error reply too.
+  RedisReplyPtr checked(std::span<const std::string_view> args, std::string_view doing);
+
   // Runs `script` with EVALSHA, falling back to EVAL when the server does not have it cached.
   // Throws Error(failure) on an error reply too.
   RedisReplyPtr eval(const LuaScript& script, std::span<const std::string_view> keys,

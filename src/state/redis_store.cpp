@@ -18,7 +18,7 @@ namespace {
 using nlohmann::json;
 
 constexpr int k_update_attempts = 100;
-constexpr std::string_view k_log_page = "1000";
+constexpr std::size_t k_log_page_size = 1000;
 constexpr auto k_json_error = json::error_handler_t::replace;
 
 struct PoolKeys {
@@ -130,11 +130,7 @@ std::unique_ptr<OperationLock> RedisStore::lock(std::string_view resource, const
         const std::string text = value.dump(-1, ' ', false, k_json_error);
         const std::string_view args[] = {"SET", key, text, "NX", "PX", ttl};
         const auto taken = m_session->with([&](RedisConnection& connection) {
-          auto reply = connection.command(args, "taking a lock");
-          if (reply->type == REDIS_REPLY_ERROR) {
-            connection.throw_reply_error(*reply, "taking a lock");
-          }
-          return reply->type != REDIS_REPLY_NIL;
+          return connection.checked(args, "taking a lock")->type != REDIS_REPLY_NIL;
         });
         if (!taken) {
           return nullptr;
@@ -147,52 +143,47 @@ std::unique_ptr<OperationLock> RedisStore::lock(std::string_view resource, const
 std::optional<LockOwner> RedisStore::lock_holder(std::string_view resource)
 {
   check_name("lock resource", resource);
-  const std::string key = own_key("lock", resource);
+  const auto text = get_text(own_key("lock", resource), "reading a lock");
+  if (!text) {
+    return std::nullopt;
+  }
+  if (auto owner = owner_from_json(json::parse(*text, nullptr, false))) {
+    return *owner;
+  }
+  return LockOwner{};
+}
+
+std::optional<std::string> RedisStore::get_text(const std::string& key, std::string_view doing)
+{
   const std::string_view args[] = {"GET", key};
-  const auto text = m_session->with([&](RedisConnection& connection) -> std::optional<std::string> {
-    const auto reply = connection.command(args, "reading a lock");
-    if (reply->type == REDIS_REPLY_ERROR) {
-      connection.throw_reply_error(*reply, "reading a lock");
-    }
+  return m_session->with([&](RedisConnection& connection) -> std::optional<std::string> {
+    const auto reply = connection.checked(args, doing);
     if (reply->type == REDIS_REPLY_NIL) {
       return std::nullopt;
     }
     return reply_text(*reply);
   });
-  if (!text) {
-    return std::nullopt;
+}
+
+json RedisStore::parse_record(std::string_view key, const std::string& redis_key, const std::string& text)
+{
+  json value = json::parse(text, nullptr, false);
+  if (value.is_discarded()) {
+    throw Error(fmt::format("record {} in Redis is not valid JSON; inspect it with `redis-cli GET {}`", key,
+                            redis_key));
   }
-  const auto value = json::parse(*text, nullptr, false);
-  if (auto owner = owner_from_json(value)) {
-    return *owner;
-  }
-  return LockOwner{};
+  return value;
 }
 
 std::optional<json> RedisStore::get(std::string_view key)
 {
   check_name("record key", key);
   const std::string redis_key = own_key("rec", key);
-  const std::string_view args[] = {"GET", redis_key};
-  const auto text = m_session->with([&](RedisConnection& connection) -> std::optional<std::string> {
-    const auto reply = connection.command(args, "reading a record");
-    if (reply->type == REDIS_REPLY_ERROR) {
-      connection.throw_reply_error(*reply, "reading a record");
-    }
-    if (reply->type == REDIS_REPLY_NIL) {
-      return std::nullopt;
-    }
-    return reply_text(*reply);
-  });
+  const auto text = get_text(redis_key, "reading a record");
   if (!text) {
     return std::nullopt;
   }
-  json value = json::parse(*text, nullptr, false);
-  if (value.is_discarded()) {
-    throw Error(fmt::format("record {} in Redis is not valid JSON; inspect it with `redis-cli GET {}`", key,
-                            redis_key));
-  }
-  return value;
+  return parse_record(key, redis_key, *text);
 }
 
 json RedisStore::update(std::string_view key, const std::function<json(const std::optional<json>&)>& fn)
@@ -202,25 +193,11 @@ json RedisStore::update(std::string_view key, const std::function<json(const std
   // state (the connection is shared with lock renewals) and costs two round trips per attempt.
   check_name("record key", key);
   const std::string redis_key = own_key("rec", key);
-  const std::string_view get_args[] = {"GET", redis_key};
   for (int attempt = 0; attempt < k_update_attempts; ++attempt) {
-    const auto stored = m_session->with([&](RedisConnection& connection) -> std::optional<std::string> {
-      const auto reply = connection.command(get_args, "reading a record");
-      if (reply->type == REDIS_REPLY_ERROR) {
-        connection.throw_reply_error(*reply, "reading a record");
-      }
-      if (reply->type == REDIS_REPLY_NIL) {
-        return std::nullopt;
-      }
-      return reply_text(*reply);
-    });
+    const auto stored = get_text(redis_key, "reading a record");
     std::optional<json> old;
     if (stored) {
-      old = json::parse(*stored, nullptr, false);
-      if (old->is_discarded()) {
-        throw Error(fmt::format("record {} in Redis is not valid JSON; inspect it with `redis-cli GET {}`", key,
-                                redis_key));
-      }
+      old = parse_record(key, redis_key, *stored);
     }
     json value = fn(old);
     const std::string text = value.dump(-1, ' ', false, k_json_error);
@@ -245,13 +222,7 @@ void RedisStore::append(std::string_view name, const json& entry)
   const std::string key = own_key("log", name);
   const std::string text = entry.dump(-1, ' ', false, k_json_error);
   const std::string_view args[] = {"XADD", key, "*", "entry", text};
-  m_session->with([&](RedisConnection& connection) {
-    const auto reply = connection.command(args, "appending to a log");
-    if (reply->type == REDIS_REPLY_ERROR) {
-      connection.throw_reply_error(*reply, "appending to a log");
-    }
-    return 0;
-  });
+  m_session->with([&](RedisConnection& connection) { return connection.checked(args, "appending to a log"); });
 }
 
 std::vector<json> RedisStore::read_log(std::string_view name, std::int64_t since_ms)
@@ -261,16 +232,14 @@ std::vector<json> RedisStore::read_log(std::string_view name, std::int64_t since
   check_name("log name", name);
   const std::string key = own_key("log", name);
   std::vector<json> entries;
+  const std::string page_size_text = std::to_string(k_log_page_size);
   std::string start = "-";
   for (;;) {
-    const std::string_view args[] = {"XRANGE", key, start, "+", "COUNT", k_log_page};
+    const std::string_view args[] = {"XRANGE", key, start, "+", "COUNT", page_size_text};
     std::size_t page_size = 0;
     std::string last_id;
     m_session->with([&](RedisConnection& connection) {
-      const auto reply = connection.command(args, "reading a log");
-      if (reply->type == REDIS_REPLY_ERROR) {
-        connection.throw_reply_error(*reply, "reading a log");
-      }
+      const auto reply = connection.checked(args, "reading a log");
       page_size = reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0;
       for (std::size_t i = 0; i < page_size; ++i) {
         const redisReply* item = reply->element[i];
@@ -296,7 +265,7 @@ std::vector<json> RedisStore::read_log(std::string_view name, std::int64_t since
       }
       return 0;
     });
-    if (page_size < static_cast<std::size_t>(std::stoi(std::string(k_log_page))) || last_id.empty()) {
+    if (page_size < k_log_page_size || last_id.empty()) {
       return entries;
     }
     start = next_stream_id(last_id);
@@ -410,16 +379,9 @@ std::vector<Lease> RedisStore::purge(std::string_view pool)
   const auto now = int_field(doc, "now");
   std::vector<Lease> removed;
   for_each_pair(doc, "leases", [&](const std::string& id, const json& raw) {
-    auto lease = raw.is_string() ? lease_from_text(id, raw.get<std::string>(), now)
-                                 : std::expected<Lease, std::string>(std::unexpected(std::string("missing")));
-    if (lease) {
-      removed.push_back(std::move(*lease));
-    } else {
-      Lease invalid;
-      invalid.id = id;
-      invalid.type = "(invalid)";
-      removed.push_back(std::move(invalid));
-    }
+    removed.push_back(lease_or_placeholder(id, raw.is_string() ? json::parse(raw.get<std::string>(), nullptr, false)
+                                                               : json(),
+                                           now));
   });
   sort_leases(removed);
   return removed;

@@ -52,6 +52,10 @@ class RedisStore final : public Store {
   nlohmann::json run_pool_script(const LuaScript& script, std::string_view pool,
                                  std::span<const std::string_view> args, std::string_view doing);
   std::string own_key(std::string_view kind, std::string_view name) const;
+  // Returns GET `key`, or nullopt when the key does not exist.
+  std::optional<std::string> get_text(const std::string& key, std::string_view doing);
+  // Returns the record `key` stored as `text`; throws Error(failure) if it is not JSON.
+  static nlohmann::json parse_record(std::string_view key, const std::string& redis_key, const std::string& text);
 
   std::shared_ptr<RedisSession> m_session;
   std::string m_key_prefix;

@@ -14,12 +14,14 @@
 #include <scalectl/interrupt.hpp>
 
 #include "state/unique_fd.hpp"
+#include "util/sha1.hpp"
 
 namespace scalectl::state {
 
 namespace {
 
 constexpr std::size_t k_max_name_bytes = 200;
+constexpr std::size_t k_max_file_component = 200;  // plus ".lock" / ".jsonl" stays under NAME_MAX (255)
 constexpr std::chrono::milliseconds k_lock_poll{100};
 // A wait of zero still retries briefly, so a concurrent lock_holder() probe (which takes the
 // file lock for an instant) is not mistaken for a holder.
@@ -59,6 +61,10 @@ std::string file_component(std::string_view name)
     } else {
       out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
     }
+  }
+  if (out.size() > k_max_file_component) {
+    // Escaping can triple a name; keep file names under NAME_MAX with a digest of the full name.
+    out = fmt::format("{}~{}", std::string_view(out).substr(0, k_max_file_component - 41), util::sha1_hex(name));
   }
   return out;
 }

@@ -22,7 +22,8 @@ namespace scalectl::state {
 void check_name(std::string_view what, std::string_view name);
 
 // Returns `name` as one safe file-name component: [A-Za-z0-9_.-] are kept, every other byte
-// (and a leading '.') becomes %XX, so distinct names never map to the same file.
+// (and a leading '.') becomes %XX, so distinct names map to distinct files; an escaped name
+// longer than 200 bytes is cut and suffixed with "~" and the SHA-1 of the whole name.
 std::string file_component(std::string_view name);
 
 // Returns `me` with pid and host filled in from this process when they are unset.

@@ -17,8 +17,10 @@
 #include <nlohmann/json.hpp>
 
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/state/store.hpp>
 
+#include "support/errors.hpp"
 #include "support/processes.hpp"
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
@@ -26,6 +28,7 @@
 using namespace scalectl;
 using namespace scalectl::state;
 using nlohmann::json;
+using scalectl::test::error_of;
 using namespace std::chrono_literals;
 
 namespace {
@@ -157,18 +160,6 @@ AllocateRequest request(const std::string& id, core::Resources need, core::Resou
   r.usable = usable;
   r.ttl = ttl;
   return r;
-}
-
-// Returns the exit code of Error thrown by fn, or -1 if it did not throw Error.
-template <class Fn>
-std::pair<int, std::string> error_of(Fn&& fn)
-{
-  try {
-    fn();
-  } catch (const Error& e) {
-    return {to_int(e.code()), e.what()};
-  }
-  return {-1, ""};
 }
 
 // Polls the snapshot until lease `id` shows as expired (bounded).
@@ -386,6 +377,31 @@ TEST_SUITE("state.contract")
       auto store = backend.open();
       auto lock = store->lock("droplet-9", owner("survivor"), 20s);  // Redis: after the TTL
       CHECK(lock->still_held());
+    });
+  }
+
+  TEST_CASE("locks: waiting for a lock stops at SIGINT with Error(interrupted)")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      auto held = store->lock("droplet-4", owner("holder"), 0ms);
+      test::Signal waiting;
+      const pid_t child = test::fork_child([&]() {
+        install_interrupt_handlers();
+        auto waiter = backend.open();
+        waiting.notify();
+        try {
+          waiter->lock("droplet-4", owner("waiter"), 60s);
+        } catch (const Error& e) {
+          return to_int(e.code());
+        }
+        return 0;
+      });
+      REQUIRE(waiting.wait());
+      std::this_thread::sleep_for(100ms);
+      ::kill(child, SIGINT);
+      CHECK(test::wait_child(child, 20s) == to_int(ExitCode::interrupted));
+      CHECK(held->still_held());
     });
   }
 

@@ -18,6 +18,8 @@
 
 #include "state/file_store.hpp"
 #include "state/store_common.hpp"
+#include "util/sha1.hpp"
+#include "support/errors.hpp"
 #include "support/fake_clock.hpp"
 #include "support/processes.hpp"
 #include "support/temp_dir.hpp"
@@ -25,6 +27,7 @@
 using namespace scalectl;
 using namespace scalectl::state;
 using nlohmann::json;
+using scalectl::test::error_of;
 using namespace std::chrono_literals;
 
 namespace {
@@ -40,16 +43,6 @@ std::string read_text(const std::filesystem::path& path)
 void write_text(const std::filesystem::path& path, const std::string& text)
 {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
-
-std::pair<int, std::string> error_of(const std::function<void()>& fn)
-{
-  try {
-    fn();
-  } catch (const Error& e) {
-    return {to_int(e.code()), e.what()};
-  }
-  return {-1, ""};
 }
 
 int count_temp_files(const std::filesystem::path& dir)
@@ -253,12 +246,24 @@ TEST_SUITE("state.file")
     CHECK(file_component("a%2Fb") == "a%252Fb");
     CHECK(file_component("..") == "%2E.");
     CHECK(file_component("app name") == "app%20name");
+    const std::string slashes(200, '/');
+    const auto long_name = file_component(slashes);
+    CHECK(long_name.size() == 200);
+    CHECK(long_name.starts_with("%2F%2F"));
+    CHECK(long_name[159] == '~');
+    CHECK(long_name.substr(160) == util::sha1_hex(slashes));
+
+    CHECK(long_name != file_component(std::string(199, '/') + "x"));
 
     test::TempDir scratch;
     FileStore store(scratch.path() / "state", real_clock());
     auto lock = store.lock("../escape", LockOwner{}, 0ms);
     CHECK(std::filesystem::exists(scratch.path() / "state" / "locks" / "%2E.%2Fescape.lock"));
     CHECK_FALSE(std::filesystem::exists(scratch.path() / "escape.lock"));
+    auto long_lock = store.lock(slashes, LockOwner{}, 0ms);
+    CHECK(store.lock_holder(slashes).has_value());
+    store.append(slashes, json{{"time_ms", 1}});
+    CHECK(store.read_log(slashes, 0).size() == 1);
   }
 
   TEST_CASE("a log line cut short by a crash is skipped; a corrupt line is an error naming it")

@@ -10,11 +10,13 @@
 
 #include "state/redis_connection.hpp"
 #include "state/redis_scripts.hpp"
+#include "support/errors.hpp"
 #include "support/redis_server.hpp"
 
 using namespace scalectl;
 using namespace scalectl::state;
 using nlohmann::json;
+using scalectl::test::error_of;
 using namespace std::chrono_literals;
 
 namespace {
@@ -38,16 +40,6 @@ AllocateRequest request(const std::string& pool, const std::string& id, core::Re
   r.lease.resources = need;
   r.usable = core::resources_from(16, 32);
   return r;
-}
-
-std::pair<int, std::string> error_of(const std::function<void()>& fn)
-{
-  try {
-    fn();
-  } catch (const Error& e) {
-    return {to_int(e.code()), e.what()};
-  }
-  return {-1, ""};
 }
 
 }  // namespace
