@@ -108,6 +108,7 @@ end
 
 constexpr const char* k_allocate = R"lua(
 local now = now_ms()
+local lease = cjson.decode(ARGV[2])
 local pool, err = load_pool(now)
 if pool == nil then
   return redis.error_reply(err)
@@ -124,7 +125,6 @@ else
   if need_mc > tonumber(ARGV[6]) - mc or need_mib > tonumber(ARGV[7]) - mib then
     result.outcome = 'insufficient'
   else
-    local lease = cjson.decode(ARGV[2])
     lease.startedAt = now
     local ttl = tonumber(ARGV[3])
     if ttl > 0 then

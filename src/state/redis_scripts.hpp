@@ -1,7 +1,8 @@
 #pragma once
 // The Lua scripts of the Redis backend. Each multi-key operation is one script, so it is atomic
 // on the server; scripts get keys only through KEYS and values through ARGV (Redis Cluster
-// safe), and read time with redis.call('TIME'), never from the client.
+// safe), and read time with redis.call('TIME'), never from the client. Redis does not roll a
+// script back when it fails, so every script validates all it reads before its first write.
 
 #include <string>
 
