@@ -20,10 +20,6 @@
 
 namespace scalectl::state {
 
-// Returns the name of the network filesystem whose statfs f_type is `f_type` ("NFS", "SMB",
-// "CIFS", "SMB2"), or "" for a local one; flock is not reliable on network filesystems.
-std::string network_filesystem_name(std::int64_t f_type);
-
 class FileStore final : public Store {
  public:
   // Opens the state directory `dir`, creating it with mode 0700; throws Error(usage) if it is a

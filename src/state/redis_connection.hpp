@@ -1,11 +1,10 @@
 #pragma once
-// hiredis behind RAII: URL parsing, one connection (connect, AUTH, SELECT, commands, scripts)
+// hiredis behind RAII: one connection (connect, AUTH, SELECT, commands, scripts)
 // and a thread-safe session that shares one connection between a store and its lock renewals.
 
 #include <hiredis/hiredis.h>
 
 #include <chrono>
-#include <expected>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,25 +13,9 @@
 #include <string_view>
 
 #include "state/redis_scripts.hpp"
+#include "state/redis_url.hpp"
 
 namespace scalectl::state {
-
-// Where a Redis server is and how to log in.
-struct RedisEndpoint {
-  std::string host;         // empty for a unix socket
-  int port = 6379;
-  std::string socket_path;  // set for unix:// URLs
-  int db = 0;
-  std::string user;         // ACL user (Redis >= 6); empty for the default user
-  std::string password;
-
-  // Returns "host:port" or "unix:/path", for messages; never includes the password.
-  std::string address() const;
-};
-
-// Parses redis://[[user]:password@]host[:port][/db] (host may be [IPv6]) and
-// unix:///path/to/socket[?db=N]; returns what is wrong otherwise. Percent-escapes are decoded.
-std::expected<RedisEndpoint, std::string> parse_redis_url(std::string_view url);
 
 using RedisReplyPtr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 

@@ -17,6 +17,7 @@
 #include <scalectl/state/store.hpp>
 
 #include "state/file_store.hpp"
+#include "state/state_dir.hpp"
 #include "state/store_common.hpp"
 #include "util/sha1.hpp"
 #include "support/errors.hpp"
