@@ -19,12 +19,13 @@ namespace {
 
 std::string tail_line(const std::string& text)
 {
-  auto end = text.find_last_not_of(" \t\r\n");
-  if (end == std::string::npos) {
+  const auto last = text.find_last_not_of(" \t\r\n");
+  if (last == std::string::npos) {
     return {};
   }
-  const auto start = text.rfind('\n', end);
-  std::string line = text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start));
+  const auto newline = text.rfind('\n', last);
+  const std::size_t first = newline == std::string::npos ? 0 : newline + 1;
+  std::string line = text.substr(first, last - first + 1);
   if (line.size() > 200) {
     line = line.substr(0, 200) + "...";
   }
