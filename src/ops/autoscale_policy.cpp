@@ -10,6 +10,8 @@
 #include <scalectl/config/config.hpp>
 #include <scalectl/error.hpp>
 
+#include "util/sha1.hpp"
+
 namespace scalectl::ops {
 
 namespace {
@@ -59,32 +61,26 @@ class PolicyReader {
   // Returns a digest of every effective value in the table (not the origins).
   std::string digest() const
   {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a 64
-    const auto mix = [&hash](std::string_view text) {
-      for (const char c : text) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 0x100000001b3ULL;
-      }
-    };
+    std::string text;
     for (const auto& [k, entry] : m_config.entries()) {
       if (!k.starts_with(m_prefix)) {
         continue;
       }
-      mix(k.substr(m_prefix.size()));
-      mix("=");
+      text += k.substr(m_prefix.size());
+      text += '=';
       std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-            mix(fmt::format("[{}]", fmt::join(v, ",")));
+            text += fmt::format("[{}]", fmt::join(v, ","));
           } else {
-            mix(fmt::format("{}", v));
+            text += fmt::format("{}", v);
           }
         },
         entry.value);
-      mix("\n");
+      text += '\n';
     }
-    return fmt::format("fnv1a64:{:016x}", hash);
+    return "sha1:" + util::sha1_hex(text);
   }
 
  private:
@@ -246,6 +242,9 @@ PolicyConfig load_policy(const config::Config& config, const std::string& name)
   }
   p.metric = read_metric_spec(r);
   p.target = read_target_spec(r);
+  if (p.target.kind == "do-app" && t.min < 1) {
+    r.fail("min", "App Platform runs at least one instance of a component; set min = 1 or more for a do-app target");
+  }
   p.capacity_type = r.string("capacity_type");
   p.plan_ttl = r.duration("plan_ttl", p.plan_ttl);
   p.enabled = t.enabled;

@@ -367,11 +367,11 @@ ApplyReport apply_saved_plan(AutoscaleDeps& deps, const PolicyConfig& policy, co
   if (saved.policy_digest != policy.digest) {
     stale(policy.name, fmt::format("policy {} changed since the plan was made", policy.name));
   }
-  if (saved.lineage != record.lineage) {
+  // A plan made before the first apply has no lineage; the serial check below covers it.
+  if (!saved.lineage.empty() && saved.lineage != record.lineage) {
     stale(policy.name, fmt::format("the state of policy {} was recreated since the plan was made (lineage {} is now "
                                    "{})",
-                                   policy.name, saved.lineage.empty() ? "none" : saved.lineage,
-                                   record.lineage.empty() ? "none" : record.lineage));
+                                   policy.name, saved.lineage, record.lineage.empty() ? "none" : record.lineage));
   }
   if (saved.serial != record.serial) {
     stale(policy.name, fmt::format("another apply ran since the plan was made (serial {} is now {})", saved.serial,

@@ -306,7 +306,8 @@ TEST_SUITE("ops.autoscale")
       CHECK(p.metric.value == 850);
       CHECK(p.target.kind == "manual");
       CHECK(p.plan_ttl == std::chrono::minutes(15));
-      CHECK(p.digest.starts_with("fnv1a64:"));
+      CHECK(p.digest.starts_with("sha1:"));
+      CHECK(p.digest.size() == 45);
     }
     SUBCASE("on_metric_error = { replicas = N } and target keys")
     {
@@ -421,7 +422,7 @@ k8s_deployment = "jobs"
     ScratchDir dir;
     ops::PlanReport report;
     report.policy.name = "warmup";
-    report.policy.digest = "fnv1a64:00000000000000aa";
+    report.policy.digest = "sha1:00aa";
     report.input.policy.units_per_worker = 1000;
     report.input.policy.max = 10;
     report.input.current = 2;
@@ -438,7 +439,7 @@ k8s_deployment = "jobs"
     CHECK(std::filesystem::status(path).permissions() == std::filesystem::perms(0644));
     const auto saved = ops::read_plan_file(path);
     CHECK(saved.policy == "warmup");
-    CHECK(saved.policy_digest == "fnv1a64:00000000000000aa");
+    CHECK(saved.policy_digest == "sha1:00aa");
     CHECK(saved.lineage == "abc");
     CHECK(saved.serial == 4);
     CHECK(saved.observed == 2);
