@@ -126,15 +126,16 @@ void print_plan_text(const json& plan)
   }
   std::cout << "stages\n";
   for (const auto& stage : plan["stages"]) {
-    const std::string head = fmt::format("  {:<15} {:>4} -> {:<4}", stage["stage"].get<std::string>(),
+    const std::string head = fmt::format("  {:<15} {:>4} -> {}", stage["stage"].get<std::string>(),
                                          number_text(stage["from"]), number_text(stage["to"]));
     if (stage["reasons"].empty()) {
       std::cout << head << "\n";
       continue;
     }
+    const std::string padded = fmt::format("{:<28}", head);
     bool first = true;
     for (const auto& reason : stage["reasons"]) {
-      std::cout << (first ? head : std::string(head.size(), ' ')) << "  " << reason["text"].get<std::string>()
+      std::cout << (first ? padded : std::string(padded.size(), ' ')) << "  " << reason["text"].get<std::string>()
                 << "\n";
       first = false;
     }
@@ -144,8 +145,11 @@ void print_plan_text(const json& plan)
                            change > 0   ? fmt::format("scale up by {}", change)
                            : change < 0 ? fmt::format("scale down by {}", -change)
                                         : std::string("no change"));
-  const json& reasons = plan["reasons"];
-  std::cout << fmt::format("reason       {}\n", reasons.empty() ? std::string("none") : reasons.back()["text"].get<std::string>());
+  std::vector<std::string> reasons;
+  for (const auto& reason : plan["reasons"]) {
+    reasons.push_back(reason["text"].get<std::string>());
+  }
+  std::cout << fmt::format("reasons      {}\n", fmt::join(reasons, "; "));
 }
 
 ops::PlanOptions plan_options(const AutoscaleFlags& flags)

@@ -74,12 +74,12 @@ class ManualTarget : public ReplicaTarget {
   {
     return fmt::format("recorded {} replicas; nothing else was changed", replicas);
   }
-  std::string describe() const override { return "manual (the count is kept in scalectl's state)"; }
+  std::string describe() const override { return "manual count kept in scalectl's state"; }
   std::string current_source() const override
   {
     return m_deps.override_current ? "--current"
            : m_deps.recorded       ? "the last applied count in the state"
-                                   : "min (nothing applied yet)";
+                                   : "min, nothing applied yet";
   }
 
  protected:

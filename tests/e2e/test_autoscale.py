@@ -460,6 +460,34 @@ max = 10
         self.assertIsNone(st["last_metric"]["value"])
         self.assertIn("single number", st["last_metric"]["error"])
 
+    def test_capacity_type_limits_a_scale_up(self):
+        self.write_config('''
+[capacity]
+max_cpu = 4
+max_ram_gb = 8
+reserved_cpu_percent = 0
+reserved_ram_percent = 0
+[capacity.worker_types.ocr]
+cpu = 1
+ram_gb = 1
+
+[autoscale.policies.w]
+metric = { value = 100 }
+units_per_worker = 10
+min = 1
+max = 10
+step = 6
+capacity_type = "ocr"
+''')
+        out = self.plan("--policy", "w")
+        self.assertEqual((out["current"], out["desired"]), (1, 5))
+        self.assertEqual(out["inputs"]["capacity"],
+                         {"worker_type": "ocr", "additional_fit": 4, "detail": "Insufficient CPU (need 5, available 4)"})
+        capacity = out["stages"][5]
+        self.assertEqual((capacity["stage"], capacity["from"], capacity["to"]), ("capacity", 7, 5))
+        self.assertEqual(capacity["reasons"][0]["text"],
+                         "CapacityLimit only 4 more ocr workers fit: Insufficient CPU (need 5, available 4)")
+
     def test_seed_env_names_configure_the_policy(self):
         self.write_config("")
         env = dict(AUTO_SCALER_MAILBOXES_PER_WORKER="1000", AUTO_SCALER_MIN_WORKERS="1",

@@ -7,6 +7,7 @@
 
 #include <scalectl/config/config.hpp>
 #include <scalectl/ops/autoscale.hpp>
+#include <scalectl/state/store.hpp>
 
 #include "config_fixture.hpp"
 #include "scratch_dir.hpp"
@@ -459,5 +460,48 @@ k8s_deployment = "jobs"
     CHECK(error_of([&] { ops::write_plan_file(dir.path() / "no" / "dir" / "p.json", nlohmann::json::object()); },
                    ExitCode::failure)
             .find("cannot create a temporary file") != std::string::npos);
+  }
+
+  TEST_CASE("the capacity limit counts the workers that fit next to the live leases")
+  {
+    ScratchDir dir;
+    const auto cfg = load_toml(dir, R"(
+[capacity]
+max_cpu = 8
+max_ram_gb = 16
+[capacity.worker_types.registre]
+cpu = 2
+ram_gb = 4
+[capacity.worker_types.tiny]
+cpu = 0.5
+ram_gb = 0.25
+)");
+    state::StoreOptions options;
+    options.state_dir = dir.path() / "state";
+    auto store = state::open_store(options);
+    // Usable after the 20 % reserve: 6.4 vCPUs and 12.8 GB.
+    auto limit = ops::capacity_limit(cfg, *store, "registre");
+    CHECK(limit.additional_fit == 3);
+    CHECK(limit.detail == "Insufficient CPU (need 8, available 6.4)");
+
+    state::AllocateRequest request;
+    request.lease.id = "worker-1";
+    request.lease.type = "registre";
+    request.lease.resources = core::resources_from(2, 4);
+    request.usable = core::resources_from(6.4, 12.8);
+    REQUIRE(store->allocate(request).outcome == state::AllocateResult::Outcome::allocated);
+    limit = ops::capacity_limit(cfg, *store, "registre");
+    CHECK(limit.worker_type == "registre");
+    CHECK(limit.additional_fit == 2);
+    CHECK(limit.detail == "Insufficient CPU (need 6, available 4.4)");
+    // 4.4 vCPUs left / 0.5 is the tighter bound (8.8 GB / 0.25 GB would be 35).
+    CHECK(ops::capacity_limit(cfg, *store, "tiny").additional_fit == 8);
+
+    CHECK(error_of([&] { ops::capacity_limit(cfg, *store, "ocr"); }).find("define [capacity.worker_types.ocr]") !=
+          std::string::npos);
+    ScratchDir other;
+    const auto no_server = load_toml(other, "[capacity.worker_types.registre]\ncpu = 2\nram_gb = 4\n");
+    CHECK(error_of([&] { ops::capacity_limit(no_server, *store, "registre"); }).find("capacity.max_cpu") !=
+          std::string::npos);
   }
 }
