@@ -282,6 +282,11 @@ scale_up_cooldown = "1h"
         self.assertIn("InCooldown", self.codes(out))
         self.assertEqual(self.recorded_argv("docker")[-1], base + ["ps", "-q", "worker"])
         self.assertEqual(self.status("warmup")["current"], 2)
+        # Each apply left one autoscale.apply event in the audit log of the (file) state store.
+        audit = [json.loads(line) for line in (self.state_dir / "logs" / "audit.jsonl").read_text().splitlines()]
+        self.assertEqual([(a["resource"], a["from"], a["to"], a["result"]) for a in audit
+                          if a["what"] == "autoscale.apply"],
+                         [("policy-warmup", "1", "2", "ok"), ("policy-warmup", "2", "2", "noop")])
 
     def test_kubernetes_target_runs_exactly_these_commands(self):
         self.stand_in("kubectl", 3)
