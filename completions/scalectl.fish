@@ -13,6 +13,12 @@ function __scalectl_path
                 set path 'droplet up'
             case 'droplet down'
                 set path 'droplet down'
+            case 'app'
+                set path 'app'
+            case 'app status'
+                set path 'app status'
+            case 'app scale'
+                set path 'app scale'
             case 'autoscale'
                 set path 'autoscale'
             case 'autoscale plan'
@@ -33,6 +39,7 @@ function __scalectl_path
 end
 complete -c scalectl -f
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'droplet' -d 'Resize one droplet vertically (power off, resize, power on)'
+complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'app' -d 'Scale App Platform components (size, count, autoscaling, WEB_CONCURRENCY)'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'autoscale' -d 'Set worker counts from a metric (queue depth, mailboxes) with cooldowns and stabilization'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'config' -d 'Inspect the layered configuration'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'completion' -d 'Print the bash, zsh or fish completion script'
@@ -119,6 +126,57 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l wait-lock
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l shutdown-timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l force -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'status' -d 'Show each service, worker and job: size, instances, WEB_CONCURRENCY, monthly cost, deployments and scalectl\'s last scale'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'scale' -d 'Change one component\'s size, instance count, autoscaling or WEB_CONCURRENCY and wait for the deployment'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l component -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l component -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l size -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l count -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l autoscale -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l cpu-percent -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l no-autoscale -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l workers -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l from-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l dry-run -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l no-wait -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l timeout -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l wait-lock -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'plan' -d 'Show what apply would do and why, stage by stage; change nothing'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'apply' -d 'Plan and apply under the policy\'s lock, or apply exactly a saved plan FILE (exit 5 if stale)'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'status' -d 'Show each policy\'s current and desired count, last metric, cooldowns and recent events'
