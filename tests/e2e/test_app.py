@@ -154,6 +154,22 @@ class AppTests(ScalectlTestCase):
         self.assertEqual(backend["instance_count"], 3)
         self.assertEqual(len(self.puts()), 4)
 
+    def test_each_scale_leaves_one_audit_event(self):
+        self.seed_text()
+        self.assertExit(self.scalectl("app", "scale", APP_ID, "--component", "worker", "--count", "2"), 0)
+        self.assertExit(self.scalectl("app", "scale", APP_ID, "--component", "worker", "--count", "2"), 0)
+        self.assertExit(self.scalectl("app", "scale", APP_ID, "--component", "worker", "--count", "3",
+                                      "--dry-run"), 0)
+        self.sim.inject(fail_next_deployment={"app_id": APP_ID, "phase": "ERROR", "step": "build"})
+        self.assertExit(self.scalectl("app", "scale", APP_ID, "--component", "worker", "--count", "3"), 1)
+        audit = [json.loads(line) for line in (self.state_dir / "logs" / "audit.jsonl").read_text().splitlines()]
+        self.assertEqual([(a["what"], a["resource"], a["result"]) for a in audit],
+                         [("app.scale", "app-%s/worker" % APP_ID, "ok"),
+                          ("app.scale", "app-%s/worker" % APP_ID, "noop"),
+                          ("app.scale", "app-%s/worker" % APP_ID, "failed")])
+        self.assertEqual((audit[0]["from"], audit[0]["to"]),
+                         ("apps-s-1vcpu-1gb x 1, WEB_CONCURRENCY unset", "apps-s-1vcpu-1gb x 2, WEB_CONCURRENCY unset"))
+
     def test_already_at_target_makes_no_put(self):
         self.seed_text()
         self.sim.clear_requests()
