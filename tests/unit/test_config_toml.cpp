@@ -251,7 +251,7 @@ TEST_SUITE("config.toml")
   TEST_CASE("packaging/config.example.toml loads without errors")
   {
     const auto example =
-        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "packaging" / "config.example.toml";
+        std::filesystem::path(SCALECTL_SOURCE_DIR) / "packaging" / "config.example.toml";
     REQUIRE(std::filesystem::exists(example));
     const ScratchDir dir;
     auto options = hermetic_options(dir);
