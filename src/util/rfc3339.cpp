@@ -35,7 +35,8 @@ std::optional<SystemTime> parse_rfc3339(std::string_view text)
     return std::nullopt;
   }
   const year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) {
+  // SystemTime counts nanoseconds in 64 bits: it spans the years 1678 to 2262.
+  if (!ymd.ok() || y < 1678 || y > 2261) {
     return std::nullopt;
   }
   const sys_days date(ymd);
