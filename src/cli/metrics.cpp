@@ -23,7 +23,7 @@
 
 namespace scalectl::cli {
 
-using core::MetricSample;
+using core::PromSample;
 using nlohmann::json;
 
 namespace {
@@ -147,12 +147,12 @@ double bytes(std::int64_t mib)
 
 }  // namespace
 
-void MetricsBatch::set_group(const std::string& group, std::vector<MetricSample> samples)
+void MetricsBatch::set_group(const std::string& group, std::vector<PromSample> samples)
 {
   m_groups[group] = std::move(samples);
 }
 
-std::vector<MetricSample> droplet_samples(const digitalocean::Droplet& droplet)
+std::vector<PromSample> droplet_samples(const digitalocean::Droplet& droplet)
 {
   const std::string id = std::to_string(droplet.id);
   return {
@@ -163,7 +163,7 @@ std::vector<MetricSample> droplet_samples(const digitalocean::Droplet& droplet)
   };
 }
 
-std::vector<MetricSample> capacity_samples(const std::string& pool, const state::PoolSnapshot& snapshot,
+std::vector<PromSample> capacity_samples(const std::string& pool, const state::PoolSnapshot& snapshot,
                                            core::Resources usable, const std::vector<WorkerTypeNeed>& types)
 {
   std::map<std::string, std::pair<core::Resources, int>> by_type;
@@ -181,7 +181,7 @@ std::vector<MetricSample> capacity_samples(const std::string& pool, const state:
     allocated = allocated + lease.resources;
   }
   const core::Resources available = usable - allocated;
-  std::vector<MetricSample> out = {
+  std::vector<PromSample> out = {
     {"scalectl_capacity_usable_cpu_cores", {{"pool", pool}}, cores(usable.millicores)},
     {"scalectl_capacity_usable_memory_bytes", {{"pool", pool}}, bytes(usable.mib)},
     {"scalectl_capacity_available_cpu_cores", {{"pool", pool}}, cores(available.millicores)},
@@ -210,10 +210,10 @@ std::vector<MetricSample> capacity_samples(const std::string& pool, const state:
   return out;
 }
 
-std::vector<MetricSample> autoscale_samples(const std::string& policy, std::int64_t current, std::int64_t desired,
+std::vector<PromSample> autoscale_samples(const std::string& policy, std::int64_t current, std::int64_t desired,
                                             std::optional<double> metric)
 {
-  std::vector<MetricSample> out = {
+  std::vector<PromSample> out = {
     {"scalectl_autoscale_current_replicas", {{"policy", policy}}, static_cast<double>(current)},
     {"scalectl_autoscale_desired_replicas", {{"policy", policy}}, static_cast<double>(desired)},
   };
@@ -223,7 +223,7 @@ std::vector<MetricSample> autoscale_samples(const std::string& policy, std::int6
   return out;
 }
 
-std::vector<MetricSample> run_samples(const std::string& command, double unix_time, int exit_code,
+std::vector<PromSample> run_samples(const std::string& command, double unix_time, int exit_code,
                                       std::chrono::milliseconds duration)
 {
   const bool success = exit_code == to_int(ExitCode::ok) || exit_code == to_int(ExitCode::change_proposed);
@@ -253,7 +253,7 @@ void record_autoscale_metrics(Context& ctx, const std::string& policy, std::int6
 }
 
 std::vector<std::string> update_textfile(const std::filesystem::path& textfile,
-                                         const std::map<std::string, std::vector<MetricSample>>& updates,
+                                         const std::map<std::string, std::vector<PromSample>>& updates,
                                          std::int64_t now_ms, std::chrono::milliseconds lock_wait)
 {
   std::vector<std::string> warnings;

@@ -34,11 +34,11 @@ class Context;
 class MetricsBatch {
  public:
   // Replaces every sample remembered under `group` with `samples` (an empty list removes them).
-  void set_group(const std::string& group, std::vector<core::MetricSample> samples);
-  const std::map<std::string, std::vector<core::MetricSample>>& groups() const { return m_groups; }
+  void set_group(const std::string& group, std::vector<core::PromSample> samples);
+  const std::map<std::string, std::vector<core::PromSample>>& groups() const { return m_groups; }
 
  private:
-  std::map<std::string, std::vector<core::MetricSample>> m_groups;
+  std::map<std::string, std::vector<core::PromSample>> m_groups;
 };
 
 // A worker type's needs per worker, as configured under [capacity.worker_types.NAME].
@@ -48,16 +48,16 @@ struct WorkerTypeNeed {
 };
 
 // Returns the droplet series: info (size as a label), memory, vCPUs and monthly price.
-std::vector<core::MetricSample> droplet_samples(const digitalocean::Droplet& droplet);
+std::vector<core::PromSample> droplet_samples(const digitalocean::Droplet& droplet);
 // Returns the pool series: usable, available, and per type allocated, leases and workers that fit.
 // Expired leases in the snapshot are not counted.
-std::vector<core::MetricSample> capacity_samples(const std::string& pool, const state::PoolSnapshot& snapshot,
+std::vector<core::PromSample> capacity_samples(const std::string& pool, const state::PoolSnapshot& snapshot,
                                                  core::Resources usable, const std::vector<WorkerTypeNeed>& types);
 // Returns the policy series: current and desired replicas, and the metric when it was read.
-std::vector<core::MetricSample> autoscale_samples(const std::string& policy, std::int64_t current,
+std::vector<core::PromSample> autoscale_samples(const std::string& policy, std::int64_t current,
                                                   std::int64_t desired, std::optional<double> metric);
 // Returns the last-run series of `command` (timestamp, success, exit code, duration).
-std::vector<core::MetricSample> run_samples(const std::string& command, double unix_time, int exit_code,
+std::vector<core::PromSample> run_samples(const std::string& command, double unix_time, int exit_code,
                                             std::chrono::milliseconds duration);
 
 // Hooks for commands: each replaces its group in this invocation's batch.
@@ -72,7 +72,7 @@ void record_autoscale_metrics(Context& ctx, const std::string& policy, std::int6
 // PATH.json that was started afresh); throws Error when the files cannot be written or the lock
 // stays taken for `lock_wait`.
 std::vector<std::string> update_textfile(const std::filesystem::path& textfile,
-                                         const std::map<std::string, std::vector<core::MetricSample>>& updates,
+                                         const std::map<std::string, std::vector<core::PromSample>>& updates,
                                          std::int64_t now_ms, std::chrono::milliseconds lock_wait);
 
 // Adds the last-run series of `command` to the batch and writes the textfile when one is

@@ -11,7 +11,7 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<MetricFamily> make_families()
+std::vector<PromFamily> make_families()
 {
   return {
     {"scalectl_droplet_info", "gauge", "Droplet scalectl manages, with its size slug as a label; always 1"},
@@ -70,7 +70,7 @@ std::string format_value(double value)
   return fmt::format("{}", value);
 }
 
-std::string series_key(const MetricSample& s)
+std::string series_key(const PromSample& s)
 {
   std::string key = s.name + "{";
   for (const auto& [name, value] : s.labels) {
@@ -81,13 +81,13 @@ std::string series_key(const MetricSample& s)
 
 }  // namespace
 
-const std::vector<MetricFamily>& metric_families()
+const std::vector<PromFamily>& metric_families()
 {
-  static const std::vector<MetricFamily> k_families = make_families();
+  static const std::vector<PromFamily> k_families = make_families();
   return k_families;
 }
 
-const MetricFamily* find_metric_family(std::string_view name)
+const PromFamily* find_metric_family(std::string_view name)
 {
   for (const auto& family : metric_families()) {
     if (family.name == name) {
@@ -110,10 +110,10 @@ bool valid_label_name(std::string_view name)
   return valid_metric_name(name) && !name.starts_with("__");
 }
 
-std::string render_text_format(const std::vector<MetricSample>& samples)
+std::string render_text_format(const std::vector<PromSample>& samples)
 {
   // Sorted labels give a stable file; the map dedupes series, the later sample winning.
-  std::map<std::string, std::map<std::string, const MetricSample*>> by_family;
+  std::map<std::string, std::map<std::string, const PromSample*>> by_family;
   for (const auto& sample : samples) {
     if (find_metric_family(sample.name) == nullptr) {
       continue;
@@ -148,7 +148,7 @@ std::string render_text_format(const std::vector<MetricSample>& samples)
   return out;
 }
 
-json merge_metric_groups(json state, const std::map<std::string, std::vector<MetricSample>>& updates,
+json merge_metric_groups(json state, const std::map<std::string, std::vector<PromSample>>& updates,
                          std::int64_t now_ms)
 {
   if (!state.is_object()) {
@@ -174,9 +174,9 @@ json merge_metric_groups(json state, const std::map<std::string, std::vector<Met
   return state;
 }
 
-std::vector<MetricSample> remembered_samples(const json& state)
+std::vector<PromSample> remembered_samples(const json& state)
 {
-  std::vector<MetricSample> out;
+  std::vector<PromSample> out;
   if (!state.is_object() || !state.contains("groups") || !state["groups"].is_object()) {
     return out;
   }
@@ -189,7 +189,7 @@ std::vector<MetricSample> remembered_samples(const json& state)
           !s["value"].is_number()) {
         continue;
       }
-      MetricSample sample;
+      PromSample sample;
       sample.name = s["name"].get<std::string>();
       sample.value = s["value"].get<double>();
       bool ok = true;

@@ -162,5 +162,29 @@ class MetricsTests(ScalectlTestCase):
         self.assertIn("already", r.stdout)
 
 
+class AutoscaleMetricsTests(ScalectlTestCase):
+    start_sim = False
+
+    def test_autoscale_apply_writes_current_desired_and_the_metric(self):
+        prom = self.tmp / "scalectl.prom"
+        cfg = self.tmp / "autoscale.toml"
+        cfg.write_text('[autoscale.policies.w]\nmetric = { value = 850 }\nunits_per_worker = 1000\n'
+                       'min = 1\nmax = 10\ntarget = "manual"\n')
+        r = self.scalectl("--config", cfg, "--metrics-file", prom, "autoscale", "apply", "--policy", "w")
+        self.assertExit(r, 0)
+        m = prom_text.parse(prom.read_text())
+        self.assertEqual(prom_text.values(m, "scalectl_autoscale_current_replicas", policy="w"), [1])
+        self.assertEqual(prom_text.values(m, "scalectl_autoscale_desired_replicas", policy="w"), [2])
+        self.assertEqual(prom_text.values(m, "scalectl_autoscale_metric_value", policy="w"), [850])
+        self.assertEqual(prom_text.values(m, "scalectl_last_run_success", command="autoscale apply"), [1])
+        # A dry run changes nothing, so it records no autoscale series change.
+        cfg.write_text(cfg.read_text().replace("850", "1950"))
+        r = self.scalectl("--config", cfg, "--metrics-file", prom, "autoscale", "apply", "--policy", "w",
+                          "--dry-run")
+        self.assertExit(r, 0)
+        m = prom_text.parse(prom.read_text())
+        self.assertEqual(prom_text.values(m, "scalectl_autoscale_metric_value", policy="w"), [850])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -159,6 +159,17 @@ class NotifyTests(ScalectlTestCase):
         self.assertIn("ftp://example.invalid/... is not an http:// or https:// URL; it is skipped", r.stderr)
         self.assertNotIn("pw", r.stderr.replace("power", ""))
 
+    def test_autoscale_apply_is_notified(self):
+        hook = self.receiver()
+        cfg = self.config('[notify]\nwebhooks = ["%s/a"]\n[autoscale.policies.w]\nmetric = { value = 850 }\n'
+                          'units_per_worker = 1000\nmin = 1\nmax = 10\ntarget = "manual"\n' % hook.url)
+        r = self.scalectl("--config", cfg, "autoscale", "apply", "--policy", "w")
+        self.assertExit(r, 0)
+        bodies = hook.bodies()
+        self.assertEqual(len(bodies), 1)
+        self.assertEqual((bodies[0]["what"], bodies[0]["resource"], bodies[0]["from"], bodies[0]["to"],
+                          bodies[0]["result"]), ("autoscale.apply", "policy-w", "1", "2", "ok"))
+
 
 def hook_paths(receiver):
     return [r["path"] for r in receiver.received]

@@ -14,7 +14,7 @@
 
 using namespace scalectl;
 using namespace scalectl::cli;
-using core::MetricSample;
+using core::PromSample;
 
 namespace {
 
@@ -26,7 +26,7 @@ std::string slurp(const std::filesystem::path& path)
   return out.str();
 }
 
-std::vector<MetricSample> one(const std::string& name, const std::string& label, const std::string& value, double v)
+std::vector<PromSample> one(const std::string& name, const std::string& label, const std::string& value, double v)
 {
   return {{name, {{label, value}}, v}};
 }

@@ -12,7 +12,7 @@ TEST_SUITE("core.metrics")
 {
   TEST_CASE("families are grouped under one HELP and TYPE, in table order, series sorted")
   {
-    const std::vector<MetricSample> samples = {
+    const std::vector<PromSample> samples = {
       {"scalectl_last_run_success", {{"command", "droplet up"}}, 1},
       {"scalectl_droplet_vcpus", {{"droplet_id", "7"}}, 8},
       {"scalectl_last_run_success", {{"command", "droplet down"}}, 0},
