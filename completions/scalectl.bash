@@ -13,9 +13,7 @@ _scalectl() {
       "droplet status") path="droplet status" ;;
       "droplet up") path="droplet up" ;;
       "droplet down") path="droplet down" ;;
-      "app") path="app" ;;
-      "app status") path="app status" ;;
-      "app scale") path="app scale" ;;
+      "droplet cost") path="droplet cost" ;;
       "autoscale") path="autoscale" ;;
       "autoscale plan") path="autoscale plan" ;;
       "autoscale apply") path="autoscale apply" ;;
@@ -23,6 +21,7 @@ _scalectl() {
       "config") path="config" ;;
       "config show") path="config show" ;;
       "completion") path="completion" ;;
+      "log") path="log" ;;
     esac
   done
   case "$prev" in
@@ -30,21 +29,20 @@ _scalectl() {
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
   esac
   case "$path" in
-    "") COMPREPLY=($(compgen -W "droplet app autoscale config completion --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "droplet") COMPREPLY=($(compgen -W "status up down --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
-    "droplet status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
-    "droplet up") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --resize-disk" -- "$cur")) ;;
-    "droplet down") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --force" -- "$cur")) ;;
-    "app") COMPREPLY=($(compgen -W "status scale --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "app status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --component" -- "$cur")) ;;
-    "app scale") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --component --size --count --autoscale --cpu-percent --no-autoscale --workers --from-file --dry-run --no-wait --timeout --wait-lock" -- "$cur")) ;;
-    "autoscale") COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "autoscale plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --out --detailed-exitcode" -- "$cur")) ;;
-    "autoscale apply") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --dry-run" -- "$cur")) ;;
-    "autoscale status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --events" -- "$cur")) ;;
-    "config") COMPREPLY=($(compgen -W "show --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "config show") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "completion") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "droplet autoscale config completion log --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "droplet") COMPREPLY=($(compgen -W "status up down cost --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
+    "droplet status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
+    "droplet up") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --resize-disk" -- "$cur")) ;;
+    "droplet down") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --force" -- "$cur")) ;;
+    "droplet cost") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --since --until" -- "$cur")) ;;
+    "autoscale") COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "autoscale plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --policy --metric --current --out --detailed-exitcode" -- "$cur")) ;;
+    "autoscale apply") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --policy --metric --current --dry-run" -- "$cur")) ;;
+    "autoscale status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --policy --events" -- "$cur")) ;;
+    "config") COMPREPLY=($(compgen -W "show --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "config show") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "completion") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "log") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --since --resource --what --lines -n" -- "$cur")) ;;
   esac
 }
 complete -F _scalectl scalectl

@@ -13,12 +13,8 @@ function __scalectl_path
                 set path 'droplet up'
             case 'droplet down'
                 set path 'droplet down'
-            case 'app'
-                set path 'app'
-            case 'app status'
-                set path 'app status'
-            case 'app scale'
-                set path 'app scale'
+            case 'droplet cost'
+                set path 'droplet cost'
             case 'autoscale'
                 set path 'autoscale'
             case 'autoscale plan'
@@ -33,16 +29,18 @@ function __scalectl_path
                 set path 'config show'
             case 'completion'
                 set path 'completion'
+            case 'log'
+                set path 'log'
         end
     end
     echo $path
 end
 complete -c scalectl -f
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'droplet' -d 'Resize one droplet vertically (power off, resize, power on)'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'app' -d 'Scale App Platform components (size, count, autoscaling, WEB_CONCURRENCY)'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'autoscale' -d 'Set worker counts from a metric (queue depth, mailboxes) with cooldowns and stabilization'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'config' -d 'Inspect the layered configuration'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'completion' -d 'Print the bash, zsh or fish completion script'
+complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'log' -d 'Show the audit log: every change scalectl made, who, when and the result'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l version -r
@@ -55,9 +53,11 @@ complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'status' -d 'Show size, price, status, running actions and scalectl\'s lock'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'up' -d 'Resize to up_size (e.g. 16 GB for a batch) and power back on'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'down' -d 'Resize to down_size; refuses while busy_check says busy or leases are live'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'cost' -d 'Hours at each size and their cost from the recorded resizes, against staying at up_size'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l version -r
@@ -70,6 +70,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s h -r
@@ -83,6 +84,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l quiet -
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s h -r
@@ -96,6 +98,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l size -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l dry-run -r
@@ -117,6 +120,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l size -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l dry-run -r
@@ -126,57 +130,22 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l wait-lock
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l shutdown-timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l force -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'status' -d 'Show each service, worker and job: size, instances, WEB_CONCURRENCY, monthly cost, deployments and scalectl\'s last scale'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'scale' -d 'Change one component\'s size, instance count, autoscaling or WEB_CONCURRENCY and wait for the deployment'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l component -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l component -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l size -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l count -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l autoscale -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l cpu-percent -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l no-autoscale -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l workers -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l from-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l dry-run -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l no-wait -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l timeout -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l wait-lock -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l droplet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l since -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l until -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'plan' -d 'Show what apply would do and why, stage by stage; change nothing'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'apply' -d 'Plan and apply under the policy\'s lock, or apply exactly a saved plan FILE (exit 5 if stale)'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'status' -d 'Show each policy\'s current and desired count, last metric, cooldowns and recent events'
@@ -192,6 +161,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l version -r
@@ -204,6 +174,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l quiet -
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l policy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l metric -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l current -r
@@ -221,6 +192,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l quiet 
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l policy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l metric -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l current -r
@@ -237,6 +209,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l quiet
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l policy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l events -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -a 'show' -d 'Print each effective value with its origin (secrets redacted)'
@@ -252,6 +225,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l version -r
@@ -264,6 +238,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l version -r
@@ -276,3 +251,22 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l since -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l resource -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l what -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l lines -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s n -r

@@ -3,6 +3,9 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace scalectl {
 
@@ -28,5 +31,9 @@ double unix_seconds(SystemTime t);
 
 // Formats `t` as RFC 3339 UTC with seconds precision, e.g. 2026-11-24T21:53:34Z.
 std::string format_rfc3339(SystemTime t);
+
+// Parses an RFC 3339 date-time (2026-11-24T21:53:34Z, fractions and +hh:mm offsets allowed) or a
+// bare date (2026-11-24, midnight UTC); returns nullopt for anything else.
+std::optional<SystemTime> parse_rfc3339(std::string_view text);
 
 }  // namespace scalectl

@@ -1,5 +1,6 @@
 #include <scalectl/cli.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include <scalectl/interrupt.hpp>
 
 #include "cli/context.hpp"
+#include "cli/metrics.hpp"
 #include "cli/tree.hpp"
 
 namespace scalectl::cli {
@@ -31,6 +33,35 @@ void print_error(Context& ctx, ExitCode code, const std::string& message)
   if (ctx.output() == OutputFormat::json) {
     const nlohmann::json body = {{"error", {{"message", line}, {"exit_code", to_int(code)}}}};
     std::cout << body.dump() << std::endl;
+  }
+}
+
+// Returns the chosen command path, e.g. "droplet up".
+std::string command_path(const CLI::App& app)
+{
+  std::string path;
+  for (const CLI::App* sub = &app;;) {
+    const auto chosen = sub->get_subcommands();
+    if (chosen.empty()) {
+      return path;
+    }
+    sub = chosen.front();
+    path += (path.empty() ? "" : " ") + sub->get_name();
+  }
+}
+
+// Runs the parsed command's action and returns its exit code; errors are printed here.
+int run_action(Context& ctx)
+{
+  try {
+    ctx.action();
+    return ctx.exit_code;
+  } catch (const Error& e) {
+    print_error(ctx, e.code(), e.what());
+    return to_int(e.code());
+  } catch (const std::exception& e) {
+    print_error(ctx, ExitCode::failure, fmt::format("unexpected failure: {}", e.what()));
+    return to_int(ExitCode::failure);
   }
 }
 
@@ -56,12 +87,16 @@ void build_cli(CLI::App& app, Context& ctx)
   app.add_option("--redis-url", ctx.globals.redis_url,
                  "Use the Redis state backend at redis://[:password@]host:port/db or unix:///path "
                  "(prefer REDISCLI_AUTH for the password)");
+  ctx.bind_flag(app, "--metrics-file", "metrics.textfile",
+                "Write a Prometheus node_exporter textfile here after the command (atomically)");
 
   setup_droplet_command(app, ctx);
   setup_app_command(app, ctx);
+  setup_droplet_cost_command(app, ctx);
   setup_autoscale_command(app, ctx);
   setup_config_command(app, ctx);
   setup_completion_command(app, ctx);
+  setup_log_command(app, ctx);
 }
 
 int run(int argc, char** argv)
@@ -92,8 +127,11 @@ int run(int argc, char** argv)
       print_error(ctx, ExitCode::usage, "no command given; run `scalectl --help` for usage");
       return to_int(ExitCode::usage);
     }
-    ctx.action();
-    return ctx.exit_code;
+    const auto started = std::chrono::steady_clock::now();
+    const int code = run_action(ctx);
+    write_metrics_file(ctx, command_path(app), code,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started));
+    return code;
   } catch (const Error& e) {
     print_error(ctx, e.code(), e.what());
     return to_int(e.code());

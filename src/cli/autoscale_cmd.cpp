@@ -12,6 +12,7 @@
 #include <scalectl/ops/autoscale.hpp>
 
 #include "cli/context.hpp"
+#include "cli/metrics.hpp"
 
 namespace scalectl::cli {
 
@@ -244,6 +245,9 @@ void run_apply(Context& ctx, const AutoscaleFlags& flags)
   }
   if (report.result != "dry_run") {
     emit_apply(ctx, policy_name, report, flags.plan_file);
+    const json metric = report.plan.value("/inputs/metric/value"_json_pointer, json(nullptr));
+    record_autoscale_metrics(ctx, policy_name, report.from, report.to,
+                             metric.is_number() ? std::optional<double>(metric.get<double>()) : std::nullopt);
   }
   if (ctx.output() == OutputFormat::json) {
     std::cout << report.to_json().dump(2) << std::endl;

@@ -13,6 +13,7 @@
 #include <scalectl/process.hpp>
 #include <scalectl/state/store.hpp>
 
+#include "cli/metrics.hpp"
 #include "cli/reporter.hpp"
 
 namespace scalectl::cli {
@@ -221,6 +222,14 @@ void Context::emit(const Event& event)
   } catch (const std::exception& e) {
     reporter().warn(fmt::format("could not record the {} event: {}", event.what, e.what()));
   }
+}
+
+MetricsBatch& Context::metrics()
+{
+  if (!m_metrics) {
+    m_metrics = std::make_unique<MetricsBatch>();
+  }
+  return *m_metrics;
 }
 
 state::LockOwner Context::lock_owner() const

@@ -35,6 +35,8 @@ class Client;
 
 namespace scalectl::cli {
 
+class MetricsBatch;
+
 enum class OutputFormat { text, json };
 
 struct GlobalOptions {
@@ -88,6 +90,9 @@ class Context {
   // Never throws: a failing sink is a warning and does not change the command's outcome.
   void emit(const Event& event);
 
+  // Returns the metric samples this invocation records for the textfile (src/cli/metrics.hpp).
+  MetricsBatch& metrics();
+
   // Returns who we are, for operation locks and records.
   state::LockOwner lock_owner() const;
   // Returns argv joined for logs, with values of secret-looking options redacted.
@@ -111,6 +116,7 @@ class Context {
   std::unique_ptr<net::Transport> m_http;
   std::unique_ptr<digitalocean::Client> m_digitalocean;
   std::unique_ptr<EventSink> m_events;
+  std::unique_ptr<MetricsBatch> m_metrics;
 };
 
 // Returns the event result word for a command that ended with `code`: refused, timeout,
@@ -125,6 +131,9 @@ void setup_droplet_command(CLI::App& app, Context& ctx);
 void setup_config_command(CLI::App& app, Context& ctx);
 void setup_completion_command(CLI::App& app, Context& ctx);
 void setup_app_command(CLI::App& app, Context& ctx);
+void setup_log_command(CLI::App& app, Context& ctx);
+// Adds `droplet cost` to the `droplet` subcommand; call after setup_droplet_command.
+void setup_droplet_cost_command(CLI::App& app, Context& ctx);
 void setup_autoscale_command(CLI::App& app, Context& ctx);
 
 }  // namespace scalectl::cli

@@ -11,6 +11,7 @@
 #include <scalectl/ops/droplet.hpp>
 
 #include "cli/context.hpp"
+#include "cli/metrics.hpp"
 
 namespace scalectl::cli {
 
@@ -110,6 +111,10 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
                     {"api_requests", report.api_requests}}});
   }
 
+  if (report.droplet_after.id != 0) {
+    record_droplet_metrics(ctx, report.droplet_after);
+  }
+
   if (ctx.output() == OutputFormat::json) {
     std::cout << report.to_json().dump(2) << std::endl;
     return;
@@ -147,6 +152,7 @@ void run_status(Context& ctx)
   const auto id = selected_droplet(ctx);
   auto& api = ctx.digitalocean();
   const auto d = api.get_droplet(id);
+  record_droplet_metrics(ctx, d);
   json in_progress = nullptr;
   if (d.locked) {
     for (const auto& a : api.droplet_actions(id)) {

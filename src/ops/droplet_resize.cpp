@@ -425,6 +425,7 @@ ResizeReport ResizeDriver::finish(const std::string& result)
   m_report.result = result;
   m_report.status = m_last.status;
   m_report.memory_after_mb = m_last.memory_mb;
+  m_report.droplet_after = m_last;
   m_report.duration = std::chrono::duration_cast<milliseconds>(m_deps.clock.monotonic() - m_started);
   m_report.api_requests = m_deps.api.request_count();
   return m_report;

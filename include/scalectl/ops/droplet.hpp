@@ -86,6 +86,7 @@ struct ResizeReport {
   std::vector<std::string> planned;           // dry run: the actions it would submit
   std::chrono::milliseconds duration{0};
   int api_requests = 0;
+  digitalocean::Droplet droplet_after;  // the droplet as last observed (size, memory, vCPUs, price)
 
   nlohmann::json to_json() const;
 };
