@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(cmake make g++ pkg-config ccache
             libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev doctest-dev
             libcurl4-openssl-dev libhiredis-dev)
-test_pkgs=(redis-server redis-tools python3 groff-base man-db)
+test_pkgs=(redis-server redis-tools python3 groff-base man-db hyperfine time)
 # Prism (the OpenAPI contract proxy) needs node and npm; any install of them will do.
 if ! command -v npm >/dev/null 2>&1; then
   test_pkgs+=(nodejs npm)

@@ -2,6 +2,7 @@
 // so they cannot drift from the options that exist. `scalectl __tree` dumps the tree as JSON for
 // the tests that check the man page and the committed completion files.
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -35,10 +36,17 @@ const std::map<std::string, std::vector<std::string>>& option_values()
   return values;
 }
 
-void collect(const CLI::App& app, const std::string& path, std::vector<CommandInfo>& out)
+// Collects `app` and its visible subcommands. Options of ancestors are listed on every
+// descendant too: with fallthrough, `droplet up --droplet X` and `droplet --droplet X up` both parse.
+void collect(const CLI::App& app, const std::string& path, std::vector<CommandInfo>& out,
+             const CommandInfo* parent = nullptr)
 {
   CommandInfo info;
   info.path = path;
+  if (parent != nullptr) {
+    info.options = parent->options;
+    info.value_options = parent->value_options;
+  }
   info.description = app.get_description();
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->get_lnames().empty() && opt->get_snames().empty()) {
@@ -52,6 +60,9 @@ void collect(const CLI::App& app, const std::string& path, std::vector<CommandIn
       names.push_back("-" + s);
     }
     for (const auto& n : names) {
+      if (std::find(info.options.begin(), info.options.end(), n) != info.options.end()) {
+        continue;
+      }
       info.options.push_back(n);
       if (opt->get_type_size() != 0) {
         info.value_options.push_back(n);
@@ -70,7 +81,7 @@ void collect(const CLI::App& app, const std::string& path, std::vector<CommandIn
     if (sub->get_group().empty()) {
       continue;
     }
-    collect(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out);
+    collect(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), out, &info);
   }
 }
 

@@ -63,7 +63,7 @@ class StderrReporter final : public Reporter {
     // Plain output: one line when the phase changes, then one every 30 s, so cron mail stays short.
     const auto seconds = elapsed.count() / 1000;
     if (phase != m_last_phase || seconds >= m_next_report_s) {
-      line(fmt::format("{} ({} elapsed)", phase, format_duration(elapsed)));
+      line(seconds == 0 ? std::string(phase) : fmt::format("{} ({} elapsed)", phase, format_duration(elapsed)));
       m_last_phase = std::string(phase);
       m_next_report_s = seconds + 30;
     }

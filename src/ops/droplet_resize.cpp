@@ -130,15 +130,17 @@ std::string ResizeDriver::where_we_are() const
 
 milliseconds ResizeDriver::next_poll(int polls, milliseconds previous, SteadyTime since) const
 {
-  // Fast at first (actions often finish in seconds), then back off to poll_max. At most one
-  // request a second while an action runs keeps us far below the API's 250 requests/minute.
-  if (polls == 0) {
+  // Fast while short actions finish (every 0.5 s for 5 s), then once a second for two
+  // minutes, then back off to poll_max: at most 60 requests a minute for most of a wait, far
+  // below the API's 250, and we notice a finished action within about a second.
+  const auto elapsed = m_deps.clock.monotonic() - since;
+  if (polls == 0 || elapsed < std::chrono::seconds(5)) {
     return std::min(m_options.poll_min, milliseconds(1000));
   }
-  if (m_deps.clock.monotonic() - since < std::chrono::seconds(30)) {
+  if (elapsed < std::chrono::minutes(2)) {
     return std::min(milliseconds(1000), m_options.poll_max);
   }
-  return std::min(previous + milliseconds(500), m_options.poll_max);
+  return std::min(std::max(previous, milliseconds(1000)) + milliseconds(500), m_options.poll_max);
 }
 
 void ResizeDriver::check_deadline(const std::string& waiting_for) const

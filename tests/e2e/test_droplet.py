@@ -18,6 +18,8 @@ class DropletTests(ScalectlTestCase):
         fields.setdefault("name", "pdf-worker")
         fields.setdefault("size_slug", DOWN)
         fields.setdefault("status", "active")
+        if fields["size_slug"] == UP:
+            fields.setdefault("disk", 80)  # scaled up earlier without a disk resize
         d = self.sim.seed_droplet(**fields)
         return d["id"]
 
@@ -167,6 +169,25 @@ class DropletTests(ScalectlTestCase):
         self.assertExit(r, 1)
         self.assertIn("droplet 424242", self.assertOneErrorLine(r))
 
+    def test_downsize_below_a_resized_disk_is_refused_up_front(self):
+        did = self.seed(size_slug=UP, disk=320)  # created at 16 GB: a 320 GB disk
+        r = self.scalectl("droplet", "down", "--droplet", did)
+        self.assertExit(r, 3)
+        self.assertIn("cannot shrink a disk", self.assertOneErrorLine(r))
+        self.assertEqual(self.actions_of(did), [])
+        self.assertEqual(self.state(did)["status"], "active")
+
+    def test_resize_disk_is_recorded(self):
+        did = self.seed()
+        r = self.scalectl("droplet", "up", "--droplet", did, "--resize-disk")
+        self.assertExit(r, 0)
+        self.assertIs(self.actions_of(did, "resize")[0]["params"]["disk"], True)
+        status = self.json_out(self.scalectl("droplet", "status", "--droplet", did, "-o", "json"))
+        self.assertEqual(status["disk_resized"]["to"], UP)
+        self.assertEqual(status["droplet"]["disk_gb"], 320)
+        r = self.scalectl("droplet", "down", "--droplet", did)
+        self.assertExit(r, 3)
+
     def test_unknown_size_is_refused_before_touching_anything(self):
         did = self.seed()
         r = self.scalectl("droplet", "up", "--droplet", did, "--size", "s-8vcpu-16g")
@@ -211,6 +232,7 @@ class DropletTests(ScalectlTestCase):
 
         server = http.server.HTTPServer(("127.0.0.1", 0), Metadata)
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
         self.dmi.write_text("DigitalOcean\n")
         url = "http://127.0.0.1:%d/metadata/v1/id" % server.server_address[1]

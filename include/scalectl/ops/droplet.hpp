@@ -66,8 +66,8 @@ struct ResizeOptions {
   std::chrono::milliseconds shutdown_timeout{120'000};
   std::chrono::milliseconds action_timeout{600'000};
   std::chrono::milliseconds total_timeout{1'800'000};
-  std::chrono::milliseconds poll_min{500};   // first poll after submitting an action
-  std::chrono::milliseconds poll_max{5'000}; // slowest poll
+  std::chrono::milliseconds poll_min{500};   // polling interval for the first 5 s of a wait
+  std::chrono::milliseconds poll_max{2'000}; // slowest poll, reached after 2 minutes
 };
 
 // What a resize did; printed as text or as the stable JSON object of `droplet up -o json`.

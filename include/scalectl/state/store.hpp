@@ -18,6 +18,10 @@
 
 #include <scalectl/core/capacity.hpp>
 
+namespace scalectl {
+class Clock;
+}
+
 namespace scalectl::state {
 
 // Who holds (or wants) an operation lock. Shown to a second run that finds the lock taken.
@@ -131,5 +135,7 @@ class Store {
 // Opens the configured backend. Throws Error(failure) if the backend cannot be reached and
 // Error(usage) if the options are invalid (bad URL, NFS state dir).
 std::unique_ptr<Store> open_store(const StoreOptions& options);
+// Same, with an explicit clock for lease expiry (file backend), "since" times and lock waits.
+std::unique_ptr<Store> open_store(const StoreOptions& options, Clock& clock);
 
 }  // namespace scalectl::state

@@ -1,0 +1,150 @@
+#include "state/lease_json.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace scalectl::state {
+
+namespace {
+
+using nlohmann::json;
+
+// Returns the amount in integer units: `exact` (millicores, MiB) if present, else
+// llround(`approx` * scale) from the seed's vCPU / GB field.
+std::expected<std::int64_t, std::string> amount(const json& value, const char* exact, const char* approx,
+                                                double scale)
+{
+  double units = 0;
+  if (const auto it = value.find(exact); it != value.end() && it->is_number()) {
+    units = it->get<double>();
+  } else if (const auto seed = value.find(approx); seed != value.end() && seed->is_number()) {
+    units = seed->get<double>() * scale;
+  } else {
+    return std::unexpected(fmt::format("has no numeric \"{}\" or \"{}\"", approx, exact));
+  }
+  if (!std::isfinite(units) || units < 0 || units > 9.0e15) {
+    return std::unexpected(fmt::format("has an invalid \"{}\" amount", approx));
+  }
+  return static_cast<std::int64_t>(std::llround(units));
+}
+
+std::int64_t integer_or(const json& value, const char* key, std::int64_t fallback)
+{
+  const auto it = value.find(key);
+  if (it == value.end() || !it->is_number()) {
+    return fallback;
+  }
+  return it->is_number_float() ? static_cast<std::int64_t>(std::llround(it->get<double>())) : it->get<std::int64_t>();
+}
+
+std::string string_or(const json& value, const char* key)
+{
+  const auto it = value.find(key);
+  return it != value.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+json lease_to_json(const Lease& lease)
+{
+  json out = json::object();
+  out["type"] = lease.type;
+  out["cpu"] = static_cast<double>(lease.resources.millicores) / 1000.0;
+  out["ram"] = static_cast<double>(lease.resources.mib) / 1024.0;
+  out["startedAt"] = lease.started_at_ms;
+  if (lease.expires_at_ms) {
+    out["expiresAt"] = *lease.expires_at_ms;
+  }
+  out["host"] = lease.host;
+  out["pid"] = lease.pid;
+  out["millicores"] = lease.resources.millicores;
+  out["mib"] = lease.resources.mib;
+  return out;
+}
+
+std::expected<Lease, std::string> lease_from_json(std::string_view id, const json& value, std::int64_t now_ms)
+{
+  if (!value.is_object()) {
+    return std::unexpected(fmt::format("lease {} is not a JSON object", id));
+  }
+  const auto millicores = amount(value, "millicores", "cpu", 1000.0);
+  if (!millicores) {
+    return std::unexpected(fmt::format("lease {} {}", id, millicores.error()));
+  }
+  const auto mib = amount(value, "mib", "ram", 1024.0);
+  if (!mib) {
+    return std::unexpected(fmt::format("lease {} {}", id, mib.error()));
+  }
+  Lease lease;
+  lease.id = std::string(id);
+  lease.type = string_or(value, "type");
+  lease.resources = {*millicores, *mib};
+  lease.started_at_ms = integer_or(value, "startedAt", 0);
+  if (const auto it = value.find("expiresAt"); it != value.end() && it->is_number()) {
+    lease.expires_at_ms = integer_or(value, "expiresAt", 0);
+  }
+  lease.host = string_or(value, "host");
+  lease.pid = static_cast<long>(integer_or(value, "pid", 0));
+  lease.expired = lease_expired(lease, now_ms);
+  return lease;
+}
+
+std::expected<Lease, std::string> lease_from_text(std::string_view id, std::string_view text, std::int64_t now_ms)
+{
+  json value = json::parse(text, nullptr, false);
+  if (value.is_discarded()) {
+    return std::unexpected(fmt::format("lease {} is not valid JSON", id));
+  }
+  return lease_from_json(id, value, now_ms);
+}
+
+Lease lease_or_placeholder(std::string_view id, const json& value, std::int64_t now_ms)
+{
+  if (auto lease = lease_from_json(id, value, now_ms)) {
+    return std::move(*lease);
+  }
+  Lease placeholder;
+  placeholder.id = std::string(id);
+  placeholder.type = "(invalid)";
+  return placeholder;
+}
+
+bool lease_expired(const Lease& lease, std::int64_t now_ms)
+{
+  return lease.expires_at_ms && *lease.expires_at_ms <= now_ms;
+}
+
+void sort_leases(std::vector<Lease>& leases)
+{
+  std::sort(leases.begin(), leases.end(), [](const Lease& a, const Lease& b) {
+    return a.started_at_ms != b.started_at_ms ? a.started_at_ms < b.started_at_ms : a.id < b.id;
+  });
+}
+
+json owner_to_json(const LockOwner& owner)
+{
+  return json{{"pid", owner.pid},
+              {"host", owner.host},
+              {"user", owner.user},
+              {"command", owner.command},
+              {"since_ms", owner.since_ms}};
+}
+
+std::expected<LockOwner, std::string> owner_from_json(const json& value)
+{
+  if (!value.is_object()) {
+    return std::unexpected("lock owner is not a JSON object");
+  }
+  LockOwner owner;
+  owner.pid = static_cast<long>(integer_or(value, "pid", 0));
+  owner.host = string_or(value, "host");
+  owner.user = string_or(value, "user");
+  owner.command = string_or(value, "command");
+  owner.since_ms = integer_or(value, "since_ms", 0);
+  return owner;
+}
+
+}  // namespace scalectl::state

@@ -1,0 +1,218 @@
+#include "state/redis_connection.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <scalectl/duration.hpp>
+#include <scalectl/error.hpp>
+
+namespace scalectl::state {
+
+namespace {
+
+constexpr std::string_view k_check_url = "is redis-server running and reachable? check state.redis_url";
+
+// Blocks SIGPIPE in this thread for its lifetime and discards one raised meanwhile, so a write to
+// a connection the server has reset becomes an error instead of killing the process (hiredis
+// writes with write(2), not send(MSG_NOSIGNAL)).
+class SigpipeGuard {
+ public:
+  SigpipeGuard()
+  {
+    sigemptyset(&m_pipe);
+    sigaddset(&m_pipe, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &m_pipe, &m_old);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  ~SigpipeGuard()
+  {
+    if (!m_was_pending) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        const timespec no_wait{};
+        sigtimedwait(&m_pipe, nullptr, &no_wait);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+  }
+
+ private:
+  sigset_t m_pipe{};
+  sigset_t m_old{};
+  bool m_was_pending = false;
+};
+
+timeval to_timeval(std::chrono::milliseconds ms)
+{
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+}  // namespace
+
+std::string reply_text(const redisReply& reply)
+{
+  if ((reply.type == REDIS_REPLY_STRING || reply.type == REDIS_REPLY_STATUS || reply.type == REDIS_REPLY_ERROR) &&
+      reply.str != nullptr) {
+    return std::string(reply.str, reply.len);
+  }
+  return {};
+}
+
+RedisConnection::RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+                                 std::chrono::milliseconds command_timeout)
+    : m_context(nullptr, &redisFree), m_address(endpoint.address()), m_command_timeout(command_timeout)
+{
+  const timeval connect_tv = to_timeval(connect_timeout);
+  m_context.reset(endpoint.socket_path.empty()
+                      ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, connect_tv)
+                      : redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), connect_tv));
+  if (!m_context) {
+    throw Error(fmt::format("cannot connect to Redis at {}: out of memory", m_address));
+  }
+  if (m_context->err != 0) {
+    throw Error(fmt::format("cannot connect to Redis at {}: {}; {}", m_address, m_context->errstr, k_check_url));
+  }
+  if (redisSetTimeout(m_context.get(), to_timeval(command_timeout)) != REDIS_OK) {
+    throw Error(fmt::format("cannot set the command timeout on the connection to Redis at {}: {}", m_address,
+                            m_context->errstr));
+  }
+  if (!endpoint.password.empty()) {
+    std::vector<std::string_view> args{"AUTH"};
+    if (!endpoint.user.empty()) {
+      args.emplace_back(endpoint.user);
+    }
+    args.emplace_back(endpoint.password);
+    const auto reply = command(args, "authenticating");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      const std::string text = reply_text(*reply);
+      if (text.find("no password is set") != std::string::npos || text.find("without any password") != std::string::npos) {
+        throw Error(fmt::format("Redis at {} has no password set but one was given ({}); remove the password from "
+                                "state.redis_url / REDISCLI_AUTH",
+                                m_address, text));
+      }
+      throw Error(fmt::format("Redis at {} rejected the credentials ({}); check REDISCLI_AUTH or the password in "
+                              "state.redis_url",
+                              m_address, text));
+    }
+  }
+  if (endpoint.db != 0) {
+    const std::string db = std::to_string(endpoint.db);
+    const std::string_view args[] = {"SELECT", db};
+    const auto reply = command(args, "selecting the database");
+    if (reply->type == REDIS_REPLY_ERROR) {
+      throw Error(fmt::format("Redis at {} cannot select database {} ({}); check the /db part of state.redis_url",
+                              m_address, endpoint.db, reply_text(*reply)));
+    }
+  }
+}
+
+RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, std::string_view doing)
+{
+  if (m_broken) {
+    throw Error(fmt::format("the connection to Redis at {} was lost earlier; {}", m_address, k_check_url));
+  }
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const auto arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  void* raw = nullptr;
+  {
+    const SigpipeGuard guard;
+    raw = redisCommandArgv(m_context.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
+  }
+  if (raw == nullptr) {
+    m_broken = true;
+    std::string what = m_context->errstr;
+    if (m_context->err == REDIS_ERR_EOF) {
+      what = "the server closed the connection";
+    } else if (m_context->err == REDIS_ERR_IO && (what == std::strerror(EAGAIN) || what == std::strerror(ETIMEDOUT))) {
+      what = fmt::format("no reply within {} (command timeout)", format_duration(m_command_timeout));
+    }
+    throw Error(fmt::format("Redis at {}: {} while {}; {}", m_address, what, doing, k_check_url));
+  }
+  return RedisReplyPtr(static_cast<redisReply*>(raw), &freeReplyObject);
+}
+
+RedisReplyPtr RedisConnection::checked(std::span<const std::string_view> args, std::string_view doing)
+{
+  auto reply = command(args, doing);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    throw_reply_error(*reply, doing);
+  }
+  return reply;
+}
+
+RedisReplyPtr RedisConnection::eval(const LuaScript& script, std::span<const std::string_view> keys,
+                                    std::span<const std::string_view> args, std::string_view doing)
+{
+  const std::string key_count = std::to_string(keys.size());
+  std::vector<std::string_view> argv{"EVALSHA", script.sha1, key_count};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto reply = command(argv, doing);
+  if (reply->type == REDIS_REPLY_ERROR && reply_text(*reply).starts_with("NOSCRIPT")) {
+    argv[0] = "EVAL";
+    argv[1] = script.source;
+    reply = command(argv, doing);
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    throw_reply_error(*reply, doing);
+  }
+  return reply;
+}
+
+void RedisConnection::throw_reply_error(const redisReply& reply, std::string_view doing) const
+{
+  const std::string text = reply_text(reply);
+  std::string advice;
+  if (text.starts_with("NOAUTH")) {
+    advice = "the server requires a password; set REDISCLI_AUTH or put it in state.redis_url";
+  } else if (text.starts_with("WRONGPASS") || text.find("invalid password") != std::string::npos) {
+    advice = "check REDISCLI_AUTH or the password in state.redis_url";
+  } else if (text.starts_with("MOVED") || text.starts_with("ASK") || text.starts_with("CROSSSLOT")) {
+    advice = "this is a Redis Cluster node that does not serve the key; point state.redis_url at the node that "
+             "owns the slot, and give pools a hash tag (pool = \"{server}\")";
+  } else if (text.starts_with("READONLY")) {
+    advice = "this is a read-only replica; point state.redis_url at the primary";
+  } else if (text.starts_with("LOADING")) {
+    advice = "the server is loading its data set; retry in a moment";
+  } else if (text.starts_with("OOM")) {
+    advice = "the server is out of memory (maxmemory); free memory or raise maxmemory";
+  } else if (text.starts_with("NOPERM")) {
+    advice = "the Redis user lacks a permission scalectl needs (EVALSHA, EVAL, GET, SET, XADD, XRANGE ...)";
+  } else {
+    advice = "check the server log";
+  }
+  throw Error(fmt::format("Redis at {} answered an error while {}: {}; {}", m_address, doing, text, advice));
+}
+
+RedisSession::RedisSession(RedisEndpoint endpoint, std::chrono::milliseconds connect_timeout,
+                           std::chrono::milliseconds command_timeout)
+    : m_endpoint(std::move(endpoint)), m_connect_timeout(connect_timeout), m_command_timeout(command_timeout)
+{
+  m_connection.emplace(m_endpoint, m_connect_timeout, m_command_timeout);
+}
+
+}  // namespace scalectl::state

@@ -1,0 +1,310 @@
+#include "state/redis_scripts.hpp"
+
+#include "util/sha1.hpp"
+
+namespace scalectl::state {
+
+namespace {
+
+// Shared by the lease scripts. KEYS[1] = <pool>:workers (hash: id -> lease JSON), KEYS[2] =
+// <pool>:cpu:allocated, KEYS[3] = <pool>:ram:allocated (decimal vCPUs and GB, as the seed's
+// workers read them). The totals are rewritten from the hash on every change, never adjusted
+// by increments, so they cannot drift. Amounts are integers: millicores and MiB; leases from the
+// seed's workers only have cpu (vCPUs) and ram (GB) and are rounded like llround(x * scale).
+constexpr const char* k_lease_prelude = R"lua(
+if redis.replicate_commands ~= nil then
+  pcall(redis.replicate_commands)
+end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function amount(lease, exact, approx, scale)
+  local v = lease[exact]
+  if type(v) ~= 'number' then
+    v = lease[approx]
+    if type(v) ~= 'number' then
+      return nil
+    end
+    v = v * scale
+  end
+  if v ~= v or v < 0 or v > 9e15 then
+    return nil
+  end
+  return math.floor(v + 0.5)
+end
+
+local function load_pool(now)
+  local flat = redis.call('HGETALL', KEYS[1])
+  local pool = {}
+  for i = 1, #flat, 2 do
+    local id, raw = flat[i], flat[i + 1]
+    local ok, lease = pcall(cjson.decode, raw)
+    if not ok or type(lease) ~= 'table' then
+      return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' is not a JSON object; inspect it with HGET and remove it with HDEL'
+    end
+    local mc = amount(lease, 'millicores', 'cpu', 1000)
+    local mib = amount(lease, 'mib', 'ram', 1024)
+    if mc == nil or mib == nil then
+      return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' has no valid cpu/ram amounts; inspect it with HGET and remove it with HDEL'
+    end
+    local expires = lease.expiresAt
+    pool[#pool + 1] = {id = id, raw = raw, lease = lease, mc = mc, mib = mib,
+                       expired = type(expires) == 'number' and expires <= now}
+  end
+  return pool
+end
+
+local function find(pool, id)
+  for _, e in ipairs(pool) do
+    if e.id == id then
+      return e
+    end
+  end
+  return nil
+end
+
+local function reap(pool)
+  local reaped, live = {}, {}
+  for _, e in ipairs(pool) do
+    if e.expired then
+      redis.call('HDEL', KEYS[1], e.id)
+      reaped[#reaped + 1] = {e.id, e.raw}
+    else
+      live[#live + 1] = e
+    end
+  end
+  return reaped, live
+end
+
+local function totals(pool)
+  local mc, mib = 0, 0
+  for _, e in ipairs(pool) do
+    if not e.expired then
+      mc = mc + e.mc
+      mib = mib + e.mib
+    end
+  end
+  return mc, mib
+end
+
+local function decimal(value, unit, digits, step)
+  local whole = math.floor(value / unit)
+  local frac = value - whole * unit
+  if frac == 0 then
+    return string.format('%d', whole)
+  end
+  local text = string.format('%d.%0' .. digits .. 'd', whole, frac * step)
+  return (string.gsub(text, '0+$', ''))
+end
+
+local function write_totals(mc, mib)
+  redis.call('SET', KEYS[2], decimal(mc, 1000, 3, 1))
+  redis.call('SET', KEYS[3], decimal(mib, 1024, 10, 9765625))
+end
+)lua";
+
+constexpr const char* k_allocate = R"lua(
+local now = now_ms()
+local lease = cjson.decode(ARGV[2])
+local pool, err = load_pool(now)
+if pool == nil then
+  return redis.error_reply(err)
+end
+local reaped, live = reap(pool)
+local mc, mib = totals(live)
+local result = {now = now, mc = mc, mib = mib, reaped = reaped}
+local held = find(live, ARGV[1])
+if held ~= nil then
+  result.outcome = 'already_held'
+  result.lease = held.raw
+else
+  local need_mc, need_mib = tonumber(ARGV[4]), tonumber(ARGV[5])
+  if need_mc > tonumber(ARGV[6]) - mc or need_mib > tonumber(ARGV[7]) - mib then
+    result.outcome = 'insufficient'
+  else
+    lease.startedAt = now
+    local ttl = tonumber(ARGV[3])
+    if ttl > 0 then
+      lease.expiresAt = now + ttl
+    else
+      lease.expiresAt = nil
+    end
+    local raw = cjson.encode(lease)
+    redis.call('HSET', KEYS[1], ARGV[1], raw)
+    result.outcome = 'allocated'
+    result.lease = raw
+    mc = mc + need_mc
+    mib = mib + need_mib
+  end
+end
+write_totals(mc, mib)
+return cjson.encode(result)
+)lua";
+
+constexpr const char* k_renew = R"lua(
+local now = now_ms()
+local pool, err = load_pool(now)
+if pool == nil then
+  return redis.error_reply(err)
+end
+local result = {now = now, outcome = 'unknown'}
+local target = find(pool, ARGV[1])
+if target ~= nil then
+  if target.expired then
+    result.outcome = 'expired'
+  else
+    target.lease.expiresAt = now + tonumber(ARGV[2])
+    target.raw = cjson.encode(target.lease)
+    redis.call('HSET', KEYS[1], target.id, target.raw)
+    result.outcome = 'renewed'
+  end
+  result.lease = target.raw
+end
+local reaped, live = reap(pool)
+result.reaped = reaped
+write_totals(totals(live))
+return cjson.encode(result)
+)lua";
+
+constexpr const char* k_release = R"lua(
+local now = now_ms()
+local pool, err = load_pool(now)
+if pool == nil then
+  return redis.error_reply(err)
+end
+local result = {now = now, outcome = 'unknown'}
+local target = find(pool, ARGV[1])
+if target ~= nil then
+  result.outcome = 'released'
+  result.lease = target.raw
+  if not target.expired then
+    redis.call('HDEL', KEYS[1], target.id)
+    target.mc = 0
+    target.mib = 0
+  end
+end
+local reaped, live = reap(pool)
+result.reaped = reaped
+write_totals(totals(live))
+return cjson.encode(result)
+)lua";
+
+constexpr const char* k_purge = R"lua(
+local now = now_ms()
+local flat = redis.call('HGETALL', KEYS[1])
+local leases = {}
+for i = 1, #flat, 2 do
+  leases[#leases + 1] = {flat[i], flat[i + 1]}
+end
+redis.call('DEL', KEYS[1])
+write_totals(0, 0)
+return cjson.encode({now = now, leases = leases})
+)lua";
+
+constexpr const char* k_snapshot = R"lua(
+local now = now_ms()
+local pool, err = load_pool(now)
+if pool == nil then
+  return redis.error_reply(err)
+end
+local leases = {}
+for _, e in ipairs(pool) do
+  leases[#leases + 1] = {e.id, e.raw}
+end
+local mc, mib = totals(pool)
+return cjson.encode({now = now, mc = mc, mib = mib, leases = leases})
+)lua";
+
+constexpr const char* k_lock_renew = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+)lua";
+
+constexpr const char* k_lock_release = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+)lua";
+
+constexpr const char* k_record_cas = R"lua(
+local current = redis.call('GET', KEYS[1])
+local expected = false
+if ARGV[1] == '1' then
+  expected = ARGV[2]
+end
+if current ~= expected then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[3])
+return 1
+)lua";
+
+LuaScript make_script(const char* name, std::string source)
+{
+  LuaScript script{name, std::move(source), {}};
+  script.sha1 = util::sha1_hex(script.source);
+  return script;
+}
+
+LuaScript lease_script(const char* name, const char* body)
+{
+  return make_script(name, std::string(k_lease_prelude) + body);
+}
+
+}  // namespace
+
+const LuaScript& lease_allocate_script()
+{
+  static const LuaScript script = lease_script("lease-allocate", k_allocate);
+  return script;
+}
+
+const LuaScript& lease_renew_script()
+{
+  static const LuaScript script = lease_script("lease-renew", k_renew);
+  return script;
+}
+
+const LuaScript& lease_release_script()
+{
+  static const LuaScript script = lease_script("lease-release", k_release);
+  return script;
+}
+
+const LuaScript& lease_purge_script()
+{
+  static const LuaScript script = lease_script("lease-purge", k_purge);
+  return script;
+}
+
+const LuaScript& lease_snapshot_script()
+{
+  static const LuaScript script = lease_script("lease-snapshot", k_snapshot);
+  return script;
+}
+
+const LuaScript& lock_renew_script()
+{
+  static const LuaScript script = make_script("lock-renew", k_lock_renew);
+  return script;
+}
+
+const LuaScript& lock_release_script()
+{
+  static const LuaScript script = make_script("lock-release", k_lock_release);
+  return script;
+}
+
+const LuaScript& record_cas_script()
+{
+  static const LuaScript script = make_script("record-cas", k_record_cas);
+  return script;
+}
+
+}  // namespace scalectl::state

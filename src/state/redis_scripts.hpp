@@ -1,0 +1,34 @@
+#pragma once
+// The Lua scripts of the Redis backend. Each multi-key operation is one script, so it is atomic
+// on the server; scripts get keys only through KEYS and values through ARGV (Redis Cluster
+// safe), and read time with redis.call('TIME'), never from the client. Redis does not roll a
+// script back when it fails, so every script validates all it reads before its first write.
+
+#include <string>
+
+namespace scalectl::state {
+
+struct LuaScript {
+  std::string name;    // for messages, e.g. "lease-allocate"
+  std::string source;  // the Lua text sent with EVAL
+  std::string sha1;    // its SHA-1, sent with EVALSHA
+};
+
+// Lease scripts. KEYS: <pool>:workers, <pool>:cpu:allocated, <pool>:ram:allocated. Each returns
+// one JSON document: {"now", "mc", "mib" (live totals before the change), "outcome", "lease"
+// (raw JSON), "reaped" / "leases" ([id, raw] pairs)}.
+const LuaScript& lease_allocate_script();  // ARGV: id, lease JSON, ttl ms (0 = none), need mc, need MiB, usable mc, usable MiB
+const LuaScript& lease_renew_script();     // ARGV: id, ttl ms
+const LuaScript& lease_release_script();   // ARGV: id
+const LuaScript& lease_purge_script();     // ARGV: none
+const LuaScript& lease_snapshot_script();  // ARGV: none
+
+// Operation-lock scripts. KEYS: the lock key. ARGV[1]: the exact value the holder set.
+const LuaScript& lock_renew_script();    // ARGV[2]: ttl ms; returns 1 if still ours and extended, else 0
+const LuaScript& lock_release_script();  // returns 1 if it was ours and is deleted, else 0
+
+// Record compare-and-set. KEYS: the record key. ARGV: "1" if a value was read else "0", the value
+// read, the new value. Returns 1 if written, 0 if the record changed since it was read.
+const LuaScript& record_cas_script();
+
+}  // namespace scalectl::state

@@ -1,0 +1,405 @@
+#include "state/redis_store.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <scalectl/error.hpp>
+
+#include "state/lease_json.hpp"
+#include "state/redis_lock.hpp"
+#include "state/store_common.hpp"
+
+namespace scalectl::state {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int k_update_attempts = 100;
+constexpr std::size_t k_log_page_size = 1000;
+constexpr auto k_json_error = json::error_handler_t::replace;
+
+struct PoolKeys {
+  std::string workers;
+  std::string cpu;
+  std::string ram;
+};
+
+PoolKeys pool_keys(std::string_view pool)
+{
+  return {fmt::format("{}:workers", pool), fmt::format("{}:cpu:allocated", pool),
+          fmt::format("{}:ram:allocated", pool)};
+}
+
+std::int64_t int_field(const json& doc, const char* name)
+{
+  const auto it = doc.find(name);
+  return it != doc.end() && it->is_number() ? static_cast<std::int64_t>(it->get<double>()) : 0;
+}
+
+// Returns the lease stored as `raw` under `id`; throws Error(failure) naming the hash if invalid.
+Lease parse_lease(std::string_view id, const json& raw, std::int64_t now_ms, const std::string& hash)
+{
+  auto lease = raw.is_string() ? lease_from_text(id, raw.get<std::string>(), now_ms)
+                               : std::expected<Lease, std::string>(std::unexpected(std::string("missing")));
+  if (!lease) {
+    throw Error(fmt::format("{} in Redis hash {} is invalid; inspect it with `redis-cli HGET {} {}`", lease.error(),
+                            hash, hash, id));
+  }
+  return *lease;
+}
+
+// Calls fn(id, raw) for each [id, raw] pair of `list` (an empty Lua table arrives as {}).
+template <class Fn>
+void for_each_pair(const json& doc, const char* name, Fn&& fn)
+{
+  const auto it = doc.find(name);
+  if (it == doc.end()) {
+    return;
+  }
+  for (const auto& pair : *it) {
+    if (pair.is_array() && pair.size() == 2 && pair[0].is_string()) {
+      fn(pair[0].get<std::string>(), pair[1]);
+    }
+  }
+}
+
+std::string next_stream_id(std::string_view id)
+{
+  const auto dash = id.find('-');
+  if (dash == std::string_view::npos) {
+    return std::string(id) + "-1";
+  }
+  const auto seq = std::stoull(std::string(id.substr(dash + 1)));
+  return fmt::format("{}-{}", id.substr(0, dash), seq + 1);
+}
+
+std::chrono::milliseconds backoff(int attempt)
+{
+  thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_int_distribution<int> spread(0, std::min(50, 1 << std::min(attempt, 6)));
+  return std::chrono::milliseconds(spread(random));
+}
+
+}  // namespace
+
+RedisStore::RedisStore(const StoreOptions& options, Clock& clock)
+    : m_key_prefix(options.key_prefix), m_lock_ttl(options.lock_ttl), m_clock(clock)
+{
+  auto endpoint = parse_redis_url(options.redis_url);
+  if (!endpoint) {
+    throw usage_error(fmt::format("state.redis_url is invalid: {}", endpoint.error()));
+  }
+  if (endpoint->password.empty()) {
+    endpoint->password = options.redis_password;
+  }
+  if (m_key_prefix.empty()) {
+    throw usage_error("state.key_prefix must not be empty; the default is \"scalectl\"");
+  }
+  if (m_lock_ttl < std::chrono::milliseconds(3)) {
+    throw usage_error("the Redis lock TTL must be at least 3ms; the default is 30s");
+  }
+  m_session = std::make_shared<RedisSession>(std::move(*endpoint), options.connect_timeout, options.command_timeout);
+}
+
+std::string RedisStore::describe() const
+{
+  return fmt::format("redis {} db {}", m_session->address(), m_session->db());
+}
+
+std::string RedisStore::own_key(std::string_view kind, std::string_view name) const
+{
+  return fmt::format("{}:{{{}}}:{}", m_key_prefix, kind, name);
+}
+
+std::unique_ptr<OperationLock> RedisStore::lock(std::string_view resource, const LockOwner& me,
+                                                std::chrono::milliseconds wait)
+{
+  check_name("lock resource", resource);
+  const std::string key = own_key("lock", resource);
+  const std::string ttl = std::to_string(m_lock_ttl.count());
+  LockOwner owner = complete_owner(me);
+  return wait_for_lock(
+      resource, wait, m_clock,
+      [&]() -> std::unique_ptr<OperationLock> {
+        owner.since_ms = unix_ms(m_clock.now());
+        json value = owner_to_json(owner);
+        value["token"] = random_token();
+        const std::string text = value.dump(-1, ' ', false, k_json_error);
+        const std::string_view args[] = {"SET", key, text, "NX", "PX", ttl};
+        const auto taken = m_session->with([&](RedisConnection& connection) {
+          return connection.checked(args, "taking a lock")->type != REDIS_REPLY_NIL;
+        });
+        if (!taken) {
+          return nullptr;
+        }
+        return std::make_unique<RedisOperationLock>(m_session, key, text, m_lock_ttl);
+      },
+      [&]() { return lock_holder(resource); });
+}
+
+std::optional<LockOwner> RedisStore::lock_holder(std::string_view resource)
+{
+  check_name("lock resource", resource);
+  const auto text = get_text(own_key("lock", resource), "reading a lock");
+  if (!text) {
+    return std::nullopt;
+  }
+  if (auto owner = owner_from_json(json::parse(*text, nullptr, false))) {
+    return *owner;
+  }
+  return LockOwner{};
+}
+
+std::optional<std::string> RedisStore::get_text(const std::string& key, std::string_view doing)
+{
+  const std::string_view args[] = {"GET", key};
+  return m_session->with([&](RedisConnection& connection) -> std::optional<std::string> {
+    const auto reply = connection.checked(args, doing);
+    if (reply->type == REDIS_REPLY_NIL) {
+      return std::nullopt;
+    }
+    return reply_text(*reply);
+  });
+}
+
+json RedisStore::parse_record(std::string_view key, const std::string& redis_key, const std::string& text)
+{
+  json value = json::parse(text, nullptr, false);
+  if (value.is_discarded()) {
+    throw Error(fmt::format("record {} in Redis is not valid JSON; inspect it with `redis-cli GET {}`", key,
+                            redis_key));
+  }
+  return value;
+}
+
+std::optional<json> RedisStore::get(std::string_view key)
+{
+  check_name("record key", key);
+  const std::string redis_key = own_key("rec", key);
+  const auto text = get_text(redis_key, "reading a record");
+  if (!text) {
+    return std::nullopt;
+  }
+  return parse_record(key, redis_key, *text);
+}
+
+json RedisStore::update(std::string_view key, const std::function<json(const std::optional<json>&)>& fn)
+{
+  // Optimistic compare-and-set: read, compute, then a one-key Lua script writes only if the
+  // stored text is still what was read. Unlike WATCH/MULTI/EXEC this keeps no per-connection
+  // state (the connection is shared with lock renewals) and costs two round trips per attempt.
+  check_name("record key", key);
+  const std::string redis_key = own_key("rec", key);
+  for (int attempt = 0; attempt < k_update_attempts; ++attempt) {
+    const auto stored = get_text(redis_key, "reading a record");
+    std::optional<json> old;
+    if (stored) {
+      old = parse_record(key, redis_key, *stored);
+    }
+    json value = fn(old);
+    const std::string text = value.dump(-1, ' ', false, k_json_error);
+    const std::string_view keys[] = {redis_key};
+    const std::string_view args[] = {stored ? "1" : "0", stored ? std::string_view(*stored) : std::string_view(),
+                                     text};
+    const auto reply = m_session->with([&](RedisConnection& connection) {
+      return connection.eval(record_cas_script(), keys, args, "updating a record");
+    });
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+      return value;
+    }
+    m_clock.sleep_for(backoff(attempt));
+  }
+  throw Error(fmt::format("record {} in Redis kept changing under concurrent updates ({} attempts); retry",
+                          key, k_update_attempts));
+}
+
+void RedisStore::append(std::string_view name, const json& entry)
+{
+  check_name("log name", name);
+  const std::string key = own_key("log", name);
+  const std::string text = entry.dump(-1, ' ', false, k_json_error);
+  const std::string_view args[] = {"XADD", key, "*", "entry", text};
+  m_session->with([&](RedisConnection& connection) { return connection.checked(args, "appending to a log"); });
+}
+
+std::vector<json> RedisStore::read_log(std::string_view name, std::int64_t since_ms)
+{
+  // Stream ids carry the server's clock, entries the writer's "time_ms"; the contract filters on
+  // the latter, so the whole stream is read in pages and filtered here.
+  check_name("log name", name);
+  const std::string key = own_key("log", name);
+  std::vector<json> entries;
+  const std::string page_size_text = std::to_string(k_log_page_size);
+  std::string start = "-";
+  for (;;) {
+    const std::string_view args[] = {"XRANGE", key, start, "+", "COUNT", page_size_text};
+    std::size_t page_size = 0;
+    std::string last_id;
+    m_session->with([&](RedisConnection& connection) {
+      const auto reply = connection.checked(args, "reading a log");
+      page_size = reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0;
+      for (std::size_t i = 0; i < page_size; ++i) {
+        const redisReply* item = reply->element[i];
+        if (item->type != REDIS_REPLY_ARRAY || item->elements != 2) {
+          continue;
+        }
+        last_id = reply_text(*item->element[0]);
+        const redisReply* fields = item->element[1];
+        for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+          if (reply_text(*fields->element[f]) != "entry") {
+            continue;
+          }
+          json value = json::parse(reply_text(*fields->element[f + 1]), nullptr, false);
+          if (value.is_discarded()) {
+            throw Error(fmt::format("entry {} of the Redis stream {} is not valid JSON; inspect it with `redis-cli "
+                                    "XRANGE {} {} {}`",
+                                    last_id, key, key, last_id, last_id));
+          }
+          if (log_entry_time(value) >= since_ms) {
+            entries.push_back(std::move(value));
+          }
+        }
+      }
+      return 0;
+    });
+    if (page_size < k_log_page_size || last_id.empty()) {
+      return entries;
+    }
+    start = next_stream_id(last_id);
+  }
+}
+
+json RedisStore::run_pool_script(const LuaScript& script, std::string_view pool,
+                                 std::span<const std::string_view> args, std::string_view doing)
+{
+  const auto keys = pool_keys(pool);
+  const std::string_view key_views[] = {keys.workers, keys.cpu, keys.ram};
+  const std::string text = m_session->with([&](RedisConnection& connection) {
+    const auto reply = connection.eval(script, key_views, args, doing);
+    if (reply->type != REDIS_REPLY_STRING) {
+      throw Error(fmt::format("Redis at {} returned an unexpected reply to the {} script while {}; check that it "
+                              "is a real Redis server (>= 5)",
+                              m_session->address(), script.name, doing));
+    }
+    return reply_text(*reply);
+  });
+  json doc = json::parse(text, nullptr, false);
+  if (!doc.is_object()) {
+    throw Error(fmt::format("the {} script returned invalid JSON while {}; check the Redis server", script.name,
+                            doing));
+  }
+  return doc;
+}
+
+AllocateResult RedisStore::allocate(const AllocateRequest& request)
+{
+  check_allocate_request(request);
+  Lease lease = request.lease;
+  lease.started_at_ms = 0;
+  lease.expires_at_ms.reset();
+  const std::string lease_text = lease_to_json(lease).dump(-1, ' ', false, k_json_error);
+  const auto need = request.lease.resources;
+  const std::string ttl = std::to_string(request.ttl ? request.ttl->count() : 0);
+  const std::string need_mc = std::to_string(need.millicores);
+  const std::string need_mib = std::to_string(need.mib);
+  const std::string usable_mc = std::to_string(request.usable.millicores);
+  const std::string usable_mib = std::to_string(request.usable.mib);
+  const std::string_view args[] = {lease.id, lease_text, ttl, need_mc, need_mib, usable_mc, usable_mib};
+  const std::string doing = fmt::format("allocating lease {} in pool {}", lease.id, request.pool);
+  const json doc = run_pool_script(lease_allocate_script(), request.pool, args, doing);
+
+  const auto now = int_field(doc, "now");
+  const core::Resources allocated{int_field(doc, "mc"), int_field(doc, "mib")};
+  const std::string hash = pool_keys(request.pool).workers;
+  AllocateResult result;
+  for_each_pair(doc, "reaped", [&](const std::string& id, const json&) { result.reaped.push_back(id); });
+  const std::string outcome = doc.value("outcome", "");
+  if (outcome == "allocated" || outcome == "already_held") {
+    result.lease = parse_lease(lease.id, doc.value("lease", json()), now, hash);
+  }
+  if (outcome == "allocated") {
+    result.outcome = AllocateResult::Outcome::allocated;
+    result.fit = fit_against(request.usable, allocated, need, false);
+  } else if (outcome == "already_held") {
+    result.outcome = AllocateResult::Outcome::already_held;
+    result.fit = fit_against(request.usable, allocated, result.lease.resources, true);
+  } else if (outcome == "insufficient") {
+    result.outcome = AllocateResult::Outcome::insufficient;
+    result.fit = fit_against(request.usable, allocated, need, false);
+  } else {
+    throw Error(fmt::format("the lease-allocate script returned outcome \"{}\" while {}", outcome, doing));
+  }
+  return result;
+}
+
+RenewResult RedisStore::renew(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl)
+{
+  check_name("pool name", pool);
+  check_name("lease id", id);
+  check_ttl(ttl);
+  const std::string ttl_text = std::to_string(ttl.count());
+  const std::string_view args[] = {id, ttl_text};
+  const std::string doing = fmt::format("renewing lease {} in pool {}", id, pool);
+  const json doc = run_pool_script(lease_renew_script(), pool, args, doing);
+  RenewResult result;
+  const std::string outcome = doc.value("outcome", "");
+  if (outcome == "renewed") {
+    result.outcome = RenewResult::Outcome::renewed;
+  } else if (outcome == "expired") {
+    result.outcome = RenewResult::Outcome::expired;
+  }
+  if (outcome != "unknown") {
+    result.lease = parse_lease(id, doc.value("lease", json()), int_field(doc, "now"), pool_keys(pool).workers);
+  }
+  return result;
+}
+
+ReleaseResult RedisStore::release(std::string_view pool, std::string_view id)
+{
+  check_name("pool name", pool);
+  check_name("lease id", id);
+  const std::string_view args[] = {id};
+  const std::string doing = fmt::format("releasing lease {} in pool {}", id, pool);
+  const json doc = run_pool_script(lease_release_script(), pool, args, doing);
+  ReleaseResult result;
+  if (doc.value("outcome", "") == "released") {
+    result.outcome = ReleaseResult::Outcome::released;
+    result.lease = parse_lease(id, doc.value("lease", json()), int_field(doc, "now"), pool_keys(pool).workers);
+  }
+  return result;
+}
+
+std::vector<Lease> RedisStore::purge(std::string_view pool)
+{
+  check_name("pool name", pool);
+  const json doc = run_pool_script(lease_purge_script(), pool, {}, fmt::format("purging pool {}", pool));
+  const auto now = int_field(doc, "now");
+  std::vector<Lease> removed;
+  for_each_pair(doc, "leases", [&](const std::string& id, const json& raw) {
+    removed.push_back(lease_or_placeholder(id, raw.is_string() ? json::parse(raw.get<std::string>(), nullptr, false)
+                                                               : json(),
+                                           now));
+  });
+  sort_leases(removed);
+  return removed;
+}
+
+PoolSnapshot RedisStore::snapshot(std::string_view pool)
+{
+  check_name("pool name", pool);
+  const json doc = run_pool_script(lease_snapshot_script(), pool, {}, fmt::format("reading pool {}", pool));
+  PoolSnapshot snapshot;
+  snapshot.now_ms = int_field(doc, "now");
+  snapshot.allocated = {int_field(doc, "mc"), int_field(doc, "mib")};
+  const std::string hash = pool_keys(pool).workers;
+  for_each_pair(doc, "leases", [&](const std::string& id, const json& raw) {
+    snapshot.leases.push_back(parse_lease(id, raw, snapshot.now_ms, hash));
+  });
+  sort_leases(snapshot.leases);
+  return snapshot;
+}
+
+}  // namespace scalectl::state

@@ -1,0 +1,66 @@
+#pragma once
+// The Redis backend (hiredis + Lua).
+//
+// Key layout. Capacity pools use the seed's keys, without prefix, so the TypeScript workers and
+// scalectl share one budget:
+//   <pool>:workers          hash: lease id -> lease JSON (see lease_json.hpp)
+//   <pool>:cpu:allocated    decimal vCPUs of the live leases, e.g. "4.5"
+//   <pool>:ram:allocated    decimal GB of the live leases, e.g. "2.25"
+// For Redis Cluster, give the pool a hash tag (pool = "{server}") so its three keys share a slot;
+// the default pool "server" is seed-compatible but not cluster-safe.
+// scalectl's own keys start with StoreOptions::key_prefix and carry one hash tag per kind:
+//   <prefix>:{rec}:<key>        string: a JSON record
+//   <prefix>:{lock}:<resource>  string: holder JSON with a random token; PX = lock_ttl
+//   <prefix>:{log}:<name>       stream: entries with one field "entry" holding the JSON
+
+#include <memory>
+
+#include <scalectl/clock.hpp>
+#include <scalectl/state/store.hpp>
+
+#include "state/redis_connection.hpp"
+
+namespace scalectl::state {
+
+class RedisStore final : public Store {
+ public:
+  // Connects to options.redis_url (password from the URL, else options.redis_password); throws
+  // Error(usage) for a bad URL and Error(failure) if the server cannot be reached or logged into.
+  RedisStore(const StoreOptions& options, Clock& clock);
+
+  std::string describe() const override;
+
+  std::unique_ptr<OperationLock> lock(std::string_view resource, const LockOwner& me,
+                                      std::chrono::milliseconds wait) override;
+  std::optional<LockOwner> lock_holder(std::string_view resource) override;
+
+  std::optional<nlohmann::json> get(std::string_view key) override;
+  nlohmann::json update(std::string_view key,
+                        const std::function<nlohmann::json(const std::optional<nlohmann::json>&)>& fn) override;
+
+  void append(std::string_view name, const nlohmann::json& entry) override;
+  std::vector<nlohmann::json> read_log(std::string_view name, std::int64_t since_ms) override;
+
+  AllocateResult allocate(const AllocateRequest& request) override;
+  RenewResult renew(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl) override;
+  ReleaseResult release(std::string_view pool, std::string_view id) override;
+  std::vector<Lease> purge(std::string_view pool) override;
+  PoolSnapshot snapshot(std::string_view pool) override;
+
+ private:
+  // Runs a lease script on `pool`'s keys and returns its parsed JSON result.
+  nlohmann::json run_pool_script(const LuaScript& script, std::string_view pool,
+                                 std::span<const std::string_view> args, std::string_view doing);
+  std::string own_key(std::string_view kind, std::string_view name) const;
+  // Returns GET `key`, or nullopt when the key does not exist.
+  std::optional<std::string> get_text(const std::string& key, std::string_view doing);
+  // Returns the record `key` stored as `text`; throws Error(failure) if it is not JSON.
+  static nlohmann::json parse_record(std::string_view key, const std::string& redis_key, const std::string& text);
+
+  std::shared_ptr<RedisSession> m_session;
+  std::string m_key_prefix;
+  std::chrono::milliseconds m_lock_ttl;
+  Clock& m_clock;
+};
+
+}  // namespace scalectl::state

@@ -1,0 +1,699 @@
+// One contract for both state-store backends: every TEST_CASE runs once against the file
+// backend and once against a real redis-server (SUBCASE per backend).
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
+#include <scalectl/state/store.hpp>
+
+#include "support/errors.hpp"
+#include "support/processes.hpp"
+#include "support/redis_server.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace scalectl;
+using namespace scalectl::state;
+using nlohmann::json;
+using scalectl::test::error_of;
+using namespace std::chrono_literals;
+
+namespace {
+
+test::RedisServer& shared_redis()
+{
+  static test::RedisServer server;
+  return server;
+}
+
+// One backend under test: how to open stores on it and how to reach behind the Store API.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual StoreOptions options() const = 0;
+  // Opens a new store (and connection); safe to call in a forked child.
+  std::unique_ptr<Store> open() const { return open_store(options()); }
+  // Makes the lock of `resource` vanish behind its holder's back (expired key / deleted file).
+  virtual void drop_lock(const std::string& resource) = 0;
+  // Writes a lease the way the seed's TypeScript workers do: only type/cpu/ram/startedAt.
+  virtual void put_seed_lease(const std::string& pool, const std::string& id, double cpu, double ram) = 0;
+  // Returns the stored totals as text ("cpu", "ram"), or nothing when the backend keeps none.
+  virtual std::optional<std::pair<std::string, std::string>> stored_totals(const std::string& pool) = 0;
+  // Returns the lock TTL the options use (renewal test sleeps past it).
+  virtual std::chrono::milliseconds lock_ttl() const = 0;
+};
+
+class FileBackend final : public Backend {
+ public:
+  explicit FileBackend(std::filesystem::path base = {}) : m_dir("scalectl-state", std::move(base)) {}
+  StoreOptions options() const override
+  {
+    StoreOptions options;
+    options.backend = "file";
+    options.state_dir = state_dir();
+    return options;
+  }
+  void drop_lock(const std::string& resource) override
+  {
+    REQUIRE(std::filesystem::remove(state_dir() / "locks" / (resource + ".lock")));
+  }
+  void put_seed_lease(const std::string& pool, const std::string& id, double cpu, double ram) override
+  {
+    open();  // creates the directory
+    const auto path = state_dir() / "state.json";
+    json doc = json::object();
+    if (std::filesystem::exists(path)) {
+      std::ifstream in(path);
+      doc = json::parse(in);
+    }
+    doc["pools"][pool]["workers"][id] =
+        json{{"type", "registre"}, {"cpu", cpu}, {"ram", ram}, {"startedAt", 1'732'000'000'000}};
+    std::ofstream(path) << doc.dump();
+  }
+  std::optional<std::pair<std::string, std::string>> stored_totals(const std::string&) override { return std::nullopt; }
+  std::chrono::milliseconds lock_ttl() const override { return 600ms; }
+
+  std::filesystem::path state_dir() const { return m_dir.path() / "state"; }
+
+ private:
+  test::TempDir m_dir;
+};
+
+class RedisBackend final : public Backend {
+ public:
+  RedisBackend() { REQUIRE(shared_redis().command({"FLUSHALL"}) == "OK"); }
+  StoreOptions options() const override
+  {
+    StoreOptions options;
+    options.backend = "redis";
+    options.redis_url = shared_redis().url();
+    options.lock_ttl = lock_ttl();
+    return options;
+  }
+  void drop_lock(const std::string& resource) override
+  {
+    REQUIRE(shared_redis().command({"DEL", "scalectl:{lock}:" + resource}) == "1");
+  }
+  void put_seed_lease(const std::string& pool, const std::string& id, double cpu, double ram) override
+  {
+    // Exactly what the seed's allocateResources() does.
+    shared_redis().command({"INCRBYFLOAT", pool + ":cpu:allocated", json(cpu).dump()});
+    shared_redis().command({"INCRBYFLOAT", pool + ":ram:allocated", json(ram).dump()});
+    const json raw{{"type", "registre"}, {"cpu", cpu}, {"ram", ram}, {"startedAt", 1'732'000'000'000}};
+    REQUIRE(shared_redis().command({"HSET", pool + ":workers", id, raw.dump()}) == "1");
+  }
+  std::optional<std::pair<std::string, std::string>> stored_totals(const std::string& pool) override
+  {
+    return std::pair{shared_redis().command({"GET", pool + ":cpu:allocated"}),
+                     shared_redis().command({"GET", pool + ":ram:allocated"})};
+  }
+  std::chrono::milliseconds lock_ttl() const override { return 600ms; }
+};
+
+enum class FileMedium { disk, memory };
+
+// Runs `body` once per backend; FileMedium::memory puts the file backend on /dev/shm for tests
+// that do thousands of fsync'ed writes to check arithmetic, not durability.
+template <class Body>
+void for_each_backend(Body&& body, FileMedium medium = FileMedium::disk)
+{
+  SUBCASE("file backend")
+  {
+    FileBackend backend(medium == FileMedium::memory ? test::TempDir::memory_base() : std::filesystem::path());
+    body(backend);
+  }
+  SUBCASE("redis backend")
+  {
+    RedisBackend backend;
+    body(backend);
+  }
+}
+
+LockOwner owner(const std::string& command)
+{
+  return LockOwner{static_cast<long>(::getpid()), "web1", "ops", command, 0};
+}
+
+AllocateRequest request(const std::string& id, core::Resources need, core::Resources usable,
+                        std::optional<std::chrono::milliseconds> ttl = std::nullopt)
+{
+  AllocateRequest r;
+  r.pool = "server";
+  r.lease.id = id;
+  r.lease.type = "acte-ocr";
+  r.lease.resources = need;
+  r.lease.host = "web1";
+  r.lease.pid = 4242;
+  r.usable = usable;
+  r.ttl = ttl;
+  return r;
+}
+
+// Polls the snapshot until lease `id` shows as expired (bounded).
+bool wait_until_expired(Store& store, const std::string& id)
+{
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto snapshot = store.snapshot("server");
+    for (const auto& lease : snapshot.leases) {
+      if (lease.id == id && lease.expired) {
+        return true;
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+std::vector<std::string> ids_of(const std::vector<Lease>& leases)
+{
+  std::vector<std::string> ids;
+  for (const auto& lease : leases) {
+    ids.push_back(lease.id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+TEST_SUITE("state.contract")
+{
+  TEST_CASE("records: get, update and a second store see the same value")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      CHECK_FALSE(store->get("droplet-1").has_value());
+      const json created = store->update("droplet-1", [](const std::optional<json>& old) {
+        CHECK_FALSE(old.has_value());
+        return json{{"n", 1}, {"size", "s-2vcpu-4gb"}};
+      });
+      CHECK(created["n"] == 1);
+      const json updated = store->update("droplet-1", [](const std::optional<json>& old) {
+        json value = old.value();
+        value["n"] = value["n"].get<int>() + 1;
+        return value;
+      });
+      CHECK(updated == json{{"n", 2}, {"size", "s-2vcpu-4gb"}});
+      auto other = backend.open();
+      CHECK(other->get("droplet-1") == std::optional<json>(updated));
+      CHECK_FALSE(other->get("droplet-2").has_value());
+    });
+  }
+
+  TEST_CASE("records: concurrent updates from forked processes lose nothing")
+  {
+    for_each_backend([](Backend& backend) {
+      constexpr int k_processes = 6;
+      constexpr int k_increments = 40;
+      std::vector<pid_t> children;
+      for (int p = 0; p < k_processes; ++p) {
+        children.push_back(test::fork_child([&]() {
+          auto store = backend.open();
+          for (int i = 0; i < k_increments; ++i) {
+            store->update("counter", [](const std::optional<json>& old) {
+              return json(old ? old->get<int>() + 1 : 1);
+            });
+          }
+          return 0;
+        }));
+      }
+      for (const pid_t child : children) {
+        CHECK(test::wait_child(child) == 0);
+      }
+      CHECK(backend.open()->get("counter") == std::optional<json>(json(k_processes * k_increments)));
+    });
+  }
+
+  TEST_CASE("logs: entries come back oldest first, filtered on time_ms")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      CHECK(store->read_log("audit", 0).empty());
+      store->append("audit", json{{"time_ms", 1000}, {"event", "resize"}});
+      store->append("audit", json{{"time_ms", 2000}, {"event", "power_off"}});
+      store->append("audit", json{{"time_ms", 3000}, {"event", "power_on"}});
+      store->append("other", json{{"time_ms", 2500}, {"event", "elsewhere"}});
+      const auto all = store->read_log("audit", 0);
+      REQUIRE(all.size() == 3);
+      CHECK(all[0]["event"] == "resize");
+      CHECK(all[2]["event"] == "power_on");
+      const auto recent = store->read_log("audit", 2000);
+      REQUIRE(recent.size() == 2);
+      CHECK(recent[0]["event"] == "power_off");
+      CHECK(store->read_log("audit", 3001).empty());
+      CHECK(backend.open()->read_log("other", 0).size() == 1);
+    });
+  }
+
+  TEST_CASE("logs: concurrent appends from forked processes are all kept, none torn")
+  {
+    for_each_backend([](Backend& backend) {
+      constexpr int k_processes = 8;
+      constexpr int k_entries = 50;
+      std::vector<pid_t> children;
+      for (int p = 0; p < k_processes; ++p) {
+        children.push_back(test::fork_child([&backend, p]() {
+          auto store = backend.open();
+          for (int i = 0; i < k_entries; ++i) {
+            store->append("audit", json{{"time_ms", 1000 + i}, {"proc", p}, {"i", i}, {"pad", std::string(300, 'x')}});
+          }
+          return 0;
+        }));
+      }
+      for (const pid_t child : children) {
+        CHECK(test::wait_child(child) == 0);
+      }
+      const auto entries = backend.open()->read_log("audit", 0);
+      CHECK(entries.size() == static_cast<std::size_t>(k_processes * k_entries));
+      std::map<int, int> next;
+      std::set<std::pair<int, int>> seen;
+      for (const auto& entry : entries) {
+        const int p = entry["proc"];
+        const int i = entry["i"];
+        CHECK(entry["pad"].get<std::string>().size() == 300);
+        CHECK(seen.insert({p, i}).second);
+        CHECK(i == next[p]);  // each writer's entries stay in its order
+        next[p] = i + 1;
+      }
+      CHECK(seen.size() == static_cast<std::size_t>(k_processes * k_entries));
+    });
+  }
+
+  TEST_CASE("locks: exclusive across processes, holder named, freed by the holder")
+  {
+    for_each_backend([](Backend& backend) {
+      test::Signal locked;
+      test::Signal release;
+      test::Signal released;
+      const pid_t child = test::fork_child([&]() {
+        auto store = backend.open();
+        {
+          auto lock = store->lock("droplet-123", LockOwner{static_cast<long>(::getpid()), "web1", "ops",
+                                                             "scalectl droplet up", 0},
+                                  0ms);
+          locked.notify();
+          if (!release.wait()) {
+            return 2;
+          }
+        }
+        released.notify();
+        return 0;
+      });
+      REQUIRE(locked.wait());
+      auto store = backend.open();
+      const auto holder = store->lock_holder("droplet-123");
+      REQUIRE(holder.has_value());
+      CHECK(holder->pid == child);
+      CHECK(holder->host == "web1");
+      CHECK(holder->user == "ops");
+      CHECK(holder->command == "scalectl droplet up");
+      CHECK(holder->since_ms > 0);
+
+      const auto [code, message] = error_of([&] { store->lock("droplet-123", owner("scalectl droplet down"), 0ms); });
+      CHECK(code == to_int(ExitCode::lock_held));
+      CHECK(message.starts_with("droplet-123 is locked by pid " + std::to_string(child) +
+                                " on host web1 (scalectl droplet up), since "));
+      CHECK(message.ends_with(" ago); rerun later or pass --wait-lock DURATION"));
+      const auto [waited_code, waited_message] =
+          error_of([&] { store->lock("droplet-123", owner("scalectl droplet down"), 300ms); });
+      CHECK(waited_code == to_int(ExitCode::lock_held));
+
+      release.notify();
+      REQUIRE(released.wait());
+      CHECK(test::wait_child(child) == 0);
+      CHECK_FALSE(store->lock_holder("droplet-123").has_value());
+      auto lock = store->lock("droplet-123", owner("scalectl droplet down"), 0ms);
+      CHECK(lock->still_held());
+      CHECK(store->lock_holder("droplet-123")->command == "scalectl droplet down");
+    });
+  }
+
+  TEST_CASE("locks: a waiter gets the lock once the holder lets go")
+  {
+    for_each_backend([](Backend& backend) {
+      test::Signal locked;
+      const pid_t child = test::fork_child([&]() {
+        auto store = backend.open();
+        auto lock = store->lock("droplet-7", owner("holder"), 0ms);
+        locked.notify();
+        std::this_thread::sleep_for(300ms);
+        return 0;  // the lock is released on the way out
+      });
+      REQUIRE(locked.wait());
+      auto store = backend.open();
+      auto lock = store->lock("droplet-7", owner("waiter"), 20s);
+      CHECK(lock->still_held());
+      CHECK(test::wait_child(child) == 0);
+    });
+  }
+
+  TEST_CASE("locks: a holder killed with SIGKILL does not block forever")
+  {
+    for_each_backend([](Backend& backend) {
+      test::Signal locked;
+      const pid_t child = test::fork_child([&]() {
+        auto store = backend.open();
+        auto lock = store->lock("droplet-9", owner("doomed"), 0ms);
+        locked.notify();
+        std::this_thread::sleep_for(60s);
+        return 0;
+      });
+      REQUIRE(locked.wait());
+      ::kill(child, SIGKILL);
+      CHECK(test::wait_child(child) == -1);
+      auto store = backend.open();
+      auto lock = store->lock("droplet-9", owner("survivor"), 20s);  // Redis: after the TTL
+      CHECK(lock->still_held());
+    });
+  }
+
+  TEST_CASE("locks: waiting for a lock stops at SIGINT with Error(interrupted)")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      auto held = store->lock("droplet-4", owner("holder"), 0ms);
+      test::Signal waiting;
+      const pid_t child = test::fork_child([&]() {
+        install_interrupt_handlers();
+        auto waiter = backend.open();
+        waiting.notify();
+        try {
+          waiter->lock("droplet-4", owner("waiter"), 60s);
+        } catch (const Error& e) {
+          return to_int(e.code());
+        }
+        return 0;
+      });
+      REQUIRE(waiting.wait());
+      std::this_thread::sleep_for(100ms);
+      ::kill(child, SIGINT);
+      CHECK(test::wait_child(child, 20s) == to_int(ExitCode::interrupted));
+      CHECK(held->still_held());
+    });
+  }
+
+  TEST_CASE("locks: a second lock in the same process conflicts; destruction releases")
+  {
+    for_each_backend([](Backend& backend) {
+      auto first_store = backend.open();
+      auto second_store = backend.open();
+      auto lock = first_store->lock("app-1", owner("first"), 0ms);
+      CHECK(second_store->lock_holder("app-1")->pid == ::getpid());
+      CHECK(error_of([&] { second_store->lock("app-1", owner("second"), 0ms); }).first == to_int(ExitCode::lock_held));
+      lock.reset();
+      CHECK_FALSE(second_store->lock_holder("app-1").has_value());
+      auto second = second_store->lock("app-1", owner("second"), 0ms);
+      CHECK(second->still_held());
+      CHECK(first_store->lock_holder("app-1")->command == "second");
+    });
+  }
+
+  TEST_CASE("locks: held past the TTL while the holder lives")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      auto lock = store->lock("droplet-5", owner("long job"), 0ms);
+      std::this_thread::sleep_for(backend.lock_ttl() * 3);
+      CHECK(lock->still_held());
+      auto other = backend.open();
+      CHECK(error_of([&] { other->lock("droplet-5", owner("intruder"), 0ms); }).first == to_int(ExitCode::lock_held));
+      CHECK(other->lock_holder("droplet-5")->command == "long job");
+    });
+  }
+
+  TEST_CASE("locks: a lost lock is detected and its old holder cannot free the new one")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      auto old_lock = store->lock("droplet-8", owner("old"), 0ms);
+      CHECK(old_lock->still_held());
+      backend.drop_lock("droplet-8");
+      CHECK_FALSE(old_lock->still_held());
+
+      auto other = backend.open();
+      auto new_lock = other->lock("droplet-8", owner("new"), 0ms);
+      CHECK(new_lock->still_held());
+      CHECK_FALSE(old_lock->still_held());
+      old_lock.reset();  // must not free the new holder's lock
+      CHECK(new_lock->still_held());
+      CHECK(other->lock_holder("droplet-8")->command == "new");
+      CHECK(error_of([&] { store->lock("droplet-8", owner("third"), 0ms); }).first == to_int(ExitCode::lock_held));
+    });
+  }
+
+  TEST_CASE("leases: allocate, already held, insufficient with the seed's wording, release")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto usable = core::resources_from(6.4, 12.8);
+      auto first = store->allocate(request("registre-1", core::resources_from(3, 1), usable));
+      CHECK(first.outcome == AllocateResult::Outcome::allocated);
+      CHECK(first.fit.fits);
+      CHECK(first.lease.id == "registre-1");
+      CHECK(first.lease.resources == core::resources_from(3, 1));
+      CHECK(first.lease.started_at_ms > 0);
+      CHECK_FALSE(first.lease.expires_at_ms.has_value());
+      CHECK(first.lease.host == "web1");
+      CHECK(first.lease.pid == 4242);
+
+      auto again = store->allocate(request("registre-1", core::resources_from(3, 1), usable));
+      CHECK(again.outcome == AllocateResult::Outcome::already_held);
+      CHECK(again.lease.started_at_ms == first.lease.started_at_ms);
+      CHECK(store->snapshot("server").allocated == core::resources_from(3, 1));
+
+      CHECK(store->allocate(request("index-1", core::resources_from(1.5, 0.75), usable)).outcome ==
+            AllocateResult::Outcome::allocated);
+      const auto cpu_short = store->allocate(request("registre-2", core::resources_from(3, 1), usable));
+      CHECK(cpu_short.outcome == AllocateResult::Outcome::insufficient);
+      CHECK(cpu_short.fit.reason == "Insufficient CPU (need 3, available 1.9)");
+      const auto ram_short = store->allocate(request("big-ram", core::resources_from(0.1, 12), usable));
+      CHECK(ram_short.outcome == AllocateResult::Outcome::insufficient);
+      CHECK(ram_short.fit.reason == "Insufficient RAM (need 12GB, available 11.05GB)");
+
+      const auto snapshot = store->snapshot("server");
+      // Sorted by start time, then id (both may start in the same millisecond).
+      CHECK(std::is_sorted(snapshot.leases.begin(), snapshot.leases.end(), [](const Lease& a, const Lease& b) {
+        return std::tie(a.started_at_ms, a.id) < std::tie(b.started_at_ms, b.id);
+      }));
+      auto ids = ids_of(snapshot.leases);
+      std::sort(ids.begin(), ids.end());
+      CHECK(ids == std::vector<std::string>{"index-1", "registre-1"});
+      CHECK(snapshot.allocated == core::resources_from(4.5, 1.75));
+      CHECK(snapshot.now_ms > 0);
+      if (const auto totals = backend.stored_totals("server")) {
+        CHECK(*totals == std::pair<std::string, std::string>{"4.5", "1.75"});
+      }
+
+      const auto released = store->release("server", "index-1");
+      CHECK(released.outcome == ReleaseResult::Outcome::released);
+      CHECK(released.lease.resources == core::resources_from(1.5, 0.75));
+      CHECK(store->release("server", "index-1").outcome == ReleaseResult::Outcome::unknown);
+      CHECK(store->snapshot("server").allocated == core::resources_from(3, 1));
+      CHECK(store->snapshot("other-pool").leases.empty());
+    });
+  }
+
+  TEST_CASE("leases: renew extends only a live lease; expired and unknown are refused")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto usable = core::resources_from(4, 8);
+      const auto live = store->allocate(request("live", core::resources_from(1, 1), usable, 60s));
+      REQUIRE(live.outcome == AllocateResult::Outcome::allocated);
+      REQUIRE(live.lease.expires_at_ms.has_value());
+      CHECK(*live.lease.expires_at_ms == live.lease.started_at_ms + 60'000);
+
+      const auto renewed = store->renew("server", "live", 120s);
+      CHECK(renewed.outcome == RenewResult::Outcome::renewed);
+      REQUIRE(renewed.lease.expires_at_ms.has_value());
+      CHECK(*renewed.lease.expires_at_ms >= *live.lease.expires_at_ms + 60'000);
+      CHECK(store->snapshot("server").leases.at(0).expires_at_ms == renewed.lease.expires_at_ms);
+
+      CHECK(store->renew("server", "nobody", 60s).outcome == RenewResult::Outcome::unknown);
+
+      REQUIRE(store->allocate(request("short", core::resources_from(1, 1), usable, 100ms)).outcome ==
+              AllocateResult::Outcome::allocated);
+      REQUIRE(wait_until_expired(*store, "short"));
+      const auto late = store->renew("server", "short", 60s);
+      CHECK(late.outcome == RenewResult::Outcome::expired);
+      CHECK(late.lease.id == "short");
+      CHECK(ids_of(store->snapshot("server").leases) == std::vector<std::string>{"live"});  // reaped, not renewed
+      CHECK(store->renew("server", "short", 60s).outcome == RenewResult::Outcome::unknown);
+    });
+  }
+
+  TEST_CASE("leases: expired leases are not counted and are reaped inside allocate")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto one_worker = core::resources_from(1, 0.5);
+      REQUIRE(store->allocate(request("a", one_worker, one_worker, 100ms)).outcome ==
+              AllocateResult::Outcome::allocated);
+      REQUIRE(wait_until_expired(*store, "a"));
+      const auto before = store->snapshot("server");
+      CHECK(before.allocated == core::Resources{});
+      REQUIRE(before.leases.size() == 1);
+      CHECK(before.leases[0].expired);
+
+      const auto next = store->allocate(request("b", one_worker, one_worker));
+      CHECK(next.outcome == AllocateResult::Outcome::allocated);
+      CHECK(next.reaped == std::vector<std::string>{"a"});
+      CHECK(ids_of(store->snapshot("server").leases) == std::vector<std::string>{"b"});
+      CHECK(store->snapshot("server").allocated == one_worker);
+      if (const auto totals = backend.stored_totals("server")) {
+        CHECK(*totals == std::pair<std::string, std::string>{"1", "0.5"});
+      }
+    });
+  }
+
+  TEST_CASE("leases: 10,000 allocate/release cycles of a 0.1 vCPU worker leave exactly 0")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto need = core::resources_from(0.1, 0.1);
+      const auto usable = core::resources_from(1, 1);
+      int allocated = 0;
+      int released = 0;
+      for (int i = 0; i < 10'000; ++i) {
+        allocated += store->allocate(request("tiny", need, usable)).outcome == AllocateResult::Outcome::allocated;
+        released += store->release("server", "tiny").outcome == ReleaseResult::Outcome::released;
+      }
+      CHECK(allocated == 10'000);
+      CHECK(released == 10'000);
+      const auto snapshot = store->snapshot("server");
+      CHECK(snapshot.leases.empty());
+      CHECK(snapshot.allocated == core::Resources{});
+      if (const auto totals = backend.stored_totals("server")) {
+        CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
+      }
+    }, FileMedium::memory);
+  }
+
+  TEST_CASE("leases: 50 concurrent processes against a budget for 7 allocate exactly 7")
+  {
+    for_each_backend([](Backend& backend) {
+      constexpr int k_processes = 50;
+      const auto need = core::resources_from(1, 0.5);
+      const auto usable = need * 7;
+      test::Signal go;
+      std::vector<pid_t> children;
+      for (int p = 0; p < k_processes; ++p) {
+        children.push_back(test::fork_child([&, p]() {
+          auto store = backend.open();
+          if (!go.wait(30s)) {
+            return 3;
+          }
+          const auto result = store->allocate(request("worker-" + std::to_string(p), need, usable));
+          switch (result.outcome) {
+            case AllocateResult::Outcome::allocated:
+              return 0;
+            case AllocateResult::Outcome::insufficient:
+              return 1;
+            default:
+              return 2;
+          }
+        }));
+      }
+      for (int p = 0; p < k_processes; ++p) {
+        go.notify();
+      }
+      std::map<int, int> codes;
+      for (const pid_t child : children) {
+        ++codes[test::wait_child(child)];
+      }
+      CHECK(codes[0] == 7);
+      CHECK(codes[1] == k_processes - 7);
+      const auto snapshot = backend.open()->snapshot("server");
+      CHECK(snapshot.leases.size() == 7);
+      core::Resources sum;
+      for (const auto& lease : snapshot.leases) {
+        sum = sum + lease.resources;
+      }
+      CHECK(snapshot.allocated == sum);
+      CHECK(sum == usable);
+      if (const auto totals = backend.stored_totals("server")) {
+        CHECK(*totals == std::pair<std::string, std::string>{"7", "3.5"});
+      }
+    });
+  }
+
+  TEST_CASE("leases: leases in the seed's layout are read and counted")
+  {
+    for_each_backend([](Backend& backend) {
+      backend.put_seed_lease("server", "registre-seed", 3, 1);
+      auto store = backend.open();
+      const auto snapshot = store->snapshot("server");
+      REQUIRE(snapshot.leases.size() == 1);
+      const auto& lease = snapshot.leases[0];
+      CHECK(lease.id == "registre-seed");
+      CHECK(lease.type == "registre");
+      CHECK(lease.resources == core::resources_from(3, 1));
+      CHECK(lease.started_at_ms == 1'732'000'000'000);
+      CHECK_FALSE(lease.expires_at_ms.has_value());
+      CHECK(snapshot.allocated == core::resources_from(3, 1));
+
+      const auto full = store->allocate(request("acte-1", core::resources_from(1, 0.5), core::resources_from(3.2, 6.4)));
+      CHECK(full.outcome == AllocateResult::Outcome::insufficient);
+      CHECK(full.fit.reason == "Insufficient CPU (need 1, available 0.2)");
+      CHECK(store->release("server", "registre-seed").outcome == ReleaseResult::Outcome::released);
+      CHECK(store->snapshot("server").allocated == core::Resources{});
+      if (const auto totals = backend.stored_totals("server")) {
+        CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
+      }
+    });
+  }
+
+  TEST_CASE("leases: purge removes every lease and returns them")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto usable = core::resources_from(8, 16);
+      for (const char* id : {"w1", "w2", "w3"}) {
+        REQUIRE(store->allocate(request(id, core::resources_from(1, 1), usable)).outcome ==
+                AllocateResult::Outcome::allocated);
+      }
+      const auto removed = store->purge("server");
+      CHECK(removed.size() == 3);
+      std::set<std::string> ids;
+      for (const auto& lease : removed) {
+        ids.insert(lease.id);
+      }
+      CHECK(ids == std::set<std::string>{"w1", "w2", "w3"});
+      CHECK(store->snapshot("server").leases.empty());
+      CHECK(store->snapshot("server").allocated == core::Resources{});
+      CHECK(store->purge("server").empty());
+      if (const auto totals = backend.stored_totals("server")) {
+        CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
+      }
+    });
+  }
+
+  TEST_CASE("names and arguments are validated before anything is stored")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const int usage = to_int(ExitCode::usage);
+      CHECK(error_of([&] { store->get(""); }).first == usage);
+      CHECK(error_of([&] { store->append("", json::object()); }).first == usage);
+      CHECK(error_of([&] { store->lock("bad\nname", owner("x"), 0ms); }).first == usage);
+      CHECK(error_of([&] { store->renew("server", "w", 0ms); }).first == usage);
+      CHECK(error_of([&] {
+              store->allocate(request("neg", core::Resources{-1, 0}, core::resources_from(1, 1)));
+            }).first == usage);
+      CHECK(store->snapshot("server").leases.empty());
+    });
+  }
+}
