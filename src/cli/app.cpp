@@ -58,6 +58,7 @@ void build_cli(CLI::App& app, Context& ctx)
                  "(prefer REDISCLI_AUTH for the password)");
 
   setup_droplet_command(app, ctx);
+  setup_capacity_command(app, ctx);
   setup_config_command(app, ctx);
   setup_completion_command(app, ctx);
 }

@@ -124,5 +124,6 @@ std::unique_ptr<EventSink> make_event_sinks(Context& ctx);
 void setup_droplet_command(CLI::App& app, Context& ctx);
 void setup_config_command(CLI::App& app, Context& ctx);
 void setup_completion_command(CLI::App& app, Context& ctx);
+void setup_capacity_command(CLI::App& app, Context& ctx);
 
 }  // namespace scalectl::cli
