@@ -15,7 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from e2e_base import DOWN, UP, ScalectlTestCase
-from support.fixtures import bound_test_runtime, scalectl_path, start_redis
+from support.fixtures import REPO_ROOT, bound_test_runtime, scalectl_path, start_redis
 
 SEED_TYPES = """
 [capacity.worker_types.registre]
@@ -475,6 +475,40 @@ class CapacityTests:
         os.killpg(waiter.pid, signal.SIGTERM)
         self.assertEqual(waiter.wait(timeout=30), 130)
         self.assertEqual(list(self.stored_leases()), ["holder"])
+
+    # --- the README's worker start hook --------------------------------------------------
+    def readme_hook(self, batches):
+        """The start hook from README.md, with scalectl and run_one_batch filled in."""
+        readme = (REPO_ROOT / "README.md").read_text()
+        hook = readme.split("#!/bin/sh\n", 1)[1].split("```", 1)[0]
+        self.assertIn("capacity allocate registre", hook)
+        marker = self.tmp / "batches"
+        prelude = ('scalectl() { "%s" "$@"; }\n'
+                   'run_one_batch() { echo x >> "%s"; [ "$(wc -l < "%s")" -le %d ] && sleep 0.2; }\n'
+                   % (scalectl_path(), marker, marker, batches))
+        return prelude + hook, marker
+
+    def test_the_readme_worker_hook_takes_renews_and_releases_its_lease(self):
+        script, marker = self.readme_hook(batches=4)
+        done = subprocess.run(["sh", "-c", script], env=self.full_env(), capture_output=True, text=True,
+                              timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(len(marker.read_text().splitlines()), 5)
+        self.assertEqual(self.stored_leases(), {})
+        events = [e["what"] for e in self.audit_events()]
+        self.assertEqual(events, ["capacity.allocate"] + ["capacity.renew"] * 4 + ["capacity.release"])
+
+    def test_the_readme_worker_hook_releases_on_sigterm(self):
+        script, marker = self.readme_hook(batches=10_000)
+        hook = subprocess.Popen(["sh", "-c", script], env=self.full_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.addCleanup(lambda: hook.poll() is None and (os.killpg(hook.pid, signal.SIGKILL), hook.wait()))
+        self.wait_for(lambda: marker.exists() and len(marker.read_text().splitlines()) >= 2, timeout=60,
+                      what="the hook to run two batches")
+        self.assertEqual([l["type"] for l in self.stored_leases().values()], ["registre"])
+        os.kill(hook.pid, signal.SIGTERM)
+        self.assertEqual(hook.wait(timeout=60), 143)
+        self.assertEqual(self.stored_leases(), {})
 
     # --- concurrency and crashes ---------------------------------------------------------
     def test_200_concurrent_allocations_never_over_commit(self):
