@@ -1,5 +1,7 @@
 #include "suggest.hpp"
 
+#include <scalectl/suggest.hpp>
+
 #include <algorithm>
 #include <vector>
 
@@ -37,28 +39,6 @@ std::string fill_wildcards(std::string_view pattern, const std::vector<std::stri
 }
 
 }  // namespace
-
-std::size_t edit_distance(std::string_view a, std::string_view b)
-{
-  const std::size_t n = b.size() + 1;
-  std::vector<std::size_t> before(n), previous(n), current(n);
-  for (std::size_t j = 0; j < n; ++j) {
-    previous[j] = j;
-  }
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
-    for (std::size_t j = 1; j < n; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        current[j] = std::min(current[j], before[j - 2] + 1);
-      }
-    }
-    before.swap(previous);
-    previous.swap(current);
-  }
-  return previous[n - 1];
-}
 
 std::optional<std::string> suggest_key(std::string_view key)
 {

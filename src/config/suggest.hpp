@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include <scalectl/suggest.hpp>
+
 namespace scalectl::config::detail {
 
-// Returns the optimal-string-alignment distance between `a` and `b`: insertions, deletions,
-// substitutions and swaps of two adjacent characters each cost 1.
-std::size_t edit_distance(std::string_view a, std::string_view b);
+using scalectl::edit_distance;
 
 // Returns the known key the unknown dotted `key` most likely meant, with the table names the
 // user wrote kept in wildcard positions; nullopt when no key is close.

@@ -7,6 +7,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/core/resize.hpp>
+#include <scalectl/core/sizes.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/process.hpp>
 #include <scalectl/report.hpp>
@@ -411,40 +412,12 @@ void ResizeDriver::plan_dry_run(const core::DropletObservation& start)
 
 void ResizeDriver::validate_target()
 {
-  const auto sizes = m_deps.api.list_sizes();
-  const auto it = std::find_if(sizes.begin(), sizes.end(),
-                               [&](const auto& s) { return s.slug == m_options.target_size; });
-  if (it == sizes.end()) {
-    // Suggest slugs that share the most leading characters with the unknown one.
-    std::vector<std::pair<std::size_t, std::string>> scored;
-    for (const auto& s : sizes) {
-      std::size_t common = 0;
-      while (common < s.slug.size() && common < m_options.target_size.size() &&
-             s.slug[common] == m_options.target_size[common]) {
-        ++common;
-      }
-      scored.emplace_back(common, s.slug);
-    }
-    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::string hint;
-    for (std::size_t i = 0; i < scored.size() && i < 4; ++i) {
-      hint += (hint.empty() ? "" : ", ") + scored[i].second;
-    }
-    throw usage_error(fmt::format("unknown droplet size '{}' (not in GET /v2/sizes); did you mean one of: {}?",
-                                  m_options.target_size, hint));
+  const auto check = core::check_target_size(m_deps.api.list_sizes(), m_options.target_size, m_last.size_slug,
+                                             m_last.disk_gb);
+  if (!check.size) {
+    throw Error(check.code, fmt::format("droplet {}: {}", m_id, check.message));
   }
-  if (!it->available) {
-    throw Error(ExitCode::refused, fmt::format("droplet size '{}' is not available for new resizes right now; "
-                                               "pick another size",
-                                               m_options.target_size));
-  }
-  if (it->disk_gb < m_last.disk_gb && m_last.size_slug != m_options.target_size) {
-    throw Error(ExitCode::refused,
-                fmt::format("droplet {} has a {} GB disk (a permanent disk resize happened earlier) but size '{}' "
-                            "has {} GB; DigitalOcean cannot shrink a disk, so pick a size with at least {} GB",
-                            m_id, m_last.disk_gb, m_options.target_size, it->disk_gb, m_last.disk_gb));
-  }
-  m_target = *it;
+  m_target = *check.size;
 }
 
 ResizeReport ResizeDriver::finish(const std::string& result)

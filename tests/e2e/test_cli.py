@@ -56,11 +56,12 @@ class CliTests(ScalectlTestCase):
     def test_config_show_gives_origins_and_redacts_secrets(self):
         cfg = self.tmp / "c.toml"
         cfg.write_text("[droplet]\nup_size = \"s-4vcpu-8gb\"\n[state]\nredis_url = \"redis://:hunter2@127.0.0.1:1/0\"\n")
-        r = self.scalectl("--config", cfg, "config", "show", "--droplet", "77", DROPLET_ID="55",
+        r = self.scalectl("--config", cfg, "config", "show", "--state-dir", self.tmp / "st", DROPLET_ID="55",
                           REDISCLI_AUTH="pw-from-env")
         self.assertExit(r, 0)
         self.assertIn('(%s:2) droplet.up_size = "s-4vcpu-8gb"' % cfg, r.stdout)
-        self.assertIn('(flag --droplet) droplet.id = "77"', r.stdout)
+        self.assertIn('(flag --state-dir) state.dir = "%s"' % (self.tmp / "st"), r.stdout)
+        self.assertIn('(env DROPLET_ID) droplet.id = "55"', r.stdout)
         self.assertIn("(default) droplet.down_size", r.stdout)
         self.assertNotIn("hunter2", r.stdout)
         self.assertNotIn("pw-from-env", r.stdout)
