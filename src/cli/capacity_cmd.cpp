@@ -242,9 +242,10 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
     outcome = ops::allocate_lease(ctx.store(), ctx.clock(), ctx.reporter(), request, policy, std::random_device{}());
   } catch (const Error& e) {
     if (flags.notify && e.code() != ExitCode::usage) {
-      ops::AllocateOutcome failed;
-      failed.result.fit.available = request.usable;
-      emit_allocate(ctx, request, failed, result_word(e.code()), e.what(), since(ctx, started));
+      json details = amount_json(request.lease.resources);
+      details["type"] = request.lease.type;
+      ctx.emit(Event{"capacity.allocate", lease_resource(request.pool, request.lease.id), "", "", e.what(),
+                     result_word(e.code()), since(ctx, started), details});
     }
     throw;
   }
