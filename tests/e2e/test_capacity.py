@@ -93,6 +93,21 @@ class RedisBackend:
         return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+def group_alive(pgid):
+    """True while a process of group `pgid` still runs (zombies awaiting a slow init do not count)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
 def millicores_of(lease):
     return lease["millicores"] if "millicores" in lease else round(Fraction(str(lease["cpu"])) * 1000)
 
@@ -743,6 +758,8 @@ class FileCapacityTests(CapacityTests, FileBackend, CapacityCase):
                     os.killpg(proc.pid, signal.SIGKILL if rng.random() < 0.5 else signal.SIGTERM)
             for proc in procs:
                 proc.wait(timeout=30)
+                # A scalectl that got SIGTERM finishes its step after its shell is gone.
+                self.wait_for(lambda: not group_alive(proc.pid), timeout=30, what="process group %d" % proc.pid)
             text = (self.state_dir / "state.json").read_text() if (self.state_dir / "state.json").exists() else "{}"
             try:
                 state = json.loads(text)
