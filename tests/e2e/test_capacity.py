@@ -676,6 +676,10 @@ class CapacityTests:
                 text = self.ok("plan", "--cpu", cpu, "--ram", ram).stdout
                 self.assertPlanTextAddsUp(text)
                 self.assertPlanMaximal(self.plan("--cpu", cpu, "--ram", ram, "--strategy", "priority"))
+        out = self.plan()  # this server: the configured 8 vCPUs, 16 GB
+        self.assertEqual(out["server"]["cpu_source"], "%s:2" % self.config)
+        self.assertEqual([r["count"] for r in out["rows"]], [1, 1, 1])
+        self.assertEqual(out["left"]["millicores"], 900)
         text = self.ok("plan", "--cpu", 16, "--ram", 32).stdout
         self.assertIn("Available: 12.8 vCPUs, 25.6 GB RAM (after reserve)", text)
         self.assertIn("  CPU: 12.5 / 12.8 vCPUs (98%)", text)
