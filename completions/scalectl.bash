@@ -13,6 +13,10 @@ _scalectl() {
       "droplet status") path="droplet status" ;;
       "droplet up") path="droplet up" ;;
       "droplet down") path="droplet down" ;;
+      "autoscale") path="autoscale" ;;
+      "autoscale plan") path="autoscale plan" ;;
+      "autoscale apply") path="autoscale apply" ;;
+      "autoscale status") path="autoscale status" ;;
       "config") path="config" ;;
       "config show") path="config show" ;;
       "completion") path="completion" ;;
@@ -23,11 +27,15 @@ _scalectl() {
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
   esac
   case "$path" in
-    "") COMPREPLY=($(compgen -W "droplet config completion --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "droplet autoscale config completion --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
     "droplet") COMPREPLY=($(compgen -W "status up down --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
     "droplet status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
     "droplet up") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --resize-disk" -- "$cur")) ;;
     "droplet down") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --force" -- "$cur")) ;;
+    "autoscale") COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
+    "autoscale plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --out --detailed-exitcode" -- "$cur")) ;;
+    "autoscale apply") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --dry-run" -- "$cur")) ;;
+    "autoscale status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --events" -- "$cur")) ;;
     "config") COMPREPLY=($(compgen -W "show --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
     "config show") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
     "completion") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;

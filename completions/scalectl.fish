@@ -13,6 +13,14 @@ function __scalectl_path
                 set path 'droplet up'
             case 'droplet down'
                 set path 'droplet down'
+            case 'autoscale'
+                set path 'autoscale'
+            case 'autoscale plan'
+                set path 'autoscale plan'
+            case 'autoscale apply'
+                set path 'autoscale apply'
+            case 'autoscale status'
+                set path 'autoscale status'
             case 'config'
                 set path 'config'
             case 'config show'
@@ -25,6 +33,7 @@ function __scalectl_path
 end
 complete -c scalectl -f
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'droplet' -d 'Resize one droplet vertically (power off, resize, power on)'
+complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'autoscale' -d 'Set worker counts from a metric (queue depth, mailboxes) with cooldowns and stabilization'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'config' -d 'Inspect the layered configuration'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'completion' -d 'Print the bash, zsh or fish completion script'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l help -r
@@ -110,6 +119,68 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l wait-lock
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l shutdown-timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l force -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'plan' -d 'Show what apply would do and why, stage by stage; change nothing'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'apply' -d 'Plan and apply under the policy\'s lock, or apply exactly a saved plan FILE (exit 5 if stale)'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'status' -d 'Show each policy\'s current and desired count, last metric, cooldowns and recent events'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l policy -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l metric -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l current -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l out -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l detailed-exitcode -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l policy -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l metric -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l current -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l dry-run -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l policy -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l events -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -a 'show' -d 'Print each effective value with its origin (secrets redacted)'
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -s h -r

@@ -125,5 +125,6 @@ void setup_droplet_command(CLI::App& app, Context& ctx);
 void setup_config_command(CLI::App& app, Context& ctx);
 void setup_completion_command(CLI::App& app, Context& ctx);
 void setup_capacity_command(CLI::App& app, Context& ctx);
+void setup_autoscale_command(CLI::App& app, Context& ctx);
 
 }  // namespace scalectl::cli

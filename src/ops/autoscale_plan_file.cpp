@@ -1,0 +1,152 @@
+// Saved plan files: `autoscale plan --out FILE` writes one, `autoscale apply FILE` reads it.
+
+#include <scalectl/ops/autoscale.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <scalectl/error.hpp>
+
+namespace scalectl::ops {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* k_format = "scalectl-autoscale-plan";
+constexpr int k_version = 1;
+
+std::int64_t to_ms(SystemTime t)
+{
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+void write_all(int fd, const std::string& text, const std::string& path)
+{
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw Error(fmt::format("cannot write the plan file {}: {}", path, std::strerror(errno)));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+json saved_plan_json(const PlanReport& report, const PlanOptions& options)
+{
+  json doc = report.to_json();
+  doc["format"] = k_format;
+  doc["version"] = k_version;
+  doc["observed"] = report.plan.current;
+  doc["current_override"] = options.current ? json(*options.current) : json(nullptr);
+  doc["created_at_ms"] = to_ms(report.created_at);
+  doc["expires_at_ms"] = to_ms(report.expires_at);
+  return doc;
+}
+
+void write_plan_file(const std::filesystem::path& path, const json& document)
+{
+  const std::string text = document.dump(2) + "\n";
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) {
+    throw Error(fmt::format("cannot create a temporary file next to {}: {}; check the directory exists and is "
+                            "writable",
+                            path.string(), std::strerror(errno)));
+  }
+  bool open = true;
+  try {
+    ::fchmod(fd, 0644);
+    write_all(fd, text, path.string());
+    if (::fsync(fd) != 0) {
+      throw Error(fmt::format("cannot sync the plan file {}: {}", path.string(), std::strerror(errno)));
+    }
+    open = false;
+    if (::close(fd) != 0) {
+      throw Error(fmt::format("cannot write the plan file {}: {}", path.string(), std::strerror(errno)));
+    }
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      throw Error(fmt::format("cannot rename the plan file into {}: {}", path.string(), std::strerror(errno)));
+    }
+  } catch (...) {
+    if (open) {
+      ::close(fd);
+    }
+    ::unlink(temp.c_str());
+    throw;
+  }
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+SavedPlan read_plan_file(const std::filesystem::path& path)
+{
+  std::ifstream in(path);
+  if (!in) {
+    throw usage_error(fmt::format("cannot read the plan file {}: {}; give the file written by `autoscale plan --out`",
+                                  path.string(), std::strerror(errno)));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const json doc = json::parse(buffer.str(), nullptr, false);
+  const auto bad = [&](std::string_view what) {
+    return usage_error(fmt::format("{} is not a usable scalectl plan file ({}); write one with `scalectl autoscale plan "
+                                   "--policy NAME --out {}`",
+                                   path.string(), what, path.string()));
+  };
+  if (doc.is_discarded() || !doc.is_object()) {
+    throw bad("not JSON");
+  }
+  if (doc.value("format", "") != k_format) {
+    throw bad("no \"format\": \"scalectl-autoscale-plan\"");
+  }
+  if (doc.value("version", 0) != k_version) {
+    throw bad(fmt::format("version {} is not {}", doc.value("version", 0), k_version));
+  }
+  SavedPlan plan;
+  plan.document = doc;
+  try {
+    plan.policy = doc.at("policy").get<std::string>();
+    plan.policy_digest = doc.at("policy_digest").get<std::string>();
+    plan.lineage = doc.at("state").at("lineage").get<std::string>();
+    plan.serial = doc.at("state").at("serial").get<std::int64_t>();
+    plan.observed = doc.at("observed").get<std::int64_t>();
+    if (doc.contains("current_override") && !doc["current_override"].is_null()) {
+      plan.current_override = doc["current_override"].get<std::int64_t>();
+    }
+    plan.desired = doc.at("desired").get<std::int64_t>();
+    if (doc.contains("recommendation") && !doc["recommendation"].is_null()) {
+      plan.recommendation = doc["recommendation"].get<std::int64_t>();
+    }
+    for (const auto& r : doc.at("reasons")) {
+      plan.reasons.push_back(r.at("text").get<std::string>());
+    }
+    plan.created_at = SystemTime(std::chrono::milliseconds(doc.at("created_at_ms").get<std::int64_t>()));
+    plan.expires_at = SystemTime(std::chrono::milliseconds(doc.at("expires_at_ms").get<std::int64_t>()));
+  } catch (const json::exception& e) {
+    throw bad(fmt::format("missing or wrong field: {}", e.what()));
+  }
+  if (plan.policy.empty()) {
+    throw bad("no policy name");
+  }
+  return plan;
+}
+
+}  // namespace scalectl::ops
