@@ -25,6 +25,7 @@ namespace scalectl::cli {
 
 using nlohmann::json;
 using Outcome = state::AllocateResult::Outcome;
+using namespace capacity_view;
 
 namespace {
 
@@ -477,8 +478,8 @@ void run_plan(Context& ctx, const PlanFlags& flags)
   const auto wants = parse_wants(view.settings, flags.wants);
   view.strategy = flags.strategy;
   view.plan = core::plan_workers(view.settings.usable, view.settings.types, wants,
-                                 flags.strategy == "priority" ? core::PlanStrategy::priority
-                                                              : core::PlanStrategy::balanced);
+                                 flags.strategy == "priority" ? core::WorkerPlanStrategy::priority
+                                                              : core::WorkerPlanStrategy::balanced);
   if (ctx.output() == OutputFormat::json) {
     print_json(plan_json(view));
   } else {

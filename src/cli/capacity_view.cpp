@@ -9,7 +9,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 
-namespace scalectl::cli {
+namespace scalectl::cli::capacity_view {
 
 using nlohmann::json;
 
@@ -320,4 +320,4 @@ std::string plan_text(const PlanView& view)
   return out;
 }
 
-}  // namespace scalectl::cli
+}  // namespace scalectl::cli::capacity_view

@@ -11,7 +11,7 @@
 #include <scalectl/ops/capacity.hpp>
 #include <scalectl/state/store.hpp>
 
-namespace scalectl::cli {
+namespace scalectl::cli::capacity_view {
 
 // Returns {"cpu": vCPUs, "ram_gb": GB, "millicores", "mib"}; cpu and ram_gb are rounded to 3 decimals.
 nlohmann::json amount_json(core::Resources amount);
@@ -42,11 +42,11 @@ std::string status_text(const StatusView& view);
 // What `capacity plan` shows.
 struct PlanView {
   ops::CapacitySettings settings;
-  core::Plan plan;
+  core::WorkerPlan plan;
   std::string strategy;  // "balanced" or "priority"
 };
 
 nlohmann::json plan_json(const PlanView& view);
 std::string plan_text(const PlanView& view);
 
-}  // namespace scalectl::cli
+}  // namespace scalectl::cli::capacity_view

@@ -177,18 +177,18 @@ std::int64_t fit_count(Resources available, Resources need)
   return std::min(fit_one_dimension(available.millicores, need.millicores), fit_one_dimension(available.mib, need.mib));
 }
 
-Plan plan_workers(Resources usable, const std::vector<WorkerType>& types,
-                  const std::map<std::string, std::int64_t>& wants, PlanStrategy strategy)
+WorkerPlan plan_workers(Resources usable, const std::vector<WorkerType>& types,
+                        const std::map<std::string, std::int64_t>& wants, WorkerPlanStrategy strategy)
 {
   std::vector<std::size_t> order(types.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return types[a].priority > types[b].priority; });
 
-  Plan plan;
+  WorkerPlan plan;
   plan.usable = usable;
   for (const auto index : order) {
-    PlanRow row;
+    WorkerPlanRow row;
     row.type = types[index];
     if (const auto it = wants.find(row.type.name); it != wants.end()) {
       row.want = std::max<std::int64_t>(0, it->second);
@@ -197,13 +197,13 @@ Plan plan_workers(Resources usable, const std::vector<WorkerType>& types,
   }
 
   Resources remaining = usable;
-  const auto room = [](const PlanRow& row) { return row.want ? *row.want - row.count : k_unlimited; };
-  const auto take = [&](PlanRow& row, std::int64_t n) {
+  const auto room = [](const WorkerPlanRow& row) { return row.want ? *row.want - row.count : k_unlimited; };
+  const auto take = [&](WorkerPlanRow& row, std::int64_t n) {
     row.count += n;
     remaining = remaining - row.type.need * n;
   };
 
-  if (strategy == PlanStrategy::priority) {
+  if (strategy == WorkerPlanStrategy::priority) {
     for (auto& row : plan.rows) {
       take(row, std::min(room(row), fit_count(remaining, row.type.need)));
     }

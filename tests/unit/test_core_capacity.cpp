@@ -14,7 +14,7 @@ std::vector<WorkerType> seed_types()
           {"acte-ocr", resources_from(1, 0.5), 5}};
 }
 
-std::int64_t count_of(const Plan& plan, const std::string& name)
+std::int64_t count_of(const WorkerPlan& plan, const std::string& name)
 {
   for (const auto& row : plan.rows) {
     if (row.type.name == name) {
@@ -26,7 +26,7 @@ std::int64_t count_of(const Plan& plan, const std::string& name)
 }
 
 // Checks the plan adds up, fits, respects wants, and no type below its want can take one more.
-void check_plan_invariants(const Plan& plan)
+void check_plan_invariants(const WorkerPlan& plan)
 {
   Resources sum;
   std::int64_t workers = 0;
@@ -169,19 +169,19 @@ TEST_SUITE("core.capacity")
   TEST_CASE("plan for the seed's four servers")
   {
     const auto types = seed_types();
-    const auto plan_for = [&](double cpu, double ram, PlanStrategy strategy) {
+    const auto plan_for = [&](double cpu, double ram, WorkerPlanStrategy strategy) {
       return plan_workers(usable_resources({resources_from(cpu, ram), 20, 20}), types, {}, strategy);
     };
 
     SUBCASE("balanced gives the seed's small and medium mixes, and full ones for the larger")
     {
-      auto plan = plan_for(4, 8, PlanStrategy::balanced);
+      auto plan = plan_for(4, 8, WorkerPlanStrategy::balanced);
       check_plan_invariants(plan);
       CHECK(count_of(plan, "registre") == 1);
       CHECK(count_of(plan, "index-ocr") == 0);
       CHECK(count_of(plan, "acte-ocr") == 0);
 
-      plan = plan_for(8, 16, PlanStrategy::balanced);  // the seed's "Adjusted Configuration"
+      plan = plan_for(8, 16, WorkerPlanStrategy::balanced);  // the seed's "Adjusted Configuration"
       check_plan_invariants(plan);
       CHECK(count_of(plan, "registre") == 1);
       CHECK(count_of(plan, "index-ocr") == 1);
@@ -189,14 +189,14 @@ TEST_SUITE("core.capacity")
       CHECK(format_vcpus(plan.used.millicores) == "5.5");
       CHECK(format_gb(plan.used.mib) == "2.25");
 
-      plan = plan_for(16, 32, PlanStrategy::balanced);
+      plan = plan_for(16, 32, WorkerPlanStrategy::balanced);
       check_plan_invariants(plan);
       CHECK(count_of(plan, "registre") == 2);
       CHECK(count_of(plan, "index-ocr") == 3);
       CHECK(count_of(plan, "acte-ocr") == 2);
       CHECK(format_vcpus(plan.used.millicores) == "12.5");
 
-      plan = plan_for(32, 64, PlanStrategy::balanced);
+      plan = plan_for(32, 64, WorkerPlanStrategy::balanced);
       check_plan_invariants(plan);
       CHECK(count_of(plan, "registre") == 5);
       CHECK(count_of(plan, "index-ocr") == 4);
@@ -207,12 +207,12 @@ TEST_SUITE("core.capacity")
 
     SUBCASE("priority fills the most important type first")
     {
-      auto plan = plan_for(8, 16, PlanStrategy::priority);
+      auto plan = plan_for(8, 16, WorkerPlanStrategy::priority);
       check_plan_invariants(plan);
       CHECK(count_of(plan, "registre") == 2);
       CHECK(count_of(plan, "index-ocr") == 0);
       CHECK(count_of(plan, "acte-ocr") == 0);
-      plan = plan_for(32, 64, PlanStrategy::priority);
+      plan = plan_for(32, 64, WorkerPlanStrategy::priority);
       check_plan_invariants(plan);
       CHECK(count_of(plan, "registre") == 8);
       CHECK(count_of(plan, "index-ocr") == 1);  // 1.6 vCPUs were left after 8 registre
@@ -221,14 +221,14 @@ TEST_SUITE("core.capacity")
 
     SUBCASE("rows are in priority order, ties in config order")
     {
-      const auto plan = plan_for(16, 32, PlanStrategy::balanced);
+      const auto plan = plan_for(16, 32, WorkerPlanStrategy::balanced);
       REQUIRE(plan.rows.size() == 3);
       CHECK(plan.rows[0].type.name == "registre");
       CHECK(plan.rows[1].type.name == "index-ocr");
       CHECK(plan.rows[2].type.name == "acte-ocr");
       auto reordered = types;
       std::swap(reordered[1], reordered[2]);
-      const auto other = plan_workers(plan.usable, reordered, {}, PlanStrategy::balanced);
+      const auto other = plan_workers(plan.usable, reordered, {}, WorkerPlanStrategy::balanced);
       CHECK(other.rows[1].type.name == "acte-ocr");
       CHECK(other.rows[1].count == 3);  // the tie now goes to acte-ocr first
       check_plan_invariants(other);
@@ -239,7 +239,7 @@ TEST_SUITE("core.capacity")
   {
     const auto types = seed_types();
     const auto usable = usable_resources({resources_from(32, 64), 20, 20});
-    for (const auto strategy : {PlanStrategy::balanced, PlanStrategy::priority}) {
+    for (const auto strategy : {WorkerPlanStrategy::balanced, WorkerPlanStrategy::priority}) {
       auto plan = plan_workers(usable, types, {{"registre", 4}, {"index-ocr", 5}}, strategy);
       check_plan_invariants(plan);
       CHECK(count_of(plan, "registre") == 4);
@@ -288,7 +288,7 @@ TEST_SUITE("core.capacity")
       }
       const auto usable =
         usable_resources({Resources{cpu(rng), ram(rng)}, static_cast<double>(percent(rng)), static_cast<double>(percent(rng))});
-      for (const auto strategy : {PlanStrategy::balanced, PlanStrategy::priority}) {
+      for (const auto strategy : {WorkerPlanStrategy::balanced, WorkerPlanStrategy::priority}) {
         const auto plan = plan_workers(usable, types, wants, strategy);
         check_plan_invariants(plan);
         for (std::size_t r = 1; r < plan.rows.size(); ++r) {
@@ -301,7 +301,7 @@ TEST_SUITE("core.capacity")
   TEST_CASE("balanced plans with tiny workers on a huge server stay fast and exact")
   {
     const std::vector<WorkerType> types{{"tiny", Resources{1, 0}, 5}, {"small", Resources{3, 1}, 5}};
-    const auto plan = plan_workers(Resources{10'000'000, 10'000'000}, types, {}, PlanStrategy::balanced);
+    const auto plan = plan_workers(Resources{10'000'000, 10'000'000}, types, {}, WorkerPlanStrategy::balanced);
     check_plan_invariants(plan);
     CHECK(plan.rows[0].count == 2'500'000);
     CHECK(plan.rows[1].count == 2'500'000);

@@ -81,7 +81,7 @@ std::int64_t fit_count(Resources available, Resources need);
 
 // --- plan -------------------------------------------------------------------------------------
 
-enum class PlanStrategy {
+enum class WorkerPlanStrategy {
   // Rounds: in each round every type, in priority order, takes one more worker if it fits and
   // is below its want; rounds repeat until one adds nothing. Gives mixes like the seed's tables.
   balanced,
@@ -89,16 +89,16 @@ enum class PlanStrategy {
   priority,
 };
 
-struct PlanRow {
+struct WorkerPlanRow {
   WorkerType type;
   std::optional<std::int64_t> want;  // --want cap, nullopt when uncapped
   std::int64_t count = 0;
   Resources total;                   // type.need * count
 };
 
-struct Plan {
+struct WorkerPlan {
   Resources usable;
-  std::vector<PlanRow> rows;  // priority order (higher first, ties in config order)
+  std::vector<WorkerPlanRow> rows;  // priority order (higher first, ties in config order)
   Resources used;             // sum of rows[].total
   std::int64_t workers = 0;   // sum of rows[].count
 };
@@ -107,7 +107,7 @@ struct Plan {
 // caps types by name (types not named are uncapped; names must be known types, counts >= 0).
 // Every type needs a non-zero amount. The result fits (used <= usable) and is maximal: no type
 // below its want can take one more worker.
-Plan plan_workers(Resources usable, const std::vector<WorkerType>& types,
-                  const std::map<std::string, std::int64_t>& wants, PlanStrategy strategy);
+WorkerPlan plan_workers(Resources usable, const std::vector<WorkerType>& types,
+                        const std::map<std::string, std::int64_t>& wants, WorkerPlanStrategy strategy);
 
 }  // namespace scalectl::core
