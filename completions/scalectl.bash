@@ -13,6 +13,13 @@ _scalectl() {
       "droplet status") path="droplet status" ;;
       "droplet up") path="droplet up" ;;
       "droplet down") path="droplet down" ;;
+      "capacity") path="capacity" ;;
+      "capacity check") path="capacity check" ;;
+      "capacity allocate") path="capacity allocate" ;;
+      "capacity renew") path="capacity renew" ;;
+      "capacity release") path="capacity release" ;;
+      "capacity status") path="capacity status" ;;
+      "capacity plan") path="capacity plan" ;;
       "autoscale") path="autoscale" ;;
       "autoscale plan") path="autoscale plan" ;;
       "autoscale apply") path="autoscale apply" ;;
@@ -27,11 +34,18 @@ _scalectl() {
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
   esac
   case "$path" in
-    "") COMPREPLY=($(compgen -W "droplet autoscale config completion --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "droplet capacity autoscale config completion --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
     "droplet") COMPREPLY=($(compgen -W "status up down --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
     "droplet status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
     "droplet up") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --resize-disk" -- "$cur")) ;;
     "droplet down") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --force" -- "$cur")) ;;
+    "capacity") COMPREPLY=($(compgen -W "check allocate renew release status plan --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool" -- "$cur")) ;;
+    "capacity check") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --count" -- "$cur")) ;;
+    "capacity allocate") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --id --ttl --wait --notify" -- "$cur")) ;;
+    "capacity renew") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --ttl" -- "$cur")) ;;
+    "capacity release") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --all --force" -- "$cur")) ;;
+    "capacity status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool" -- "$cur")) ;;
+    "capacity plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --cpu --ram --want --strategy" -- "$cur")) ;;
     "autoscale") COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
     "autoscale plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --out --detailed-exitcode" -- "$cur")) ;;
     "autoscale apply") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --dry-run" -- "$cur")) ;;

@@ -13,6 +13,20 @@ function __scalectl_path
                 set path 'droplet up'
             case 'droplet down'
                 set path 'droplet down'
+            case 'capacity'
+                set path 'capacity'
+            case 'capacity check'
+                set path 'capacity check'
+            case 'capacity allocate'
+                set path 'capacity allocate'
+            case 'capacity renew'
+                set path 'capacity renew'
+            case 'capacity release'
+                set path 'capacity release'
+            case 'capacity status'
+                set path 'capacity status'
+            case 'capacity plan'
+                set path 'capacity plan'
             case 'autoscale'
                 set path 'autoscale'
             case 'autoscale plan'
@@ -33,6 +47,7 @@ function __scalectl_path
 end
 complete -c scalectl -f
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'droplet' -d 'Resize one droplet vertically (power off, resize, power on)'
+complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'capacity' -d 'Share one CPU/RAM budget between workers with atomic leases'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'autoscale' -d 'Set worker counts from a metric (queue depth, mailboxes) with cooldowns and stabilization'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'config' -d 'Inspect the layered configuration'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'completion' -d 'Print the bash, zsh or fish completion script'
@@ -119,6 +134,115 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l wait-lock
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l shutdown-timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l force -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'check' -d 'Exit 0 if COUNT workers of TYPE fit now, 3 (with the reason) if not'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'allocate' -d 'Check and take a lease for one TYPE worker atomically; prints the worker id (exit 3: no room)'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'renew' -d 'Extend a live lease; exit 3 if it expired or is unknown'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'release' -d 'Release a lease (exit 0 if it was not held); --all --force purges the pool'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'status' -d 'Show limits, reserve, allocated and available CPU/RAM, per-type counts and every lease'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'plan' -d 'Recommend how many workers of each type fit a server (this one, or --cpu/--ram)'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l count -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l id -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l ttl -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l wait -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l notify -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l ttl -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l all -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l force -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l cpu -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l ram -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l want -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l strategy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'plan' -d 'Show what apply would do and why, stage by stage; change nothing'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'apply' -d 'Plan and apply under the policy\'s lock, or apply exactly a saved plan FILE (exit 5 if stale)'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'status' -d 'Show each policy\'s current and desired count, last metric, cooldowns and recent events'
