@@ -13,8 +13,20 @@ function __scalectl_path
                 set path 'droplet up'
             case 'droplet down'
                 set path 'droplet down'
-            case 'droplet cost'
-                set path 'droplet cost'
+            case 'capacity'
+                set path 'capacity'
+            case 'capacity check'
+                set path 'capacity check'
+            case 'capacity allocate'
+                set path 'capacity allocate'
+            case 'capacity renew'
+                set path 'capacity renew'
+            case 'capacity release'
+                set path 'capacity release'
+            case 'capacity status'
+                set path 'capacity status'
+            case 'capacity plan'
+                set path 'capacity plan'
             case 'autoscale'
                 set path 'autoscale'
             case 'autoscale plan'
@@ -29,18 +41,16 @@ function __scalectl_path
                 set path 'config show'
             case 'completion'
                 set path 'completion'
-            case 'log'
-                set path 'log'
         end
     end
     echo $path
 end
 complete -c scalectl -f
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'droplet' -d 'Resize one droplet vertically (power off, resize, power on)'
+complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'capacity' -d 'Share one CPU/RAM budget between workers with atomic leases'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'autoscale' -d 'Set worker counts from a metric (queue depth, mailboxes) with cooldowns and stabilization'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'config' -d 'Inspect the layered configuration'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'completion' -d 'Print the bash, zsh or fish completion script'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'log' -d 'Show the audit log: every change scalectl made, who, when and the result'
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l version -r
@@ -53,11 +63,9 @@ complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'status' -d 'Show size, price, status, running actions and scalectl\'s lock'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'up' -d 'Resize to up_size (e.g. 16 GB for a batch) and power back on'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'down' -d 'Resize to down_size; refuses while busy_check says busy or leases are live'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'cost' -d 'Hours at each size and their cost from the recorded resizes, against staying at up_size'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l version -r
@@ -70,7 +78,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s h -r
@@ -84,7 +91,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l quiet -
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s h -r
@@ -98,7 +104,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l size -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l dry-run -r
@@ -120,7 +125,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l size -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l dry-run -r
@@ -130,22 +134,115 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l wait-lock
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l shutdown-timeout -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l force -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l droplet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l since -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l until -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'check' -d 'Exit 0 if COUNT workers of TYPE fit now, 3 (with the reason) if not'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'allocate' -d 'Check and take a lease for one TYPE worker atomically; prints the worker id (exit 3: no room)'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'renew' -d 'Extend a live lease; exit 3 if it expired or is unknown'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'release' -d 'Release a lease (exit 0 if it was not held); --all --force purges the pool'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'status' -d 'Show limits, reserve, allocated and available CPU/RAM, per-type counts and every lease'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'plan' -d 'Recommend how many workers of each type fit a server (this one, or --cpu/--ram)'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l count -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l id -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l ttl -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l wait -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l notify -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l ttl -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l all -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l force -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l cpu -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l ram -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l want -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l strategy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'plan' -d 'Show what apply would do and why, stage by stage; change nothing'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'apply' -d 'Plan and apply under the policy\'s lock, or apply exactly a saved plan FILE (exit 5 if stale)'
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'status' -d 'Show each policy\'s current and desired count, last metric, cooldowns and recent events'
@@ -161,7 +258,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l version -r
@@ -174,7 +270,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l quiet -
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l policy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l metric -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l current -r
@@ -192,7 +287,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l quiet 
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l policy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l metric -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l current -r
@@ -209,7 +303,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l quiet
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l policy -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l events -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -a 'show' -d 'Print each effective value with its origin (secrets redacted)'
@@ -225,7 +318,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l version -r
@@ -238,7 +330,6 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l version -r
@@ -251,22 +342,3 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l quiet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s q -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l state-dir -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l since -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l resource -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l what -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l lines -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s n -r

@@ -1,0 +1,90 @@
+#pragma once
+// Capacity operations: the [capacity] settings (detecting this host when limits are not set)
+// and allocation with --wait polling, over the state store's atomic lease operations.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <scalectl/core/capacity.hpp>
+#include <scalectl/state/store.hpp>
+
+namespace scalectl {
+class Clock;
+class Reporter;
+namespace config {
+class Config;
+}
+}  // namespace scalectl
+
+namespace scalectl::ops {
+
+// Where host detection looks; tests point it at fixtures.
+struct HostProbe {
+  std::filesystem::path meminfo = "/proc/meminfo";
+  std::optional<std::int64_t> cpus;  // nullopt: CPUs this process may run on, as `nproc` counts them
+};
+
+// Returns this host's CPUs (sched_getaffinity, else sysconf) in millicores and MemTotal in MiB.
+// Throws Error(failure) naming the file when MemTotal cannot be read.
+core::Resources detect_host_resources(const HostProbe& probe);
+
+// The effective [capacity] configuration.
+struct CapacitySettings {
+  std::string pool = "server";
+  core::ServerLimits limits;
+  std::string cpu_source;  // where max_cpu came from: "config" origin, or "detected on this host"
+  std::string ram_source;
+  core::Resources usable;  // limits after the reserve
+  std::vector<core::WorkerType> types;  // in config order
+  std::optional<std::chrono::milliseconds> default_ttl;
+};
+
+// Reads [capacity] from `config`. Limits that are not set are detected with `probe` (only then);
+// `cpu`/`ram_gb` override them (plan --cpu/--ram). Throws Error(usage) naming the key of an invalid value.
+CapacitySettings capacity_settings(const config::Config& config, const HostProbe& probe = {},
+                                   std::optional<double> cpu = std::nullopt,
+                                   std::optional<double> ram_gb = std::nullopt);
+
+// Returns the pool name from `config` (capacity.pool); throws Error(usage) when it is empty.
+std::string capacity_pool(const config::Config& config);
+
+// Returns the worker type called `name`; throws Error(usage) listing the known types.
+const core::WorkerType& require_worker_type(const CapacitySettings& settings, std::string_view name);
+
+// Throws Error(usage) unless `id` is a usable lease id (1-200 printable characters, no spaces).
+void require_lease_id(std::string_view id);
+
+// Returns a fresh lease id "<type>-<host>-<pid>-<8 hex digits>".
+std::string generate_lease_id(std::string_view type, std::string_view host, long pid);
+
+// How allocate --wait polls.
+struct WaitPolicy {
+  std::chrono::milliseconds wait{0};  // 0: one attempt
+  std::chrono::milliseconds first_delay{100};
+  std::chrono::milliseconds max_delay{2'000};
+};
+
+struct AllocateOutcome {
+  state::AllocateResult result;
+  bool never_fits = false;  // the worker needs more than the pool's usable capacity: no attempt made
+  int attempts = 0;
+  std::chrono::milliseconds waited{0};
+};
+
+// Allocates `request` atomically. While the pool has too little room and `policy.wait` has not
+// passed, retries after exponential backoff with equal jitter (seeded by `seed`), never sleeping
+// past the deadline; the clock's sleep throws Error(interrupted) on SIGINT/SIGTERM.
+AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& reporter,
+                               const state::AllocateRequest& request, const WaitPolicy& policy,
+                               std::uint64_t seed);
+
+// Returns the backoff before retry `attempt` (1-based): min(max, first * 2^(attempt-1)), of
+// which the upper half is jittered by `unit` in [0, 1).
+std::chrono::milliseconds backoff_delay(const WaitPolicy& policy, int attempt, double unit);
+
+}  // namespace scalectl::ops

@@ -1,0 +1,323 @@
+#include "cli/capacity_view.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include <scalectl/clock.hpp>
+#include <scalectl/duration.hpp>
+
+namespace scalectl::cli::capacity_view {
+
+using nlohmann::json;
+
+namespace {
+
+double rounded(std::int64_t value, double unit)
+{
+  return std::round(static_cast<double>(value) / unit * 1000.0) / 1000.0;
+}
+
+std::string time_text(std::int64_t ms)
+{
+  return format_rfc3339(SystemTime(std::chrono::milliseconds(ms)));
+}
+
+std::string age_text(std::int64_t ms)
+{
+  return format_duration(std::chrono::milliseconds(std::max<std::int64_t>(0, ms)));
+}
+
+std::string expiry_text(const state::Lease& lease, std::int64_t now_ms)
+{
+  if (!lease.expires_at_ms) {
+    return "never";
+  }
+  const auto left = *lease.expires_at_ms - now_ms;
+  if (lease.expired || left <= 0) {
+    return fmt::format("expired {} ago (not yet reaped)", age_text(-left));
+  }
+  return fmt::format("in {}", age_text(left));
+}
+
+}  // namespace
+
+json amount_json(core::Resources amount)
+{
+  return json{{"cpu", rounded(amount.millicores, 1000.0)},
+              {"ram_gb", rounded(amount.mib, 1024.0)},
+              {"millicores", amount.millicores},
+              {"mib", amount.mib}};
+}
+
+std::string amount_text(core::Resources amount)
+{
+  return fmt::format("{} vCPUs, {} GB", core::format_vcpus(amount.millicores), core::format_gb(amount.mib));
+}
+
+json lease_json(const state::Lease& lease, std::int64_t now_ms)
+{
+  json out = amount_json(lease.resources);
+  out["id"] = lease.id;
+  out["type"] = lease.type;
+  out["host"] = lease.host;
+  out["pid"] = lease.pid;
+  out["started_at"] = time_text(lease.started_at_ms);
+  out["started_at_ms"] = lease.started_at_ms;
+  out["age_ms"] = std::max<std::int64_t>(0, now_ms - lease.started_at_ms);
+  out["expires_at"] = lease.expires_at_ms ? json(time_text(*lease.expires_at_ms)) : json(nullptr);
+  out["expires_at_ms"] = lease.expires_at_ms ? json(*lease.expires_at_ms) : json(nullptr);
+  out["expires_in_ms"] = lease.expires_at_ms ? json(*lease.expires_at_ms - now_ms) : json(nullptr);
+  out["expired"] = lease.expired;
+  return out;
+}
+
+std::string cpu_usage_line(std::int64_t used, std::int64_t usable)
+{
+  return fmt::format("CPU: {} / {} vCPUs ({}%)", core::format_vcpus(used), core::format_vcpus(usable),
+                     core::percent_of(used, usable));
+}
+
+std::string ram_usage_line(std::int64_t used, std::int64_t usable)
+{
+  return fmt::format("RAM: {} / {} GB ({}%)", core::format_gb(used), core::format_gb(usable),
+                     core::percent_of(used, usable));
+}
+
+std::string table_text(const std::vector<std::vector<std::string>>& rows)
+{
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) {
+        line += std::string(widths[i] - row[i].size() + 2, ' ');
+      }
+    }
+    while (!line.empty() && line.back() == ' ') {
+      line.pop_back();
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+namespace {
+
+struct TypeCount {
+  std::int64_t priority = 0;  // 0: a type found in leases but not configured
+  core::Resources need;
+  std::int64_t live = 0;
+  std::int64_t expired = 0;
+  core::Resources allocated;
+};
+
+// Returns the per-type counts: configured types in config order, then unknown ones by name.
+std::vector<std::pair<std::string, TypeCount>> count_types(const StatusView& view)
+{
+  std::vector<std::pair<std::string, TypeCount>> counts;
+  for (const auto& type : view.settings.types) {
+    counts.push_back({type.name, TypeCount{type.priority, type.need, 0, 0, {}}});
+  }
+  std::map<std::string, TypeCount> unknown;
+  for (const auto& lease : view.snapshot.leases) {
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == lease.type; });
+    TypeCount& count = it != counts.end() ? it->second : unknown[lease.type];
+    if (lease.expired) {
+      ++count.expired;
+    } else {
+      ++count.live;
+      count.allocated = count.allocated + lease.resources;
+    }
+  }
+  for (auto& [name, count] : unknown) {
+    counts.push_back({name, count});
+  }
+  return counts;
+}
+
+}  // namespace
+
+json status_json(const StatusView& view)
+{
+  const auto& s = view.settings;
+  const auto& snap = view.snapshot;
+  const auto reserve = s.limits.total - s.usable;
+  const auto available = s.usable - snap.allocated;
+
+  json limits = amount_json(s.limits.total);
+  limits["cpu_source"] = s.cpu_source;
+  limits["ram_source"] = s.ram_source;
+  json reserve_json = amount_json(reserve);
+  reserve_json["cpu_percent"] = s.limits.reserved_cpu_percent;
+  reserve_json["ram_percent"] = s.limits.reserved_ram_percent;
+  json allocated = amount_json(snap.allocated);
+  allocated["cpu_percent"] = core::percent_of(snap.allocated.millicores, s.usable.millicores);
+  allocated["ram_percent"] = core::percent_of(snap.allocated.mib, s.usable.mib);
+
+  json types = json::array();
+  for (const auto& [name, count] : count_types(view)) {
+    json entry = {{"name", name},
+                  {"configured", count.priority != 0},
+                  {"priority", count.priority != 0 ? json(count.priority) : json(nullptr)},
+                  {"per_worker", count.priority != 0 ? amount_json(count.need) : json(nullptr)},
+                  {"leases", count.live},
+                  {"expired", count.expired},
+                  {"allocated", amount_json(count.allocated)}};
+    types.push_back(std::move(entry));
+  }
+  json leases = json::array();
+  json expired = json::array();
+  for (const auto& lease : snap.leases) {
+    leases.push_back(lease_json(lease, snap.now_ms));
+    if (lease.expired) {
+      expired.push_back(lease.id);
+    }
+  }
+  return json{{"pool", s.pool},
+              {"backend", view.backend},
+              {"time", time_text(snap.now_ms)},
+              {"now_ms", snap.now_ms},
+              {"limits", limits},
+              {"reserve", reserve_json},
+              {"usable", amount_json(s.usable)},
+              {"allocated", allocated},
+              {"available", amount_json(available)},
+              {"types", types},
+              {"leases", leases},
+              {"expired", expired}};
+}
+
+std::string status_text(const StatusView& view)
+{
+  const auto& s = view.settings;
+  const auto& snap = view.snapshot;
+  const auto reserve = s.limits.total - s.usable;
+  const auto available = s.usable - snap.allocated;
+  std::string out;
+  out += fmt::format("pool       {} ({})\n", s.pool, view.backend);
+  out += fmt::format("server     {} vCPUs ({}), {} GB ({})\n", core::format_vcpus(s.limits.total.millicores),
+                     s.cpu_source, core::format_gb(s.limits.total.mib), s.ram_source);
+  out += fmt::format("reserve    {}% CPU = {} vCPUs, {}% RAM = {} GB\n", s.limits.reserved_cpu_percent,
+                     core::format_vcpus(reserve.millicores), s.limits.reserved_ram_percent,
+                     core::format_gb(reserve.mib));
+  out += fmt::format("usable     {}\n", amount_text(s.usable));
+  out += fmt::format("allocated  {}\n", cpu_usage_line(snap.allocated.millicores, s.usable.millicores));
+  out += fmt::format("           {}\n", ram_usage_line(snap.allocated.mib, s.usable.mib));
+  out += fmt::format("available  {}\n", amount_text(available));
+
+  std::vector<std::vector<std::string>> types{{"TYPE", "PRIORITY", "PER WORKER", "LEASES", "ALLOCATED"}};
+  for (const auto& [name, count] : count_types(view)) {
+    std::string leases = std::to_string(count.live);
+    if (count.expired > 0) {
+      leases += fmt::format(" (+{} expired)", count.expired);
+    }
+    types.push_back({name, count.priority != 0 ? std::to_string(count.priority) : "-",
+                     count.priority != 0 ? amount_text(count.need) : "(not configured)", leases,
+                     amount_text(count.allocated)});
+  }
+  out += "\n" + table_text(types);
+
+  std::int64_t expired = 0;
+  std::vector<std::vector<std::string>> leases{{"ID", "TYPE", "CPU", "RAM", "HOST", "PID", "AGE", "EXPIRES"}};
+  for (const auto& lease : snap.leases) {
+    expired += lease.expired ? 1 : 0;
+    leases.push_back({lease.id, lease.type, core::format_vcpus(lease.resources.millicores),
+                      core::format_gb(lease.resources.mib) + " GB", lease.host.empty() ? "-" : lease.host,
+                      lease.pid != 0 ? std::to_string(lease.pid) : "-", age_text(snap.now_ms - lease.started_at_ms),
+                      expiry_text(lease, snap.now_ms)});
+  }
+  if (snap.leases.empty()) {
+    out += "\nno leases\n";
+  } else {
+    out += fmt::format("\nleases: {} live, {} expired but not yet reaped\n",
+                       static_cast<std::int64_t>(snap.leases.size()) - expired, expired);
+    out += table_text(leases);
+  }
+  return out;
+}
+
+json plan_json(const PlanView& view)
+{
+  const auto& s = view.settings;
+  const auto& plan = view.plan;
+  json server = amount_json(s.limits.total);
+  server["cpu_source"] = s.cpu_source;
+  server["ram_source"] = s.ram_source;
+  json reserve = amount_json(s.limits.total - s.usable);
+  reserve["cpu_percent"] = s.limits.reserved_cpu_percent;
+  reserve["ram_percent"] = s.limits.reserved_ram_percent;
+  json rows = json::array();
+  for (const auto& row : plan.rows) {
+    json entry = amount_json(row.total);
+    entry["type"] = row.type.name;
+    entry["priority"] = row.type.priority;
+    entry["want"] = row.want ? json(*row.want) : json(nullptr);
+    entry["count"] = row.count;
+    entry["per_worker"] = amount_json(row.type.need);
+    rows.push_back(std::move(entry));
+  }
+  json total = amount_json(plan.used);
+  total["workers"] = plan.workers;
+  total["cpu_percent"] = core::percent_of(plan.used.millicores, plan.usable.millicores);
+  total["ram_percent"] = core::percent_of(plan.used.mib, plan.usable.mib);
+  return json{{"strategy", view.strategy},
+              {"server", server},
+              {"reserve", reserve},
+              {"usable", amount_json(plan.usable)},
+              {"rows", rows},
+              {"total", total},
+              {"left", amount_json(plan.usable - plan.used)}};
+}
+
+std::string plan_text(const PlanView& view)
+{
+  const auto& s = view.settings;
+  const auto& plan = view.plan;
+  std::string out;
+  out += fmt::format("Server: {} vCPUs, {} GB RAM (reserve {}% CPU, {}% RAM; strategy {})\n",
+                     core::format_vcpus(s.limits.total.millicores), core::format_gb(s.limits.total.mib),
+                     s.limits.reserved_cpu_percent, s.limits.reserved_ram_percent, view.strategy);
+  out += fmt::format("Available: {} vCPUs, {} GB RAM (after reserve)\n\n", core::format_vcpus(plan.usable.millicores),
+                     core::format_gb(plan.usable.mib));
+  std::vector<std::vector<std::string>> rows{{"TYPE", "PRIORITY", "WORKERS", "CPU", "RAM"}};
+  for (const auto& row : plan.rows) {
+    std::string count = std::to_string(row.count);
+    if (row.want) {
+      count += fmt::format(" (want {})", *row.want);
+    }
+    rows.push_back({row.type.name, std::to_string(row.type.priority), count,
+                    core::format_vcpus(row.total.millicores) + " vCPUs", core::format_gb(row.total.mib) + " GB"});
+  }
+  rows.push_back({"TOTAL", "", std::to_string(plan.workers), core::format_vcpus(plan.used.millicores) + " vCPUs",
+                  core::format_gb(plan.used.mib) + " GB"});
+  out += table_text(rows);
+  out += "\nTotal Usage:\n";
+  out += "  " + cpu_usage_line(plan.used.millicores, plan.usable.millicores) + "\n";
+  out += "  " + ram_usage_line(plan.used.mib, plan.usable.mib) + "\n";
+  for (const auto& row : plan.rows) {
+    if (row.count > 0 || (row.want && *row.want == 0)) {
+      continue;
+    }
+    if (!core::check_fit(plan.usable, {}, row.type.need).fits) {
+      out += fmt::format("\nnote: one {} worker needs {}, more than this server can use\n", row.type.name,
+                         amount_text(row.type.need));
+    } else {
+      out += fmt::format("\nnote: no room left for a {} worker ({}); {} left\n", row.type.name,
+                         amount_text(row.type.need), amount_text(plan.usable - plan.used));
+    }
+  }
+  return out;
+}
+
+}  // namespace scalectl::cli::capacity_view

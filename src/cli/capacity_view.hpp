@@ -1,0 +1,52 @@
+#pragma once
+// Text and JSON views of capacity status and plans (pure: data in, text out).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <scalectl/core/capacity.hpp>
+#include <scalectl/ops/capacity.hpp>
+#include <scalectl/state/store.hpp>
+
+namespace scalectl::cli::capacity_view {
+
+// Returns {"cpu": vCPUs, "ram_gb": GB, "millicores", "mib"}; cpu and ram_gb are rounded to 3 decimals.
+nlohmann::json amount_json(core::Resources amount);
+
+// Returns "3 vCPUs, 1 GB".
+std::string amount_text(core::Resources amount);
+
+// Returns the stable JSON of one lease, with age and expiry against `now_ms`.
+nlohmann::json lease_json(const state::Lease& lease, std::int64_t now_ms);
+
+// Returns "  CPU: 12 / 12.8 vCPUs (94%)" and "  RAM: 5 / 25.6 GB (20%)" style lines (no indent).
+std::string cpu_usage_line(std::int64_t used, std::int64_t usable);
+std::string ram_usage_line(std::int64_t used, std::int64_t usable);
+
+// Returns rows as left-aligned columns separated by two spaces, one line each.
+std::string table_text(const std::vector<std::vector<std::string>>& rows);
+
+// What `capacity status` shows.
+struct StatusView {
+  ops::CapacitySettings settings;
+  state::PoolSnapshot snapshot;
+  std::string backend;  // Store::describe()
+};
+
+nlohmann::json status_json(const StatusView& view);
+std::string status_text(const StatusView& view);
+
+// What `capacity plan` shows.
+struct PlanView {
+  ops::CapacitySettings settings;
+  core::WorkerPlan plan;
+  std::string strategy;  // "balanced" or "priority"
+};
+
+nlohmann::json plan_json(const PlanView& view);
+std::string plan_text(const PlanView& view);
+
+}  // namespace scalectl::cli::capacity_view

@@ -1,0 +1,232 @@
+#include <scalectl/ops/capacity.hpp>
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <scalectl/clock.hpp>
+#include <scalectl/config/config.hpp>
+#include <scalectl/error.hpp>
+#include <scalectl/report.hpp>
+
+namespace scalectl::ops {
+
+namespace {
+
+constexpr double k_max_vcpus = 1'000'000;
+constexpr double k_max_ram_gb = 1'000'000'000;
+
+std::int64_t online_cpus()
+{
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) {
+      return count;
+    }
+  }
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? online : 1;
+}
+
+std::string origin_of(const config::Config& config, const std::string& key)
+{
+  const auto* entry = config.find(key);
+  return entry == nullptr ? std::string("default") : entry->origin.describe();
+}
+
+// Returns the number under `key` if set, checked to be finite and within [min, max].
+std::optional<double> number_in(const config::Config& config, const std::string& key, double min, double max)
+{
+  const auto value = config.get_number(key);
+  if (value && (!std::isfinite(*value) || *value < min || *value > max)) {
+    throw usage_error(fmt::format("{} ({}) is {}; it must be between {} and {}", key, origin_of(config, key), *value,
+                                  min, max));
+  }
+  return value;
+}
+
+std::string known_types(const CapacitySettings& settings)
+{
+  std::string names;
+  for (const auto& type : settings.types) {
+    names += names.empty() ? type.name : ", " + type.name;
+  }
+  return names;
+}
+
+}  // namespace
+
+core::Resources detect_host_resources(const HostProbe& probe)
+{
+  std::ifstream file(probe.meminfo);
+  std::stringstream text;
+  if (file) {
+    text << file.rdbuf();
+  }
+  const auto mib = core::meminfo_total_mib(text.str());
+  if (!file || !mib) {
+    throw Error(fmt::format("cannot read MemTotal from {} to size the capacity pool; set [capacity] max_ram_gb "
+                            "(or SERVER_MAX_RAM)",
+                            probe.meminfo.string()));
+  }
+  return {probe.cpus.value_or(online_cpus()) * 1000, *mib};
+}
+
+std::string capacity_pool(const config::Config& config)
+{
+  auto pool = config.get_string("capacity.pool").value_or("server");
+  if (pool.empty()) {
+    throw usage_error(fmt::format("capacity.pool ({}) is empty; name the pool, e.g. server",
+                                  origin_of(config, "capacity.pool")));
+  }
+  return pool;
+}
+
+CapacitySettings capacity_settings(const config::Config& config, const HostProbe& probe, std::optional<double> cpu,
+                                   std::optional<double> ram_gb)
+{
+  CapacitySettings settings;
+  settings.pool = capacity_pool(config);
+  settings.default_ttl = config.get_duration("capacity.default_ttl");
+  if (settings.default_ttl && settings.default_ttl->count() <= 0) {
+    settings.default_ttl.reset();
+  }
+
+  auto max_cpu = number_in(config, "capacity.max_cpu", 0.001, k_max_vcpus);
+  auto max_ram = number_in(config, "capacity.max_ram_gb", 0.001, k_max_ram_gb);
+  settings.cpu_source = max_cpu ? origin_of(config, "capacity.max_cpu") : "";
+  settings.ram_source = max_ram ? origin_of(config, "capacity.max_ram_gb") : "";
+  if (cpu) {
+    max_cpu = cpu;
+    settings.cpu_source = "--cpu";
+  }
+  if (ram_gb) {
+    max_ram = ram_gb;
+    settings.ram_source = "--ram";
+  }
+  core::Resources detected;
+  if (!max_cpu || !max_ram) {
+    detected = detect_host_resources(probe);
+  }
+  settings.limits.total = core::resources_from(max_cpu.value_or(0), max_ram.value_or(0));
+  if (!max_cpu) {
+    settings.limits.total.millicores = detected.millicores;
+    settings.cpu_source = "detected on this host";
+  }
+  if (!max_ram) {
+    settings.limits.total.mib = detected.mib;
+    settings.ram_source = "detected on this host (MemTotal)";
+  }
+  settings.limits.reserved_cpu_percent = config.get_number("capacity.reserved_cpu_percent").value_or(20);
+  settings.limits.reserved_ram_percent = config.get_number("capacity.reserved_ram_percent").value_or(20);
+  if (const auto why = core::validate_limits(settings.limits); !why.empty()) {
+    throw usage_error(fmt::format("[capacity] {}; fix the configuration", why));
+  }
+  settings.usable = core::usable_resources(settings.limits);
+
+  for (const auto& name : config.table_names("capacity.worker_types")) {
+    const std::string prefix = "capacity.worker_types." + name + ".";
+    const auto type_cpu = number_in(config, prefix + "cpu", 0, k_max_vcpus);
+    const auto type_ram = number_in(config, prefix + "ram_gb", 0, k_max_ram_gb);
+    if (!type_cpu || !type_ram) {
+      throw usage_error(fmt::format("{}{} is not set; give the {} one '{}' worker needs", prefix,
+                                    type_cpu ? "ram_gb" : "cpu", type_cpu ? "RAM in GB" : "vCPUs", name));
+    }
+    core::WorkerType type{name, core::resources_from(*type_cpu, *type_ram),
+                          config.get_int(prefix + "priority").value_or(5)};
+    if (const auto why = core::validate_worker_type(type); !why.empty()) {
+      throw usage_error(fmt::format("{} ([capacity.worker_types.{}])", why, name));
+    }
+    settings.types.push_back(std::move(type));
+  }
+  return settings;
+}
+
+const core::WorkerType& require_worker_type(const CapacitySettings& settings, std::string_view name)
+{
+  if (const auto* type = core::find_worker_type(settings.types, name)) {
+    return *type;
+  }
+  if (settings.types.empty()) {
+    throw usage_error(fmt::format("unknown worker type '{}': no worker types are configured; add a "
+                                  "[capacity.worker_types.{}] table with cpu and ram_gb",
+                                  name, name));
+  }
+  throw usage_error(fmt::format("unknown worker type '{}'; known types: {}", name, known_types(settings)));
+}
+
+void require_lease_id(std::string_view id)
+{
+  if (id.empty() || id.size() > 200) {
+    throw usage_error("a worker id must be 1 to 200 characters");
+  }
+  for (const char c : id) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7f) {
+      throw usage_error(fmt::format("worker id '{}' contains a space or control character; use letters, digits, "
+                                    "'-', '_', '.' or ':'",
+                                    id));
+    }
+  }
+}
+
+std::string generate_lease_id(std::string_view type, std::string_view host, long pid)
+{
+  std::random_device device;
+  std::uniform_int_distribution<std::uint32_t> digits;
+  std::string short_host(host.substr(0, host.find('.')));
+  return fmt::format("{}-{}-{}-{:08x}", type, short_host.empty() ? "host" : short_host, pid, digits(device));
+}
+
+std::chrono::milliseconds backoff_delay(const WaitPolicy& policy, int attempt, double unit)
+{
+  auto delay = policy.first_delay;
+  for (int i = 1; i < attempt && delay < policy.max_delay; ++i) {
+    delay *= 2;
+  }
+  delay = std::min(delay, policy.max_delay);
+  const auto half = delay / 2;
+  return half + std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>((delay - half).count()) *
+                                                                    std::clamp(unit, 0.0, 1.0)));
+}
+
+AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& reporter,
+                               const state::AllocateRequest& request, const WaitPolicy& policy, std::uint64_t seed)
+{
+  AllocateOutcome outcome;
+  const auto& need = request.lease.resources;
+  if (const auto empty = core::check_fit(request.usable, {}, need); !empty.fits) {
+    outcome.never_fits = true;
+    outcome.result.outcome = state::AllocateResult::Outcome::insufficient;
+    outcome.result.fit = empty;
+    return outcome;
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const auto started = clock.monotonic();
+  const auto deadline = started + policy.wait;
+  for (;;) {
+    ++outcome.attempts;
+    outcome.result = store.allocate(request);
+    const auto now = clock.monotonic();
+    outcome.waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+    if (outcome.result.outcome != state::AllocateResult::Outcome::insufficient || now >= deadline) {
+      return outcome;
+    }
+    reporter.progress(fmt::format("waiting for capacity for {} ({})", request.lease.id, outcome.result.fit.reason),
+                      outcome.waited);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    clock.sleep_for(std::min(backoff_delay(policy, outcome.attempts, unit(rng)), left + std::chrono::milliseconds(1)));
+  }
+}
+
+}  // namespace scalectl::ops
