@@ -44,7 +44,7 @@ class AutoscaleEnv {
                                  return redis_length(ctx, url, key);
                                }},
                ops::TargetDeps{ctx.processes(), [&ctx]() -> digitalocean::Client& { return ctx.digitalocean(); },
-                               std::nullopt, std::nullopt, 0, ""},
+                               std::nullopt, std::nullopt, 0, "", {}},
                ctx.lock_owner()}
   {
   }

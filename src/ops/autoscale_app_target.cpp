@@ -1,37 +1,25 @@
-// do-app: an App Platform component's instance_count, with the minimal direct API calls
-// (GET /v2/apps/{id}; PUT the spec with only instance_count changed).
+// do-app: an App Platform component's instance_count, changed with the code `app scale` uses: the
+// spec is read raw, only instance_count is edited (core::plan_scale) and the PUT runs under the
+// app's operation lock, so an autoscale apply and an `app scale` never interleave on one app.
 
 #include "ops/autoscale_app_target.hpp"
 
-#include <cctype>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-#include <scalectl/digitalocean/client.hpp>
+#include <scalectl/core/app_spec.hpp>
+#include <scalectl/digitalocean/apps.hpp>
 #include <scalectl/error.hpp>
+#include <scalectl/ops/app.hpp>
 
 namespace scalectl::ops {
 
 namespace {
 
-using nlohmann::json;
-
-constexpr const char* k_scalable[] = {"services", "workers"};
-
-bool looks_like_uuid(const std::string& text)
-{
-  if (text.size() != 36) {
-    return false;
-  }
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (text[i] == '-') || (!dash && std::isxdigit(static_cast<unsigned char>(text[i])) == 0)) {
-      return false;
-    }
-  }
-  return true;
-}
+// plan_scale reads the workers rule only for WEB_CONCURRENCY, which an instance_count request never sets.
+constexpr std::int64_t k_unused_workers_rule_mb = 512;
 
 class AppTarget final : public ReplicaTarget {
  public:
@@ -39,21 +27,30 @@ class AppTarget final : public ReplicaTarget {
 
   std::int64_t current() override
   {
-    json spec = fetch_spec();
-    return instance_count(component(spec));
+    return scalable_component(digitalocean::get_app(api(), app_id()).spec).instance_count;
   }
 
   std::string apply(std::int64_t replicas) override
   {
-    // Re-read the spec right before the PUT so that only instance_count differs from what runs.
-    json spec = fetch_spec();
-    component(spec)["instance_count"] = replicas;
-    const json body = {{"spec", spec}, {"update_all_source_versions", false}};
-    const json answer = m_deps.digitalocean().request_json("PUT", fmt::format("/v2/apps/{}", app_id()), &body);
-    const json app = answer.value("app", json::object());
-    for (const char* key : {"pending_deployment", "in_progress_deployment"}) {
-      if (app.contains(key) && app[key].is_object() && app[key].contains("id")) {
-        return fmt::format("deployment {}", app[key]["id"].get<std::string>());
+    // Read, edit and PUT under the lock, so the spec sent is the one just read.
+    const auto lock = m_deps.lock(app_lock_resource(app_id()));
+    const auto app = digitalocean::get_app(api(), app_id());
+    scalable_component(app.spec);
+    core::ScaleRequest request;
+    request.count = replicas;
+    const auto plan = core::plan_scale(app.spec, m_spec.component, request, digitalocean::list_instance_sizes(api()),
+                                       k_unused_workers_rule_mb);
+    if (!plan.errors.empty()) {
+      throw usage_error(fmt::format("cannot set component {} of app {} to {} instances: {}; nothing was changed",
+                                    m_spec.component, m_spec.app, replicas, fmt::join(plan.errors, "; also ")));
+    }
+    if (!plan.changed()) {
+      return fmt::format("instance_count is already {}; nothing was sent", replicas);
+    }
+    const auto updated = digitalocean::update_app_spec(api(), app_id(), plan.spec);
+    for (const auto* deployment : {&updated.pending_deployment, &updated.in_progress_deployment}) {
+      if (deployment->has_value()) {
+        return fmt::format("deployment {}", (*deployment)->id);
       }
     }
     return "spec updated";
@@ -66,79 +63,38 @@ class AppTarget final : public ReplicaTarget {
   std::string current_source() const override { return "the app spec's instance_count"; }
 
  private:
+  digitalocean::Client& api() { return m_deps.digitalocean(); }
+
   const std::string& app_id()
   {
-    if (!m_app_id.empty()) {
-      return m_app_id;
+    if (m_app_id.empty()) {
+      m_app_id = resolve_app(api(), m_spec.app);
     }
-    if (looks_like_uuid(m_spec.app)) {
-      m_app_id = m_spec.app;
-      return m_app_id;
-    }
-    auto& api = m_deps.digitalocean();
-    for (int page = 1; page <= 100; ++page) {
-      const json answer = api.request_json("GET", fmt::format("/v2/apps?page={}&per_page=200", page));
-      for (const auto& app : answer.value("apps", json::array())) {
-        if (app.contains("spec") && app["spec"].value("name", "") == m_spec.app) {
-          m_app_id = app.value("id", "");
-          return m_app_id;
-        }
-      }
-      const json links = answer.value("links", json::object());
-      if (!links.contains("pages") || !links["pages"].contains("next")) {
-        break;
-      }
-    }
-    throw usage_error(fmt::format("no App Platform app named \"{}\"; check autoscale app (an id or the app's name)",
-                                  m_spec.app));
+    return m_app_id;
   }
 
-  json fetch_spec()
-  {
-    const json answer = m_deps.digitalocean().request_json("GET", fmt::format("/v2/apps/{}", app_id()));
-    if (!answer.contains("app") || !answer["app"].contains("spec") || !answer["app"]["spec"].is_object()) {
-      throw Error(fmt::format("GET /v2/apps/{} returned no app spec; check the app id", app_id()));
-    }
-    return answer["app"]["spec"];
-  }
-
-  json& component(json& spec)
+  // Returns the service or worker m_spec.component; refuses one App Platform autoscales itself.
+  core::ComponentScale scalable_component(const core::RawJson& spec) const
   {
     std::vector<std::string> names;
-    for (const char* list : k_scalable) {
-      if (!spec.contains(list) || !spec[list].is_array()) {
+    for (const auto& c : core::list_components(spec)) {
+      if (c.list == "jobs") {
         continue;
       }
-      for (auto& c : spec[list]) {
-        const std::string name = c.value("name", "");
-        if (name != m_spec.component) {
-          names.push_back(name);
-          continue;
-        }
-        if (c.contains("autoscaling")) {
-          throw usage_error(fmt::format("component {} of app {} uses App Platform autoscaling, which would fight "
-                                        "scalectl; remove its autoscaling block or use another target",
-                                        m_spec.component, m_spec.app));
-        }
-        return c;
+      if (c.name != m_spec.component) {
+        names.push_back(c.name);
+        continue;
       }
+      if (c.autoscaling()) {
+        throw usage_error(fmt::format("component {} of app {} uses App Platform autoscaling, which would fight "
+                                      "scalectl; remove its autoscaling block or use another target",
+                                      m_spec.component, m_spec.app));
+      }
+      return c;
     }
     throw usage_error(fmt::format("app {} has no service or worker named \"{}\"{}; fix autoscale component", m_spec.app,
                                   m_spec.component,
                                   names.empty() ? std::string() : fmt::format(" (it has: {})", fmt::join(names, ", "))));
-  }
-
-  static std::int64_t instance_count(const json& component)
-  {
-    const auto it = component.find("instance_count");
-    if (it == component.end() || it->is_null()) {
-      return 1;  // App Platform's default
-    }
-    if (!it->is_number_integer()) {
-      throw Error(fmt::format("instance_count of component {} is {}, not an integer", component.value("name", ""),
-                              it->dump()));
-    }
-    return it->get<std::int64_t>();
   }
 
   TargetSpec m_spec;
@@ -150,8 +106,8 @@ class AppTarget final : public ReplicaTarget {
 
 std::unique_ptr<ReplicaTarget> make_app_target(const TargetSpec& spec, TargetDeps deps)
 {
-  if (!deps.digitalocean) {
-    throw Error("internal error: the do-app target needs a DigitalOcean client");
+  if (!deps.digitalocean || !deps.lock) {
+    throw Error("internal error: the do-app target needs a DigitalOcean client and the state store's locks");
   }
   return std::make_unique<AppTarget>(spec, std::move(deps));
 }

@@ -69,6 +69,9 @@ TargetDeps target_deps(const AutoscaleDeps& deps, const PolicyConfig& policy, co
   t.override_current = override_current;
   t.min = policy.tuning.min;
   t.policy = policy.name;
+  t.lock = [&store = deps.store, owner = deps.owner](const std::string& resource) {
+    return store.lock(resource, owner, std::chrono::milliseconds(0));
+  };
   return t;
 }
 
@@ -206,10 +209,14 @@ CommitResult commit(AutoscaleDeps& deps, ReplicaTarget& target, state::Operation
     try {
       result.note = target.apply(c.to);
     } catch (const Error& e) {
-      try {
-        save(false, e.what());
-      } catch (const Error& record_error) {
-        deps.reporter.warn(fmt::format("could not record the failed apply: {}", record_error.what()));
+      // A target's lock held elsewhere means nothing was changed: like the policy's own lock, it
+      // leaves the state (and saved plans) as they were.
+      if (e.code() != ExitCode::lock_held) {
+        try {
+          save(false, e.what());
+        } catch (const Error& record_error) {
+          deps.reporter.warn(fmt::format("could not record the failed apply: {}", record_error.what()));
+        }
       }
       throw;
     }

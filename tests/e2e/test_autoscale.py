@@ -22,7 +22,7 @@ import time
 import unittest
 
 from e2e_base import ScalectlTestCase
-from support.fixtures import start_redis, start_simulator
+from support.fixtures import http_request, start_redis, start_simulator
 
 STAND_IN = r'''#!/usr/bin/env python3
 # Recording stand-in for `{name}`: appends argv to {name}.argv, keeps a count in {name}.count.
@@ -385,6 +385,79 @@ component = "warmup"
         r = self.scalectl("autoscale", "apply", "--policy", "warmup")
         self.assertExit(r, 2)
         self.assertIn("uses App Platform autoscaling", self.assertOneErrorLine(r))
+
+    # An app spec as App Platform returns it, compact as the simulator serialises it: fields
+    # scalectl does not know, numbers with a spelling of their own, non-ASCII text and an
+    # encrypted SECRET must come back byte for byte.
+    RAW_SPEC = (
+        '{"name":"raw","region":"fra",'
+        '"x_future_block":{"ratio":1.50,"huge":123456789012345678901234567890,"exp":1e3,'
+        '"nested":[{"k":"é ✓ \\"quoted\\""},null,true]},'
+        '"envs":[{"key":"DATABASE_URL","value":"EV[1:c2VjcmV0:ZW5jcnlwdGVk]","type":"SECRET",'
+        '"scope":"RUN_TIME"}],'
+        '"services":[{"name":"web","instance_count":2,"instance_size_slug":"apps-s-1vcpu-1gb",'
+        '"http_port":8080,"x_unknown_service_field":{"weights":[0.25,0.75]}}],'
+        '"workers":[{"name":"warmup","instance_count":1,"instance_size_slug":"apps-s-1vcpu-1gb",'
+        '"x_cpu_share":0.50,"run_command":"node worker.js"}]}'
+    )
+    RAW_APP_ID = "0b7d1c59-2f0e-4e3a-9a6c-3d4b5e6f7a8b"
+    RAW_POLICY = '''
+[autoscale.policies.warmup]
+metric = { value = %d }
+units_per_worker = 1000
+min = 1
+max = 10
+target = "do-app"
+app = "raw"
+component = "warmup"
+'''
+
+    def seed_raw_app(self):
+        body = ('{"id":"%s","spec":%s}' % (self.RAW_APP_ID, self.RAW_SPEC)).encode("utf-8")
+        status, _, data = http_request("POST", self.sim.url + "/_sim/apps", data=body,
+                                       headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 201, data)
+
+    def puts(self):
+        return [r for r in self.sim.requests() if r["method"] == "PUT"]
+
+    def test_do_app_put_keeps_unknown_fields_and_number_spelling_byte_for_byte(self):
+        self.seed_raw_app()
+        self.write_config(self.RAW_POLICY % 1800)
+        self.sim.clear_requests()
+        out = self.apply("--policy", "warmup")
+        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "applied"))
+        expected = self.RAW_SPEC.replace('"name":"warmup","instance_count":1,',
+                                         '"name":"warmup","instance_count":2,')
+        self.assertNotEqual(expected, self.RAW_SPEC)
+        puts = self.puts()
+        self.assertEqual(len(puts), 1)
+        self.assertEqual(puts[0]["path"], "/v2/apps/%s" % self.RAW_APP_ID)
+        self.assertEqual(puts[0]["raw_body"], '{"spec":%s,"update_all_source_versions":false}' % expected)
+
+    def test_apply_exits_75_while_app_scale_holds_the_app_lock(self):
+        self.seed_raw_app()
+        self.write_config(self.RAW_POLICY % 4000)
+        self.sim.configure(deployment_seconds=6)
+        self.sim.clear_requests()
+        # `app scale` holds app-<id> until its deployment is live, about 6 s after its PUT.
+        first = self.popen("app", "scale", "raw", "--component", "warmup", "--count", "2")
+        self.wait_for(lambda: self.puts(), timeout=30, what="the app scale's PUT")
+        r = self.scalectl("autoscale", "apply", "--policy", "warmup")
+        self.assertExit(r, 75)
+        line = self.assertOneErrorLine(r)
+        self.assertIn("app-%s is locked by pid %d" % (self.RAW_APP_ID, first.pid), line)
+        self.assertIn("app scale", line)
+        self.assertEqual(len(self.puts()), 1)
+        st = self.status("warmup")  # nothing was changed, so nothing was recorded
+        self.assertEqual((st["state"]["serial"], st["events"]), (0, []))
+
+        self.assertEqual(first.wait(timeout=60), 0)
+        out = self.apply("--policy", "warmup")
+        self.assertEqual((out["from"], out["to"], out["result"]), (2, 3, "applied"))
+        puts = self.puts()
+        self.assertEqual(len(puts), 2)
+        self.assertIn('"name":"warmup","instance_count":3,', puts[1]["raw_body"])
 
 
 class MetricHandler(http.server.BaseHTTPRequestHandler):

@@ -43,7 +43,7 @@ max = 100
 
 ops::TargetDeps target_deps(ProcessRunner& processes)
 {
-  return ops::TargetDeps{processes, {}, std::nullopt, std::nullopt, 1, "warmup"};
+  return ops::TargetDeps{processes, {}, std::nullopt, std::nullopt, 1, "warmup", {}};
 }
 
 }  // namespace

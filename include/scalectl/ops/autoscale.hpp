@@ -148,7 +148,8 @@ class ReplicaTarget {
   // Returns the current count; throws Error(failure) when it cannot be read.
   virtual std::int64_t current() = 0;
   // Sets the count to `replicas` and returns a short note for the record ("" when none);
-  // throws Error(failure) saying what failed and that the count may be partly applied.
+  // throws Error(failure) saying what failed and that the count may be partly applied, or
+  // Error(lock_held), before changing anything, when another run holds the target's lock.
   virtual std::string apply(std::int64_t replicas) = 0;
   // Returns what is scaled, e.g. "docker compose project warmup, service worker".
   virtual std::string describe() const = 0;
@@ -165,6 +166,9 @@ struct TargetDeps {
   std::optional<std::int64_t> override_current;
   std::int64_t min = 0;
   std::string policy;
+  // Takes the operation lock of a resource the target changes (do-app: "app-<id>") without
+  // waiting, as the apply takes its own; throws Error(lock_held) naming the holder.
+  std::function<std::unique_ptr<state::OperationLock>(const std::string& resource)> lock;
 };
 
 // Returns the target for `spec`. Throws Error(usage) when a key it needs is missing, or when
