@@ -13,6 +13,10 @@ _scalectl() {
       "droplet status") path="droplet status" ;;
       "droplet up") path="droplet up" ;;
       "droplet down") path="droplet down" ;;
+      "droplet cost") path="droplet cost" ;;
+      "app") path="app" ;;
+      "app status") path="app status" ;;
+      "app scale") path="app scale" ;;
       "capacity") path="capacity" ;;
       "capacity check") path="capacity check" ;;
       "capacity allocate") path="capacity allocate" ;;
@@ -27,6 +31,7 @@ _scalectl() {
       "config") path="config" ;;
       "config show") path="config show" ;;
       "completion") path="completion" ;;
+      "log") path="log" ;;
     esac
   done
   case "$prev" in
@@ -34,25 +39,30 @@ _scalectl() {
     -o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
   esac
   case "$path" in
-    "") COMPREPLY=($(compgen -W "droplet capacity autoscale config completion --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "droplet") COMPREPLY=($(compgen -W "status up down --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
-    "droplet status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet" -- "$cur")) ;;
-    "droplet up") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --resize-disk" -- "$cur")) ;;
-    "droplet down") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --force" -- "$cur")) ;;
-    "capacity") COMPREPLY=($(compgen -W "check allocate renew release status plan --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool" -- "$cur")) ;;
-    "capacity check") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --count" -- "$cur")) ;;
-    "capacity allocate") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --id --ttl --wait --notify" -- "$cur")) ;;
-    "capacity renew") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --ttl" -- "$cur")) ;;
-    "capacity release") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --all --force" -- "$cur")) ;;
-    "capacity status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool" -- "$cur")) ;;
-    "capacity plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --pool --cpu --ram --want --strategy" -- "$cur")) ;;
-    "autoscale") COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "autoscale plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --out --detailed-exitcode" -- "$cur")) ;;
-    "autoscale apply") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --metric --current --dry-run" -- "$cur")) ;;
-    "autoscale status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --policy --events" -- "$cur")) ;;
-    "config") COMPREPLY=($(compgen -W "show --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "config show") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
-    "completion") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "droplet app capacity autoscale config completion log --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "droplet") COMPREPLY=($(compgen -W "status up down cost --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
+    "droplet status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
+    "droplet up") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --resize-disk" -- "$cur")) ;;
+    "droplet down") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --force" -- "$cur")) ;;
+    "droplet cost") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --since --until" -- "$cur")) ;;
+    "app") COMPREPLY=($(compgen -W "status scale --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "app status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --component" -- "$cur")) ;;
+    "app scale") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --component --size --count --autoscale --cpu-percent --no-autoscale --workers --from-file --dry-run --no-wait --timeout --wait-lock" -- "$cur")) ;;
+    "capacity") COMPREPLY=($(compgen -W "check allocate renew release status plan --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool" -- "$cur")) ;;
+    "capacity check") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --count" -- "$cur")) ;;
+    "capacity allocate") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --id --ttl --wait --notify" -- "$cur")) ;;
+    "capacity renew") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --ttl" -- "$cur")) ;;
+    "capacity release") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --all --force" -- "$cur")) ;;
+    "capacity status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool" -- "$cur")) ;;
+    "capacity plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --cpu --ram --want --strategy" -- "$cur")) ;;
+    "autoscale") COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "autoscale plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --policy --metric --current --out --detailed-exitcode" -- "$cur")) ;;
+    "autoscale apply") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --policy --metric --current --dry-run --wait-lock" -- "$cur")) ;;
+    "autoscale status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --policy --events" -- "$cur")) ;;
+    "config") COMPREPLY=($(compgen -W "show --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "config show") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "completion") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
+    "log") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --since --resource --what --lines -n" -- "$cur")) ;;
   esac
 }
 complete -F _scalectl scalectl

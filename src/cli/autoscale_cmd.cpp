@@ -29,6 +29,7 @@ struct AutoscaleFlags {
   bool detailed_exitcode = false;
   bool dry_run = false;
   std::size_t events = 10;
+  std::string wait_lock;
 };
 
 // The adapters of one autoscale command, built from the context.
@@ -45,7 +46,8 @@ class AutoscaleEnv {
                                }},
                ops::TargetDeps{ctx.processes(), [&ctx]() -> digitalocean::Client& { return ctx.digitalocean(); },
                                std::nullopt, std::nullopt, 0, "", {}},
-               ctx.lock_owner()}
+               ctx.lock_owner(),
+               std::chrono::milliseconds(0)}
   {
   }
 
@@ -228,6 +230,13 @@ void run_apply(Context& ctx, const AutoscaleFlags& flags)
   }
 
   AutoscaleEnv env(ctx);
+  if (!flags.wait_lock.empty()) {
+    const auto wait = parse_duration(flags.wait_lock);
+    if (!wait) {
+      throw usage_error(fmt::format("--wait-lock takes a duration like 30s or 5m, not '{}'", flags.wait_lock));
+    }
+    env.deps().wait_lock = *wait;
+  }
   const auto policy = ops::load_policy(ctx.config(), policy_name);
   const auto started = ctx.clock().monotonic();
   ops::ApplyReport report;
@@ -401,6 +410,8 @@ void setup_autoscale_command(CLI::App& app, Context& ctx)
   add_policy_option(*apply, ctx, *apply_flags, false);
   add_input_options(*apply, *apply_flags);
   apply->add_flag("--dry-run", apply_flags->dry_run, "Do everything but the write: change nothing, record nothing");
+  apply->add_option("--wait-lock", apply_flags->wait_lock,
+                    "Wait up to DURATION for another run's lock on this policy (or its app) instead of exiting 75");
   apply->callback([&ctx, apply_flags] { ctx.action = [&ctx, apply_flags] { run_apply(ctx, *apply_flags); }; });
 
   auto status_flags = std::make_shared<AutoscaleFlags>();

@@ -69,8 +69,8 @@ TargetDeps target_deps(const AutoscaleDeps& deps, const PolicyConfig& policy, co
   t.override_current = override_current;
   t.min = policy.tuning.min;
   t.policy = policy.name;
-  t.lock = [&store = deps.store, owner = deps.owner](const std::string& resource) {
-    return store.lock(resource, owner, std::chrono::milliseconds(0));
+  t.lock = [&store = deps.store, owner = deps.owner, wait = deps.wait_lock](const std::string& resource) {
+    return store.lock(resource, owner, wait);
   };
   return t;
 }
@@ -329,7 +329,7 @@ PlanReport make_plan(AutoscaleDeps& deps, const PolicyConfig& policy, const Plan
 ApplyReport apply_policy(AutoscaleDeps& deps, const PolicyConfig& policy, const PlanOptions& options, bool dry_run)
 {
   const auto started = deps.clock.monotonic();
-  auto lock = deps.store.lock(autoscale_key(policy.name), deps.owner, std::chrono::milliseconds(0));
+  auto lock = deps.store.lock(autoscale_key(policy.name), deps.owner, deps.wait_lock);
   const AutoscaleRecord record = read_record(deps.store, policy.name);
   auto target = make_target(policy.target, target_deps(deps, policy, record, options.current));
   const PlanReport report = plan_with(deps, policy, options, record, *target);
@@ -364,7 +364,7 @@ ApplyReport apply_policy(AutoscaleDeps& deps, const PolicyConfig& policy, const 
 ApplyReport apply_saved_plan(AutoscaleDeps& deps, const PolicyConfig& policy, const SavedPlan& saved, bool dry_run)
 {
   const auto started = deps.clock.monotonic();
-  auto lock = deps.store.lock(autoscale_key(policy.name), deps.owner, std::chrono::milliseconds(0));
+  auto lock = deps.store.lock(autoscale_key(policy.name), deps.owner, deps.wait_lock);
   const AutoscaleRecord record = read_record(deps.store, policy.name);
   const SystemTime now = deps.clock.now();
   if (now >= saved.expires_at) {

@@ -219,6 +219,7 @@ struct AutoscaleDeps {
   MetricDeps metric;
   TargetDeps target;  // recorded/override/min/policy are filled in per policy
   state::LockOwner owner;
+  std::chrono::milliseconds wait_lock{0};  // how long apply waits for a held policy or app lock
 };
 
 struct PlanOptions {
