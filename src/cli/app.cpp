@@ -36,6 +36,17 @@ void print_error(Context& ctx, ExitCode code, const std::string& message)
   }
 }
 
+// Prints the one error line for `e` and returns its exit code: ours for scalectl::Error, 1 else.
+int report_failure(Context& ctx, const std::exception& e)
+{
+  if (const auto* error = dynamic_cast<const Error*>(&e)) {
+    print_error(ctx, error->code(), error->what());
+    return to_int(error->code());
+  }
+  print_error(ctx, ExitCode::failure, fmt::format("unexpected failure: {}", e.what()));
+  return to_int(ExitCode::failure);
+}
+
 // Returns the chosen command path, e.g. "droplet up".
 std::string command_path(const CLI::App& app)
 {
@@ -56,12 +67,8 @@ int run_action(Context& ctx)
   try {
     ctx.action();
     return ctx.exit_code;
-  } catch (const Error& e) {
-    print_error(ctx, e.code(), e.what());
-    return to_int(e.code());
   } catch (const std::exception& e) {
-    print_error(ctx, ExitCode::failure, fmt::format("unexpected failure: {}", e.what()));
-    return to_int(ExitCode::failure);
+    return report_failure(ctx, e);
   }
 }
 
@@ -133,12 +140,8 @@ int run(int argc, char** argv)
     write_metrics_file(ctx, command_path(app), code,
                        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started));
     return code;
-  } catch (const Error& e) {
-    print_error(ctx, e.code(), e.what());
-    return to_int(e.code());
   } catch (const std::exception& e) {
-    print_error(ctx, ExitCode::failure, fmt::format("unexpected failure: {}", e.what()));
-    return to_int(ExitCode::failure);
+    return report_failure(ctx, e);
   }
 }
 

@@ -126,6 +126,10 @@ std::string result_word(ExitCode code);
 // Returns the sinks configured for `ctx` (audit log, webhooks, metrics), as one EventSink.
 std::unique_ptr<EventSink> make_event_sinks(Context& ctx);
 
+// Returns the JSON record of `event` as `who` caused it: the audit log line, and the core of
+// every webhook body.
+nlohmann::json event_record(const Event& event, const state::LockOwner& who);
+
 // Command setup functions, one per noun (src/cli/<noun>_cmd.cpp).
 void setup_droplet_command(CLI::App& app, Context& ctx);
 void setup_config_command(CLI::App& app, Context& ctx);

@@ -22,23 +22,7 @@ class AuditSink final : public EventSink {
 
   void emit(const Event& event) override
   {
-    const auto owner = m_ctx.lock_owner();
-    const nlohmann::json line = {
-      {"time_ms", owner.since_ms},
-      {"time", format_rfc3339(SystemTime(std::chrono::milliseconds(owner.since_ms)))},
-      {"user", owner.user},
-      {"host", owner.host},
-      {"pid", owner.pid},
-      {"command", owner.command},
-      {"what", event.what},
-      {"resource", event.resource},
-      {"from", event.from},
-      {"to", event.to},
-      {"reason", event.reason},
-      {"result", event.result},
-      {"duration_ms", event.duration.count()},
-      {"details", event.details},
-    };
+    const nlohmann::json line = event_record(event, m_ctx.lock_owner());
     m_ctx.store().append("audit", line);
   }
 
@@ -113,6 +97,26 @@ WebhookOptions webhook_options(Context& ctx)
 }
 
 }  // namespace
+
+nlohmann::json event_record(const Event& event, const state::LockOwner& who)
+{
+  return {
+    {"time_ms", who.since_ms},
+    {"time", format_rfc3339(SystemTime(std::chrono::milliseconds(who.since_ms)))},
+    {"user", who.user},
+    {"host", who.host},
+    {"pid", who.pid},
+    {"command", who.command},
+    {"what", event.what},
+    {"resource", event.resource},
+    {"from", event.from},
+    {"to", event.to},
+    {"reason", event.reason},
+    {"result", event.result},
+    {"duration_ms", event.duration.count()},
+    {"details", event.details},
+  };
+}
 
 std::unique_ptr<EventSink> make_event_sinks(Context& ctx)
 {

@@ -1,5 +1,7 @@
 #include "cli/notify.hpp"
 
+#include "cli/context.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -63,25 +65,11 @@ json notification_body(const Event& event, const state::LockOwner& who, std::str
   if (format == "slack") {
     return {{"text", "scalectl: " + summary}};
   }
-  return {
-    {"source", "scalectl"},
-    {"version", SCALECTL_VERSION},
-    {"time", format_rfc3339(SystemTime(std::chrono::milliseconds(who.since_ms)))},
-    {"time_ms", who.since_ms},
-    {"what", event.what},
-    {"resource", event.resource},
-    {"from", event.from},
-    {"to", event.to},
-    {"reason", event.reason},
-    {"result", event.result},
-    {"duration_ms", event.duration.count()},
-    {"user", who.user},
-    {"host", who.host},
-    {"pid", who.pid},
-    {"command", who.command},
-    {"summary", summary},
-    {"details", event.details},
-  };
+  json body = event_record(event, who);
+  body["source"] = "scalectl";
+  body["version"] = SCALECTL_VERSION;
+  body["summary"] = summary;
+  return body;
 }
 
 std::string webhook_display(std::string_view url)
