@@ -566,6 +566,40 @@ capacity_type = "ocr"
         self.assertEqual(capacity["reasons"][0]["text"],
                          "CapacityLimit only 4 more ocr workers fit: Insufficient CPU (need 5, available 4)")
 
+    def test_capacity_type_agrees_with_capacity_check_next_to_a_held_lease(self):
+        # No max_cpu/max_ram_gb: both commands size the pool from this host.
+        self.write_config('''
+[capacity.worker_types.ocr]
+cpu = 0.25
+ram_gb = 0.25
+
+[autoscale.policies.w]
+metric = { value = 1000000 }
+units_per_worker = 1
+min = 1
+max = 100000
+step = 100000
+capacity_type = "ocr"
+''')
+        self.assertExit(self.scalectl("capacity", "allocate", "ocr", "--id", "held"), 0)
+        r = self.scalectl("capacity", "check", "ocr", "-o", "json")
+        check = self.json_out(r)
+        self.assertEqual((check["allocated"]["millicores"], check["allocated"]["mib"]), (250, 256))
+        fit = min(check["available"]["millicores"] // 250, check["available"]["mib"] // 256)
+        self.assertExit(self.scalectl("capacity", "check", "ocr", "--count", str(fit)), 0)
+        r = self.scalectl("capacity", "check", "ocr", "--count", str(fit + 1), "-o", "json")
+        self.assertExit(r, 3)
+        reason = self.json_out(r)["reason"]
+
+        out = self.plan("--policy", "w")
+        self.assertEqual(out["inputs"]["capacity"], {"worker_type": "ocr", "additional_fit": fit, "detail": reason})
+        self.assertEqual((out["current"], out["desired"]), (1, 1 + fit))
+        capacity = out["stages"][5]
+        self.assertEqual((capacity["stage"], capacity["to"]), ("capacity", 1 + fit))
+        self.assertGreater(capacity["from"], capacity["to"])
+        self.assertEqual(capacity["reasons"][0]["text"],
+                         "CapacityLimit only %d more ocr worker%s fit: %s" % (fit, "" if fit == 1 else "s", reason))
+
     def test_seed_env_names_configure_the_policy(self):
         self.write_config("")
         env = dict(AUTO_SCALER_MAILBOXES_PER_WORKER="1000", AUTO_SCALER_MIN_WORKERS="1",

@@ -497,11 +497,76 @@ ram_gb = 0.25
     // 4.4 vCPUs left / 0.5 is the tighter bound (8.8 GB / 0.25 GB would be 35).
     CHECK(ops::capacity_limit(cfg, *store, "tiny").additional_fit == 8);
 
-    CHECK(error_of([&] { ops::capacity_limit(cfg, *store, "ocr"); }).find("define [capacity.worker_types.ocr]") !=
-          std::string::npos);
-    ScratchDir other;
-    const auto no_server = load_toml(other, "[capacity.worker_types.registre]\ncpu = 2\nram_gb = 4\n");
-    CHECK(error_of([&] { ops::capacity_limit(no_server, *store, "registre"); }).find("capacity.max_cpu") !=
-          std::string::npos);
+    CHECK(error_of([&] { ops::capacity_limit(cfg, *store, "ocr"); }) ==
+          "unknown worker type 'ocr'; known types: registre, tiny");
+  }
+
+  TEST_CASE("the capacity limit uses the capacity settings: host detection, reserve rounding, pool")
+  {
+    ScratchDir dir;
+    state::StoreOptions options;
+    options.state_dir = dir.path() / "state";
+    auto store = state::open_store(options);
+    dir.write("meminfo", "MemTotal:        8388608 kB\nMemFree:          123456 kB\n");
+    ops::HostProbe probe;
+    probe.meminfo = dir.path() / "meminfo";
+    probe.cpus = 4;
+
+    SUBCASE("limits not set are detected on this host")
+    {
+      const auto cfg = load_toml(dir, "[capacity.worker_types.registre]\ncpu = 2\nram_gb = 4\n");
+      // 4 vCPUs, 8192 MiB less 20 %: 3200 millicores, 6554 MiB.
+      const auto limit = ops::capacity_limit(cfg, *store, "registre", probe);
+      CHECK(limit.additional_fit == 1);
+      CHECK(limit.detail == "Insufficient CPU (need 4, available 3.2)");
+      probe.meminfo = dir.path() / "missing";
+      CHECK(error_of([&] { ops::capacity_limit(cfg, *store, "registre", probe); }, ExitCode::failure)
+                .find("missing") != std::string::npos);
+    }
+    SUBCASE("the reserve is taken to 0.01 % and rounded in integers, as capacity check does")
+    {
+      const auto cfg = load_toml(dir, R"(
+[capacity]
+max_cpu = 10000
+max_ram_gb = 1000
+reserved_ram_percent = 0.006
+[capacity.worker_types.small]
+cpu = 0.001
+ram_gb = 0.0009765625
+)");
+      // 0.006 % counts as 0.01 %: 1024000 MiB * 0.9999 = 1023897.6, usable 1023898 one-MiB workers
+      // (a floating-point 0.006 % reserve would give 1023939).
+      const auto limit = ops::capacity_limit(cfg, *store, "small", probe);
+      CHECK(limit.additional_fit == 1023898);
+      CHECK(limit.detail.starts_with("Insufficient RAM"));
+    }
+    SUBCASE("only the leases of capacity.pool count")
+    {
+      const auto cfg = load_toml(dir, R"(
+[capacity]
+pool = "ocr"
+max_cpu = 4
+max_ram_gb = 8
+reserved_cpu_percent = 0
+reserved_ram_percent = 0
+[capacity.worker_types.unit]
+cpu = 1
+ram_gb = 1
+)");
+      state::AllocateRequest request;
+      request.lease.type = "unit";
+      request.lease.resources = core::resources_from(1, 1);
+      request.usable = core::resources_from(4, 8);
+      request.pool = "server";
+      request.lease.id = "elsewhere";
+      REQUIRE(store->allocate(request).outcome == state::AllocateResult::Outcome::allocated);
+      CHECK(ops::capacity_limit(cfg, *store, "unit", probe).additional_fit == 4);
+      request.pool = "ocr";
+      request.lease.id = "here";
+      REQUIRE(store->allocate(request).outcome == state::AllocateResult::Outcome::allocated);
+      const auto limit = ops::capacity_limit(cfg, *store, "unit", probe);
+      CHECK(limit.additional_fit == 3);
+      CHECK(limit.detail == "Insufficient CPU (need 4, available 3)");
+    }
   }
 }

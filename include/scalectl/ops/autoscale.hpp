@@ -17,6 +17,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/core/autoscale.hpp>
+#include <scalectl/ops/capacity.hpp>
 #include <scalectl/state/store.hpp>
 
 namespace scalectl {
@@ -135,9 +136,10 @@ std::expected<double, std::string> parse_metric_text(const std::string& text, co
 // --- capacity ---------------------------------------------------------------------------------
 
 // Returns how many more workers of `worker_type` fit in the capacity pool next to its live
-// leases (capacity.max_cpu/max_ram_gb less the reserve, capacity.worker_types.TYPE.cpu/ram_gb).
-// Throws Error(usage) when the worker type or the server limits are not configured.
-core::CapacityLimit capacity_limit(const config::Config& config, state::Store& store, const std::string& worker_type);
+// leases, with the budget `capacity check` uses (capacity_settings: limits not set are detected
+// with `probe`). Throws Error(usage) for an unknown worker type or invalid [capacity] values.
+core::CapacityLimit capacity_limit(const config::Config& config, state::Store& store, const std::string& worker_type,
+                                   const HostProbe& probe = {});
 
 // --- targets ----------------------------------------------------------------------------------
 
