@@ -21,7 +21,7 @@ using std::chrono::milliseconds;
 namespace {
 
 const std::filesystem::path k_example =
-  std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "packaging" / "config.example.toml";
+  std::filesystem::path(SCALECTL_SOURCE_DIR) / "packaging" / "config.example.toml";
 
 config::Config load_text(const ScratchDir& dir, const std::string& toml, std::map<std::string, std::string> env = {})
 {
