@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include <scalectl/atomic_file.hpp>
+
 #include <scalectl/clock.hpp>
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/error.hpp>
@@ -45,13 +47,6 @@ class Fd {
   Fd& operator=(const Fd&) = delete;
   int get() const { return m_fd; }
   explicit operator bool() const { return m_fd >= 0; }
-  // Closes now and returns whether close() succeeded.
-  bool close_checked()
-  {
-    const int fd = m_fd;
-    m_fd = -1;
-    return ::close(fd) == 0;
-  }
 
  private:
   int m_fd;
@@ -60,53 +55,6 @@ class Fd {
 std::string errno_text()
 {
   return std::strerror(errno);
-}
-
-void write_all(int fd, const std::string& text, const std::string& display)
-{
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw Error(fmt::format("cannot write {}: {}", display, errno_text()));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-// Replaces `path` with `text` atomically: a temp file in the same directory, fsync, rename.
-void replace_file(const std::filesystem::path& path, const std::string& text)
-{
-  const std::filesystem::path temp = path.string() + fmt::format(".{}.tmp", ::getpid());
-  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd) {
-    throw Error(fmt::format("cannot create {}: {}; check that the directory exists and is writable", temp.string(),
-                            errno_text()));
-  }
-  try {
-    // Readable by node_exporter whatever the umask (systemd units use UMask=0077); no secrets here.
-    if (::fchmod(fd.get(), 0644) != 0) {
-      throw Error(fmt::format("cannot chmod {}: {}", temp.string(), errno_text()));
-    }
-    write_all(fd.get(), text, temp.string());
-    if (::fsync(fd.get()) != 0 || !fd.close_checked()) {
-      throw Error(fmt::format("cannot flush {}: {}", temp.string(), errno_text()));
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-      throw Error(fmt::format("cannot rename {} to {}: {}", temp.string(), path.string(), errno_text()));
-    }
-  } catch (...) {
-    ::unlink(temp.c_str());
-    throw;
-  }
-  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd) {
-    ::fsync(dir_fd.get());
-  }
 }
 
 std::optional<std::string> read_file(const std::filesystem::path& path)
@@ -284,8 +232,9 @@ std::vector<std::string> update_textfile(const std::filesystem::path& textfile,
     }
   }
   const json merged = core::merge_metric_groups(std::move(remembered), updates, now_ms);
-  replace_file(state_path, merged.dump() + "\n");
-  replace_file(textfile, core::render_text_format(core::remembered_samples(merged)));
+  replace_file(state_path, merged.dump() + "\n", 0644);
+  // Readable by node_exporter whatever the umask (systemd units use UMask=0077); no secrets here.
+  replace_file(textfile, core::render_text_format(core::remembered_samples(merged)), 0644);
   return warnings;
 }
 

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <scalectl/atomic_file.hpp>
 #include <scalectl/error.hpp>
 
 namespace scalectl::ops {
@@ -27,21 +28,6 @@ constexpr int k_version = 1;
 std::int64_t to_ms(SystemTime t)
 {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-void write_all(int fd, const std::string& text, const std::string& path)
-{
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw Error(fmt::format("cannot write the plan file {}: {}", path, std::strerror(errno)));
-    }
-    done += static_cast<std::size_t>(n);
-  }
 }
 
 }  // namespace
@@ -60,40 +46,7 @@ json saved_plan_json(const PlanReport& report, const PlanOptions& options)
 
 void write_plan_file(const std::filesystem::path& path, const json& document)
 {
-  const std::string text = document.dump(2) + "\n";
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) {
-    throw Error(fmt::format("cannot create a temporary file next to {}: {}; check the directory exists and is "
-                            "writable",
-                            path.string(), std::strerror(errno)));
-  }
-  bool open = true;
-  try {
-    ::fchmod(fd, 0644);
-    write_all(fd, text, path.string());
-    if (::fsync(fd) != 0) {
-      throw Error(fmt::format("cannot sync the plan file {}: {}", path.string(), std::strerror(errno)));
-    }
-    open = false;
-    if (::close(fd) != 0) {
-      throw Error(fmt::format("cannot write the plan file {}: {}", path.string(), std::strerror(errno)));
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-      throw Error(fmt::format("cannot rename the plan file into {}: {}", path.string(), std::strerror(errno)));
-    }
-  } catch (...) {
-    if (open) {
-      ::close(fd);
-    }
-    ::unlink(temp.c_str());
-    throw;
-  }
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  replace_file(path, document.dump(2) + "\n", 0644);
 }
 
 SavedPlan read_plan_file(const std::filesystem::path& path)
