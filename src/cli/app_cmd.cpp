@@ -176,11 +176,7 @@ void run_scale(Context& ctx, const ScaleFlags& flags)
   options.no_wait = flags.no_wait;
   options.timeout = cfg.get_duration("app.deployment_timeout").value_or(options.timeout);
   if (!flags.wait_lock.empty()) {
-    const auto parsed = parse_duration(flags.wait_lock);
-    if (!parsed) {
-      throw usage_error(fmt::format("--wait-lock takes a duration like 30s, 5m or 1h, not '{}'", flags.wait_lock));
-    }
-    options.wait_lock = *parsed;
+    options.wait_lock = duration_flag(flags.wait_lock, "--wait-lock");
   }
 
   const auto id = selected_app(ctx);

@@ -231,11 +231,7 @@ void run_apply(Context& ctx, const AutoscaleFlags& flags)
 
   AutoscaleEnv env(ctx);
   if (!flags.wait_lock.empty()) {
-    const auto wait = parse_duration(flags.wait_lock);
-    if (!wait) {
-      throw usage_error(fmt::format("--wait-lock takes a duration like 30s or 5m, not '{}'", flags.wait_lock));
-    }
-    env.deps().wait_lock = *wait;
+    env.deps().wait_lock = duration_flag(flags.wait_lock, "--wait-lock");
   }
   const auto policy = ops::load_policy(ctx.config(), policy_name);
   const auto started = ctx.clock().monotonic();

@@ -9,6 +9,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/digitalocean/client.hpp>
+#include <scalectl/duration.hpp>
 #include <scalectl/net/http.hpp>
 #include <scalectl/process.hpp>
 #include <scalectl/state/store.hpp>
@@ -210,6 +211,15 @@ std::string result_word(ExitCode code)
   default:
     return "failed";
   }
+}
+
+std::chrono::milliseconds duration_flag(const std::string& text, const char* flag)
+{
+  const auto parsed = parse_duration(text);
+  if (!parsed) {
+    throw usage_error(fmt::format("{} takes a duration like 30s, 5m or 1h, not '{}'", flag, text));
+  }
+  return *parsed;
 }
 
 void Context::emit(const Event& event)

@@ -3,6 +3,7 @@
 // Nothing is built until a command asks for it, so `--version` and `config show` never load
 // libcurl or connect to Redis.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -118,6 +119,10 @@ class Context {
   std::unique_ptr<EventSink> m_events;
   std::unique_ptr<MetricsBatch> m_metrics;
 };
+
+// Returns the duration given to `flag` ("30s", "5m", "1h30m", seconds); throws Error(usage) naming
+// the flag and the text otherwise.
+std::chrono::milliseconds duration_flag(const std::string& text, const char* flag);
 
 // Returns the event result word for a command that ended with `code`: refused, timeout,
 // interrupted or failed.

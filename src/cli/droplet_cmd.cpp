@@ -28,15 +28,6 @@ struct ResizeFlags {
   bool allow_self = false;
 };
 
-std::chrono::milliseconds duration_flag(const std::string& text, const char* flag)
-{
-  const auto parsed = parse_duration(text);
-  if (!parsed) {
-    throw usage_error(fmt::format("{} takes a duration like 30s, 5m or 1h, not '{}'", flag, text));
-  }
-  return *parsed;
-}
-
 std::int64_t selected_droplet(Context& ctx)
 {
   const auto spec = ctx.config().get_string("droplet.id");
