@@ -25,7 +25,7 @@ struct Event {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Delivers `event`; implementations report their own failures as warnings and never throw.
+  // Delivers `event`; throws Error when it cannot (sinks::SinkList turns that into one warning).
   virtual void emit(const Event& event) = 0;
 };
 

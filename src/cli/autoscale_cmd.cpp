@@ -8,7 +8,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
-#include <scalectl/net/http.hpp>
+#include <scalectl/net/transport_factory.hpp>
 #include <scalectl/ops/autoscale.hpp>
 
 #include "cli/context.hpp"
@@ -40,7 +40,8 @@ class AutoscaleEnv {
                ctx.store(),
                ctx.clock(),
                ctx.reporter(),
-               ops::MetricDeps{ctx.processes(), &AutoscaleEnv::metric_transport,
+               ops::MetricDeps{ctx.processes(),
+                               [&ctx](std::chrono::milliseconds timeout) { return ctx.transports().bounded(timeout); },
                                [&ctx](const std::string& url, const std::string& key) {
                                  return redis_length(ctx, url, key);
                                }},
@@ -54,15 +55,6 @@ class AutoscaleEnv {
   ops::AutoscaleDeps& deps() { return m_deps; }
 
  private:
-  static std::unique_ptr<net::Transport> metric_transport(std::chrono::milliseconds timeout)
-  {
-    net::TransportOptions options;
-    options.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(10));
-    options.total_timeout = timeout;
-    options.user_agent = "scalectl/" SCALECTL_VERSION;
-    return net::make_curl_transport(options);
-  }
-
   static ops::RedisLength redis_length(Context& ctx, const std::string& url, const std::string& key)
   {
     const auto& cfg = ctx.config();

@@ -11,11 +11,15 @@
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/net/http.hpp>
+#include <scalectl/net/transport_factory.hpp>
 #include <scalectl/process.hpp>
 #include <scalectl/state/store.hpp>
 
-#include "cli/metrics.hpp"
 #include "cli/reporter.hpp"
+#include "sinks/audit_log.hpp"
+#include "sinks/metrics_textfile.hpp"
+#include "sinks/sink_list.hpp"
+#include "sinks/webhooks.hpp"
 
 namespace scalectl::cli {
 
@@ -154,6 +158,14 @@ state::Store& Context::store()
   return *m_store;
 }
 
+net::TransportFactory& Context::transports()
+{
+  if (!m_transports) {
+    m_transports = std::make_unique<net::TransportFactory>(clock());
+  }
+  return *m_transports;
+}
+
 net::Transport& Context::http()
 {
   if (!m_http) {
@@ -162,16 +174,13 @@ net::Transport& Context::http()
     options.connect_timeout = cfg.get_duration("digitalocean.connect_timeout").value_or(options.connect_timeout);
     options.total_timeout = cfg.get_duration("digitalocean.request_timeout").value_or(options.total_timeout);
     options.ca_bundle = cfg.get_string("digitalocean.ca_bundle").value_or("");
-    options.user_agent = "scalectl/" SCALECTL_VERSION;
-    net::RequestLog log;
     if (globals.verbose) {
-      log = [this](const std::string& line) { reporter().detail(line); };
+      options.log = [this](const std::string& line) { reporter().detail(line); };
     }
-    options.log = log;
     net::RetryPolicy policy;
     policy.max_attempts = static_cast<int>(cfg.get_int("digitalocean.max_retries").value_or(4)) + 1;
-    m_http = net::make_retrying_transport(net::make_curl_transport(options), policy, clock(),
-                                          [this](const std::string& line) { reporter().warn(line); });
+    m_http = transports().retrying(std::move(options), policy,
+                                   [this](const std::string& line) { reporter().warn(line); });
   }
   return *m_http;
 }
@@ -222,11 +231,42 @@ std::chrono::milliseconds duration_flag(const std::string& text, const char* fla
   return *parsed;
 }
 
+std::unique_ptr<EventSink> Context::make_event_sinks()
+{
+  const auto& cfg = config();
+  auto sinks = std::make_unique<sinks::SinkList>(reporter());
+  if (cfg.get_bool("audit.enabled").value_or(true)) {
+    try {
+      sinks->add("audit log", std::make_unique<sinks::AuditLog>(store(), clock(), lock_owner()));
+    } catch (const std::exception& e) {
+      sinks->add("audit log", std::make_unique<sinks::UnavailableSink>(e.what()));  // webhooks still go out
+    }
+  }
+  sinks::WebhookOptions webhooks;
+  for (const auto& url : cfg.get_strings("notify.webhooks").value_or(std::vector<std::string>{})) {
+    if (url.starts_with("https://") || url.starts_with("http://")) {
+      webhooks.urls.push_back(url);
+    } else {
+      reporter().warn(fmt::format("[notify] webhooks: {} is not an http:// or https:// URL; it is skipped",
+                                  sinks::webhook_display(url)));
+    }
+  }
+  webhooks.format = cfg.get_string("notify.format").value_or(webhooks.format);
+  webhooks.timeout = cfg.get_duration("notify.timeout").value_or(webhooks.timeout);
+  webhooks.retries = static_cast<int>(cfg.get_int("notify.retries").value_or(webhooks.retries));
+  if (!webhooks.urls.empty()) {
+    m_webhook_http = transports().bounded(webhooks.timeout);
+    sinks->add("webhooks", std::make_unique<sinks::Webhooks>(*m_webhook_http, clock(), reporter(), lock_owner(),
+                                                             std::move(webhooks)));
+  }
+  return sinks;
+}
+
 void Context::emit(const Event& event)
 {
   try {
     if (!m_events) {
-      m_events = make_event_sinks(*this);
+      m_events = make_event_sinks();
     }
     m_events->emit(event);
   } catch (const std::exception& e) {
@@ -234,10 +274,16 @@ void Context::emit(const Event& event)
   }
 }
 
-MetricsBatch& Context::metrics()
+sinks::MetricsTextfile& Context::metrics()
 {
   if (!m_metrics) {
-    m_metrics = std::make_unique<MetricsBatch>();
+    sinks::TextfileOptions options;
+    try {
+      options.path = config().get_string("metrics.textfile").value_or("");
+    } catch (const std::exception&) {
+      // A broken configuration has already failed the command; its series are kept in memory only.
+    }
+    m_metrics = std::make_unique<sinks::MetricsTextfile>(clock(), std::move(options));
   }
   return *m_metrics;
 }

@@ -29,14 +29,18 @@ namespace state {
 class Store;
 struct LockOwner;
 }  // namespace state
+namespace net {
+class TransportFactory;
+}
 namespace digitalocean {
 class Client;
+}
+namespace sinks {
+class MetricsTextfile;
 }
 }  // namespace scalectl
 
 namespace scalectl::cli {
-
-class MetricsBatch;
 
 enum class OutputFormat { text, json };
 
@@ -82,17 +86,19 @@ class Context {
   state::Store& store();
   // Returns the DigitalOcean API client, resolving the token on first use.
   digitalocean::Client& digitalocean();
-  // Returns the HTTP transport (libcurl is loaded on the first request, not here).
+  // Returns the one factory of HTTP transports (DigitalOcean, webhooks, HTTP metrics).
+  net::TransportFactory& transports();
+  // Returns the DigitalOcean API's retrying transport (libcurl is loaded on the first request, not here).
   net::Transport& http();
   Clock& clock();
   ProcessRunner& processes();
 
-  // Reports a scaling event to the audit log, webhooks and metrics (src/cli/events.cpp).
+  // Reports a scaling event to the sinks: the audit log, then webhooks (src/sinks/).
   // Never throws: a failing sink is a warning and does not change the command's outcome.
   void emit(const Event& event);
 
-  // Returns the metric samples this invocation records for the textfile (src/cli/metrics.hpp).
-  MetricsBatch& metrics();
+  // Returns the metrics textfile sink this invocation records its series on (src/sinks/metrics_textfile.hpp).
+  sinks::MetricsTextfile& metrics();
 
   // Returns who we are, for operation locks and records.
   state::LockOwner lock_owner() const;
@@ -114,10 +120,15 @@ class Context {
   std::optional<config::Config> m_config;
   std::unique_ptr<Reporter> m_reporter;
   std::unique_ptr<state::Store> m_store;
+  std::unique_ptr<net::TransportFactory> m_transports;
   std::unique_ptr<net::Transport> m_http;
+  std::unique_ptr<net::Transport> m_webhook_http;  // never the DigitalOcean client's: no token here
   std::unique_ptr<digitalocean::Client> m_digitalocean;
   std::unique_ptr<EventSink> m_events;
-  std::unique_ptr<MetricsBatch> m_metrics;
+  std::unique_ptr<sinks::MetricsTextfile> m_metrics;
+
+  // Returns the audit log and webhook sinks the configuration asks for, as one EventSink.
+  std::unique_ptr<EventSink> make_event_sinks();
 };
 
 // Returns the duration given to `flag` ("30s", "5m", "1h30m", seconds); throws Error(usage) naming
@@ -127,13 +138,6 @@ std::chrono::milliseconds duration_flag(const std::string& text, const char* fla
 // Returns the event result word for a command that ended with `code`: refused, timeout,
 // interrupted or failed.
 std::string result_word(ExitCode code);
-
-// Returns the sinks configured for `ctx` (audit log, webhooks, metrics), as one EventSink.
-std::unique_ptr<EventSink> make_event_sinks(Context& ctx);
-
-// Returns the JSON record of `event` as `who` caused it: the audit log line, and the core of
-// every webhook body.
-nlohmann::json event_record(const Event& event, const state::LockOwner& who);
 
 // Command setup functions, one per noun (src/cli/<noun>_cmd.cpp).
 void setup_droplet_command(CLI::App& app, Context& ctx);

@@ -1,6 +1,7 @@
 #include "read_file.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <fcntl.h>
@@ -11,38 +12,30 @@
 
 #include <scalectl/error.hpp>
 
+#include "state/unique_fd.hpp"
+
 namespace scalectl::config::detail {
 
 namespace {
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : m_fd(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd()
-  {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  int get() const { return m_fd; }
-
- private:
-  int m_fd;
-};
 
 [[noreturn]] void fail(const std::filesystem::path& path, std::string_view what, int error)
 {
   throw usage_error(fmt::format("cannot read {} {}: {}", what, path.string(), std::strerror(error)));
 }
 
+[[noreturn]] void too_large(const std::filesystem::path& path, std::string_view what, std::size_t max_bytes)
+{
+  throw usage_error(fmt::format("{} {} is larger than {} bytes; point it at the right file or shrink it", what,
+                                path.string(), max_bytes));
+}
+
 }  // namespace
 
-std::optional<FileText> read_regular_file(const std::filesystem::path& path, std::string_view what)
+std::optional<FileText> read_regular_file(const std::filesystem::path& path, std::string_view what,
+                                          std::size_t max_bytes)
 {
   // O_NONBLOCK: opening a FIFO named by mistake must not hang; regular files ignore it.
-  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  const state::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ENOENT || errno == ENOTDIR) {
       return std::nullopt;
@@ -55,6 +48,9 @@ std::optional<FileText> read_regular_file(const std::filesystem::path& path, std
   }
   if (!S_ISREG(info.st_mode)) {
     throw usage_error(fmt::format("{} {} is not a regular file; point it at a file", what, path.string()));
+  }
+  if (info.st_size < 0 || static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
+    too_large(path, what, max_bytes);
   }
   FileText file;
   file.mode = static_cast<unsigned>(info.st_mode) & 07777U;
@@ -72,6 +68,9 @@ std::optional<FileText> read_regular_file(const std::filesystem::path& path, std
       break;
     }
     file.text.append(buffer, static_cast<std::size_t>(n));
+    if (file.text.size() > max_bytes) {
+      too_large(path, what, max_bytes);  // it grew while we read
+    }
   }
   return file;
 }

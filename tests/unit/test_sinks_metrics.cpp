@@ -6,14 +6,17 @@
 
 #include <sys/stat.h>
 
+#include <fmt/format.h>
+
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/state/store.hpp>
 
-#include "cli/metrics.hpp"
 #include "scratch_dir.hpp"
+#include "sinks/metrics_textfile.hpp"
+#include "support/fake_clock.hpp"
 
 using namespace scalectl;
-using namespace scalectl::cli;
+using namespace scalectl::sinks;
 using core::PromSample;
 
 namespace {
@@ -33,7 +36,7 @@ std::vector<PromSample> one(const std::string& name, const std::string& label, c
 
 }  // namespace
 
-TEST_SUITE("cli.metrics")
+TEST_SUITE("sinks.metrics")
 {
   TEST_CASE("droplet series carry the size as a label")
   {
@@ -66,8 +69,8 @@ TEST_SUITE("cli.metrics")
     c.type = "acte-ocr";
     c.resources = {1000, 512};
     snapshot.leases = {a, b, expired, c};
-    const std::vector<WorkerTypeNeed> types = {{"registre", {3000, 1024}}, {"acte-ocr", {1000, 512}},
-                                               {"index-ocr", {1500, 768}}};
+    const std::vector<core::WorkerType> types = {{"registre", {3000, 1024}}, {"acte-ocr", {1000, 512}},
+                                                 {"index-ocr", {1500, 768}}};
     const auto text = core::render_text_format(capacity_samples("server", snapshot, {8000, 16384}, types));
     CHECK(text.find("scalectl_capacity_allocated_cpu_cores{pool=\"server\",type=\"registre\"} 6\n") !=
           std::string::npos);
@@ -160,6 +163,80 @@ TEST_SUITE("cli.metrics")
   {
     test::ScratchDir dir;
     CHECK_THROWS_WITH_AS(update_textfile(dir.path() / "nope" / "x.prom", {}, 1, std::chrono::seconds(1)),
-                         doctest::Contains("nope/x.prom.lock"), Error);
+                         doctest::Contains("nope"), Error);
+  }
+
+  TEST_CASE("a memory file over the size cap is refused, not read")
+  {
+    test::ScratchDir dir;
+    const auto file = dir.path() / "big.prom";
+    std::filesystem::resize_file(dir.write("big.prom.json", "{}"), k_max_metrics_memory_bytes + 1);
+    CHECK_THROWS_WITH_AS(update_textfile(file, {}, 1, std::chrono::seconds(1)), doctest::Contains("larger than"),
+                         Error);
+    CHECK_FALSE(std::filesystem::exists(file));
+  }
+
+  TEST_CASE("a RAM-only worker type still fits with the CPU fully leased, as `capacity check` says")
+  {
+    const core::Resources usable{8000, 16384};
+    state::Lease cpu_hog;
+    cpu_hog.type = "cruncher";
+    cpu_hog.resources = {8000, 2048};
+    state::PoolSnapshot snapshot;
+    snapshot.leases = {cpu_hog};
+    snapshot.allocated = cpu_hog.resources;
+    const core::WorkerType ram_only{"cache", {0, 2048}};
+    const auto text = core::render_text_format(capacity_samples("server", snapshot, usable, {ram_only}));
+    // What `capacity check` (core::check_fit over the pool's allocation) answers: 7 fit, 8 do not.
+    CHECK(core::fit_count(usable - snapshot.allocated, ram_only.need) == 7);
+    CHECK(core::check_fit(usable, snapshot.allocated, ram_only.need, 7).fits);
+    CHECK_FALSE(core::check_fit(usable, snapshot.allocated, ram_only.need, 8).fits);
+    CHECK(text.find("scalectl_capacity_available_cpu_cores{pool=\"server\"} 0\n") != std::string::npos);
+    CHECK(text.find("scalectl_capacity_available_workers{pool=\"server\",type=\"cache\"} 7\n") != std::string::npos);
+  }
+
+  TEST_CASE("one sink, two runs from one process: the textfile is rewritten with both runs' series")
+  {
+    test::ScratchDir dir;
+    test::FakeClock clock;
+    TextfileOptions options;
+    options.path = dir.path() / "loop.prom";
+    MetricsTextfile sink(clock, options);
+
+    digitalocean::Droplet d;
+    d.id = 7;
+    d.name = "pdf-worker";
+    d.size_slug = "s-2vcpu-4gb";
+    d.memory_mb = 4096;
+    d.vcpus = 2;
+    sink.droplet(d);
+    CHECK(sink.write_run("droplet up", 0, std::chrono::milliseconds(1500)).empty());
+    CHECK(sink.pending().empty());
+    const auto first = slurp(options.path);
+    CHECK(first.find("scalectl_droplet_vcpus{droplet_id=\"7\"} 2\n") != std::string::npos);
+
+    clock.advance(std::chrono::minutes(5));
+    sink.autoscale("warmup", 2, 4, 900);
+    CHECK(sink.write_run("autoscale apply", 3, std::chrono::milliseconds(250)).empty());
+    const auto second = slurp(options.path);
+    const double first_at = unix_seconds(clock.now() - std::chrono::minutes(5));
+    CHECK(second.find("scalectl_droplet_vcpus{droplet_id=\"7\"} 2\n") != std::string::npos);
+    CHECK(second.find("scalectl_autoscale_desired_replicas{policy=\"warmup\"} 4\n") != std::string::npos);
+    CHECK(second.find("scalectl_last_run_success{command=\"droplet up\"} 1\n") != std::string::npos);
+    CHECK(second.find("scalectl_last_run_success{command=\"autoscale apply\"} 0\n") != std::string::npos);
+    CHECK(second.find(fmt::format("scalectl_last_run_timestamp_seconds{{command=\"droplet up\"}} {}\n", first_at)) !=
+          std::string::npos);
+    CHECK(second.find(fmt::format("scalectl_last_run_timestamp_seconds{{command=\"autoscale apply\"}} {}\n",
+                                  first_at + 300)) != std::string::npos);
+  }
+
+  TEST_CASE("without a path the sink records but writes nothing")
+  {
+    test::FakeClock clock;
+    MetricsTextfile sink(clock, {});
+    sink.autoscale("p", 1, 1, std::nullopt);
+    CHECK_FALSE(sink.enabled());
+    CHECK(sink.write_run("autoscale apply", 0, {}).empty());
+    CHECK(sink.pending().size() == 1);
   }
 }

@@ -1,6 +1,4 @@
-#include "cli/notify.hpp"
-
-#include "cli/context.hpp"
+#include "sinks/webhooks.hpp"
 
 #include <algorithm>
 
@@ -10,9 +8,10 @@
 #include <scalectl/duration.hpp>
 #include <scalectl/net/http.hpp>
 #include <scalectl/report.hpp>
-#include <scalectl/state/store.hpp>
 
-namespace scalectl::cli {
+#include "sinks/event_record.hpp"
+
+namespace scalectl::sinks {
 
 using nlohmann::json;
 
@@ -36,6 +35,45 @@ std::string transport_words(net::TransportError::Kind kind)
     break;
   }
   return "request failed";
+}
+
+// Posts `body` to `url` until it is taken or retry_delay says stop; returns "" or why it failed.
+std::string deliver_one(net::Transport& transport, Clock& clock, const std::string& url, const std::string& body,
+                        const net::RetryPolicy& policy, const Jitter& jitter)
+{
+  net::Request request;
+  request.method = "POST";
+  request.url = url;
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = body;
+  for (int attempt = 1;; ++attempt) {
+    net::AttemptOutcome outcome;
+    outcome.request_is_idempotent = true;  // at-least-once: a duplicate notice is harmless
+    std::string failure;
+    try {
+      const auto response = transport.send(request);
+      if (response.status >= 200 && response.status < 300) {
+        return "";
+      }
+      failure = fmt::format("HTTP {}", response.status);
+      outcome.status = response.status;
+      outcome.retry_after = response.header("retry-after");
+    } catch (const net::TransportError& e) {
+      failure = transport_words(e.kind());
+      outcome.transport_error = e.kind();
+    }
+    const auto delay = net::retry_delay(policy, attempt, outcome, jitter(), unix_seconds(clock.now()));
+    if (!delay) {
+      if (attempt < policy.max_attempts) {
+        return failure + " (not retried)";
+      }
+      return attempt > 1 ? fmt::format("{} after {} attempts", failure, attempt) : failure;
+    }
+    if (*delay > k_max_webhook_wait) {
+      return fmt::format("{} (not retried: the receiver asked to wait {})", failure, format_duration(*delay));
+    }
+    clock.sleep_for(*delay);
+  }
 }
 
 }  // namespace
@@ -94,42 +132,16 @@ std::string webhook_display(std::string_view url)
 }
 
 void deliver_webhooks(net::Transport& transport, Clock& clock, Reporter& reporter, const WebhookOptions& options,
-                      const std::string& body, std::string_view what)
+                      const std::string& body, std::string_view what, const Jitter& jitter)
 {
-  const int attempts = std::max(0, options.retries) + 1;
+  net::RetryPolicy policy;
+  policy.max_attempts = std::max(0, options.retries) + 1;
+  policy.base_delay = k_first_backoff;
+  policy.max_delay = k_max_backoff;
   for (const auto& url : options.urls) {
     std::string failure;
     try {
-      auto backoff = k_first_backoff;
-      for (int attempt = 1; attempt <= attempts; ++attempt) {
-        bool retry = true;
-        try {
-          net::Request request;
-          request.method = "POST";
-          request.url = url;
-          request.headers = {{"Content-Type", "application/json"}};
-          request.body = body;
-          const auto response = transport.send(request);
-          if (response.status >= 200 && response.status < 300) {
-            failure.clear();
-            break;
-          }
-          failure = fmt::format("HTTP {}", response.status);
-          retry = response.status == 429 || response.status >= 500;
-        } catch (const net::TransportError& e) {
-          failure = transport_words(e.kind());
-        }
-        if (!retry) {
-          failure += " (not retried)";
-          break;
-        }
-        if (attempt < attempts) {
-          clock.sleep_for(backoff);
-          backoff = std::min(backoff * 2, k_max_backoff);
-        } else if (attempts > 1) {
-          failure += fmt::format(" after {} attempts", attempts);
-        }
-      }
+      failure = deliver_one(transport, clock, url, body, policy, jitter);
     } catch (const Error& e) {
       failure = e.code() == ExitCode::interrupted ? "interrupted" : "request failed";
     }
@@ -143,4 +155,28 @@ void deliver_webhooks(net::Transport& transport, Clock& clock, Reporter& reporte
   }
 }
 
-}  // namespace scalectl::cli
+Webhooks::Webhooks(net::Transport& transport, Clock& clock, Reporter& reporter, state::LockOwner who,
+                   WebhookOptions options, Jitter jitter)
+    : m_transport(transport),
+      m_clock(clock),
+      m_reporter(reporter),
+      m_who(std::move(who)),
+      m_options(std::move(options)),
+      m_jitter(std::move(jitter)),
+      m_random(std::random_device{}())
+{
+  if (!m_jitter) {
+    m_jitter = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(m_random); };
+  }
+}
+
+void Webhooks::emit(const Event& event)
+{
+  if (!should_notify(event)) {
+    return;
+  }
+  const auto body = notification_body(event, stamped(m_who, m_clock), m_options.format).dump();
+  deliver_webhooks(m_transport, m_clock, m_reporter, m_options, body, event.what, m_jitter);
+}
+
+}  // namespace scalectl::sinks

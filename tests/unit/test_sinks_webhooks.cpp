@@ -4,11 +4,12 @@
 #include <scalectl/report.hpp>
 #include <scalectl/state/store.hpp>
 
-#include "cli/notify.hpp"
+#include "sinks/webhooks.hpp"
+#include "support/fake_clock.hpp"
 #include "support/fake_transport.hpp"
 
 using namespace scalectl;
-using namespace scalectl::cli;
+using namespace scalectl::sinks;
 using nlohmann::json;
 
 namespace {
@@ -47,11 +48,14 @@ state::LockOwner someone()
   return who;
 }
 
+// The largest backoff every time, so sleeps are exact.
+const Jitter k_full = [] { return 1.0; };
+
 const std::string k_slack = "https://user:pw@hooks.slack.com/services/T000/B000/SECRETSECRET";
 
 }  // namespace
 
-TEST_SUITE("cli.notify")
+TEST_SUITE("sinks.webhooks")
 {
   TEST_CASE("the JSON body carries what, from, to, reason, who, duration and result")
   {
@@ -114,7 +118,7 @@ TEST_SUITE("cli.notify")
     Recorder reporter;
     WebhookOptions options;
     options.urls = {"http://127.0.0.1:1/hook"};
-    deliver_webhooks(transport, clock, reporter, options, "{\"a\":1}", "droplet.resize");
+    deliver_webhooks(transport, clock, reporter, options, "{\"a\":1}", "droplet.resize", k_full);
     REQUIRE(transport.requests().size() == 1);
     const auto& request = transport.requests()[0];
     CHECK(request.method == "POST");
@@ -138,7 +142,7 @@ TEST_SUITE("cli.notify")
     options.urls = {k_slack, "http://127.0.0.1:1/ok"};
     options.retries = 2;
     transport.reply(200, "");  // the second webhook
-    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize");
+    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
     CHECK(transport.requests().size() == 4);
     CHECK(clock.sleeps == std::vector<Millis>{Millis(250), Millis(500)});
     REQUIRE(reporter.warnings.size() == 1);
@@ -151,7 +155,7 @@ TEST_SUITE("cli.notify")
     Recorder second;
     options.urls = {k_slack};
     options.retries = 1;
-    deliver_webhooks(unreachable, clock, second, options, "{}", "app.scale");
+    deliver_webhooks(unreachable, clock, second, options, "{}", "app.scale", k_full);
     CHECK(unreachable.requests().size() == 2);
     REQUIRE(second.warnings.size() == 1);
     CHECK(second.warnings[0] ==
@@ -167,10 +171,92 @@ TEST_SUITE("cli.notify")
     Recorder reporter;
     WebhookOptions options;
     options.urls = {"http://127.0.0.1:1/gone"};
-    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize");
+    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
     CHECK(transport.requests().size() == 1);
     REQUIRE(reporter.warnings.size() == 1);
     CHECK(reporter.warnings[0] ==
           "could not notify webhook http://127.0.0.1:1/... of the droplet.resize event: HTTP 404 (not retried)");
+  }
+
+  TEST_CASE("a 429 waits out Retry-After, however short the backoff")
+  {
+    test::FakeTransport transport;
+    transport.reply(429, "", {{"Retry-After", "7"}});
+    transport.reply(200, "");
+    test::FakeClock clock;
+    const auto start = clock.now();
+    Recorder reporter;
+    WebhookOptions options;
+    options.urls = {"http://127.0.0.1:1/hook"};
+    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
+    CHECK(transport.requests().size() == 2);
+    CHECK(clock.now() - start == std::chrono::seconds(7));
+    CHECK(reporter.warnings.empty());
+  }
+
+  TEST_CASE("a Retry-After longer than the webhook wait ends the retries with one warning")
+  {
+    test::FakeTransport transport;
+    transport.reply(503, "", {{"Retry-After", "120"}});
+    test::FakeClock clock;
+    const auto start = clock.now();
+    Recorder reporter;
+    WebhookOptions options;
+    options.urls = {"http://127.0.0.1:1/hook"};
+    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
+    CHECK(transport.requests().size() == 1);
+    CHECK(clock.now() == start);
+    REQUIRE(reporter.warnings.size() == 1);
+    CHECK(reporter.warnings[0] == "could not notify webhook http://127.0.0.1:1/... of the droplet.resize event: "
+                                  "HTTP 503 (not retried: the receiver asked to wait 2m)");
+  }
+
+  TEST_CASE("one sink, two events from one process: two posts, the second honouring a 429 Retry-After")
+  {
+    test::FakeTransport transport;
+    transport.reply(204, "");
+    transport.reply(429, "", {{"retry-after", "3"}});
+    transport.reply(204, "");
+    test::FakeClock clock;
+    Recorder reporter;
+    WebhookOptions options;
+    options.urls = {"http://127.0.0.1:1/hook"};
+    Webhooks sink(transport, clock, reporter, someone(), options);
+
+    const auto first_at = clock.now();
+    sink.emit(resize_event());
+    clock.advance(std::chrono::minutes(1));
+    auto second = resize_event();
+    second.from = "s-8vcpu-16gb";
+    second.to = "s-2vcpu-4gb";
+    second.reason = "down";
+    sink.emit(second);
+
+    REQUIRE(transport.requests().size() == 3);
+    const auto one = json::parse(transport.requests()[0].body);
+    const auto two = json::parse(transport.requests()[1].body);
+    CHECK(transport.requests()[2].body == transport.requests()[1].body);  // the retry posts the same body
+    CHECK(one["reason"] == "up");
+    CHECK(two["reason"] == "down");
+    CHECK(two["time_ms"].get<std::int64_t>() - one["time_ms"].get<std::int64_t>() == 60'000);
+    CHECK(one["time_ms"].get<std::int64_t>() ==
+          std::chrono::duration_cast<std::chrono::milliseconds>(first_at.time_since_epoch()).count());
+    CHECK(clock.now() - first_at == std::chrono::minutes(1) + std::chrono::seconds(3));  // Retry-After: 3
+    CHECK(reporter.warnings.empty());
+  }
+
+  TEST_CASE("the sink skips events that do not notify")
+  {
+    test::FakeTransport transport;
+    test::FakeClock clock;
+    Recorder reporter;
+    WebhookOptions options;
+    options.urls = {"http://127.0.0.1:1/hook"};
+    Webhooks sink(transport, clock, reporter, someone(), options);
+    auto quiet = resize_event();
+    quiet.result = "noop";
+    sink.emit(quiet);
+    sink.emit(quiet);
+    CHECK(transport.requests().empty());
   }
 }
