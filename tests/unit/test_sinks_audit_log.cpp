@@ -2,13 +2,13 @@
 
 #include <stdexcept>
 
-#include <scalectl/report.hpp>
 #include <scalectl/state/store.hpp>
 
 #include "scratch_dir.hpp"
 #include "sinks/audit_log.hpp"
 #include "sinks/sink_list.hpp"
 #include "support/fake_clock.hpp"
+#include "support/recording_reporter.hpp"
 
 using namespace scalectl;
 using namespace scalectl::sinks;
@@ -17,22 +17,9 @@ namespace {
 
 state::LockOwner operator_at_worker()
 {
-  state::LockOwner who;
-  who.pid = 4242;
-  who.host = "worker-1";
-  who.user = "ops";
-  who.command = "scalectl droplet reconcile --every 5m";
-  return who;
+  return state::LockOwner{.pid = 4242, .host = "worker-1", .user = "ops",
+                          .command = "scalectl droplet reconcile --every 5m", .since_ms = 0};
 }
-
-class Recorder final : public Reporter {
- public:
-  void step(std::string_view) override {}
-  void progress(std::string_view, std::chrono::milliseconds) override {}
-  void warn(std::string_view m) override { warnings.emplace_back(m); }
-  void detail(std::string_view) override {}
-  std::vector<std::string> warnings;
-};
 
 class CountingSink final : public EventSink {
  public:
@@ -86,7 +73,7 @@ TEST_SUITE("sinks.sink_list")
 {
   TEST_CASE("a failing sink is one warning per event and the next sink still runs")
   {
-    Recorder reporter;
+    test::RecordingReporter reporter;
     SinkList sinks(reporter);
     auto counting = std::make_unique<CountingSink>();
     auto* seen = counting.get();
@@ -101,7 +88,7 @@ TEST_SUITE("sinks.sink_list")
 
   TEST_CASE("a sink that could not be built says why on every event")
   {
-    Recorder reporter;
+    test::RecordingReporter reporter;
     SinkList sinks(reporter);
     sinks.add("audit log", std::make_unique<UnavailableSink>("cannot connect to Redis at 127.0.0.1:1"));
     sinks.emit(Event{"autoscale.apply", "policy-p", "1", "2", "", "ok", {}, {}});

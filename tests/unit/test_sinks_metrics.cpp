@@ -34,20 +34,27 @@ std::vector<PromSample> one(const std::string& name, const std::string& label, c
   return {{name, {{label, value}}, v}};
 }
 
+// Returns droplet `id` named pdf-worker at size `slug`.
+digitalocean::Droplet pdf_worker(std::int64_t id, const std::string& slug, std::int64_t memory_mb, int vcpus,
+                                 double price_monthly)
+{
+  digitalocean::Droplet d;
+  d.id = id;
+  d.name = "pdf-worker";
+  d.size_slug = slug;
+  d.memory_mb = memory_mb;
+  d.vcpus = vcpus;
+  d.price_monthly = price_monthly;
+  return d;
+}
+
 }  // namespace
 
 TEST_SUITE("sinks.metrics")
 {
   TEST_CASE("droplet series carry the size as a label")
   {
-    digitalocean::Droplet d;
-    d.id = 42;
-    d.name = "pdf-worker";
-    d.size_slug = "s-8vcpu-16gb";
-    d.memory_mb = 16384;
-    d.vcpus = 8;
-    d.price_monthly = 96;
-    const auto samples = droplet_samples(d);
+    const auto samples = droplet_samples(pdf_worker(42, "s-8vcpu-16gb", 16384, 8, 96));
     const auto text = core::render_text_format(samples);
     CHECK(text.find("scalectl_droplet_info{droplet_id=\"42\",name=\"pdf-worker\",size=\"s-8vcpu-16gb\"} 1\n") !=
           std::string::npos);
@@ -203,13 +210,7 @@ TEST_SUITE("sinks.metrics")
     options.path = dir.path() / "loop.prom";
     MetricsTextfile sink(clock, options);
 
-    digitalocean::Droplet d;
-    d.id = 7;
-    d.name = "pdf-worker";
-    d.size_slug = "s-2vcpu-4gb";
-    d.memory_mb = 4096;
-    d.vcpus = 2;
-    sink.droplet(d);
+    sink.droplet(pdf_worker(7, "s-2vcpu-4gb", 4096, 2, 24));
     CHECK(sink.write_run("droplet up", 0, std::chrono::milliseconds(1500)).empty());
     CHECK(sink.pending().empty());
     const auto first = slurp(options.path);

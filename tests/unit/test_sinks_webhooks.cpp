@@ -1,12 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <scalectl/clock.hpp>
-#include <scalectl/report.hpp>
 #include <scalectl/state/store.hpp>
 
 #include "sinks/webhooks.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fake_transport.hpp"
+#include "support/recording_reporter.hpp"
 
 using namespace scalectl;
 using namespace scalectl::sinks;
@@ -20,15 +20,6 @@ class NoSleepClock final : public Clock {
   std::chrono::steady_clock::time_point monotonic() const override { return {}; }
   void sleep_for(Millis d) override { sleeps.push_back(d); }
   std::vector<Millis> sleeps;
-};
-
-class Recorder final : public Reporter {
- public:
-  void step(std::string_view) override {}
-  void progress(std::string_view, std::chrono::milliseconds) override {}
-  void warn(std::string_view m) override { warnings.emplace_back(m); }
-  void detail(std::string_view) override {}
-  std::vector<std::string> warnings;
 };
 
 Event resize_event()
@@ -52,6 +43,20 @@ state::LockOwner someone()
 const Jitter k_full = [] { return 1.0; };
 
 const std::string k_slack = "https://user:pw@hooks.slack.com/services/T000/B000/SECRETSECRET";
+
+// One deliver_webhooks() call's fakes: canned replies in; requests, sleeps and warnings out.
+struct Delivery {
+  test::FakeTransport transport;
+  NoSleepClock clock;
+  test::RecordingReporter reporter;
+  WebhookOptions options;
+
+  explicit Delivery(std::vector<std::string> urls) { options.urls = std::move(urls); }
+  void run(std::string_view what = "droplet.resize", const std::string& body = "{}")
+  {
+    deliver_webhooks(transport, clock, reporter, options, body, what, k_full);
+  }
+};
 
 }  // namespace
 
@@ -112,103 +117,78 @@ TEST_SUITE("sinks.webhooks")
 
   TEST_CASE("delivery posts JSON once on success")
   {
-    test::FakeTransport transport;
-    transport.reply(204, "");
-    NoSleepClock clock;
-    Recorder reporter;
-    WebhookOptions options;
-    options.urls = {"http://127.0.0.1:1/hook"};
-    deliver_webhooks(transport, clock, reporter, options, "{\"a\":1}", "droplet.resize", k_full);
-    REQUIRE(transport.requests().size() == 1);
-    const auto& request = transport.requests()[0];
+    Delivery d({"http://127.0.0.1:1/hook"});
+    d.transport.reply(204, "");
+    d.run("droplet.resize", "{\"a\":1}");
+    REQUIRE(d.transport.requests().size() == 1);
+    const auto& request = d.transport.requests()[0];
     CHECK(request.method == "POST");
     CHECK(request.url == "http://127.0.0.1:1/hook");
     CHECK(request.body == "{\"a\":1}");
     REQUIRE(request.headers.size() == 1);
     CHECK(request.headers[0].name == "Content-Type");
-    CHECK(reporter.warnings.empty());
-    CHECK(clock.sleeps.empty());
+    CHECK(d.reporter.warnings.empty());
+    CHECK(d.clock.sleeps.empty());
   }
 
   TEST_CASE("5xx and transport errors are retried, then one warning without the secret")
   {
-    test::FakeTransport transport;
-    transport.reply(500, "");
-    transport.reply(503, "");
-    transport.reply(502, "");
-    NoSleepClock clock;
-    Recorder reporter;
-    WebhookOptions options;
-    options.urls = {k_slack, "http://127.0.0.1:1/ok"};
-    options.retries = 2;
-    transport.reply(200, "");  // the second webhook
-    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
-    CHECK(transport.requests().size() == 4);
-    CHECK(clock.sleeps == std::vector<Millis>{Millis(250), Millis(500)});
-    REQUIRE(reporter.warnings.size() == 1);
-    CHECK(reporter.warnings[0] ==
+    Delivery d({k_slack, "http://127.0.0.1:1/ok"});
+    d.transport.reply(500, "");
+    d.transport.reply(503, "");
+    d.transport.reply(502, "");
+    d.transport.reply(200, "");  // the second webhook
+    d.run();
+    CHECK(d.transport.requests().size() == 4);
+    CHECK(d.clock.sleeps == std::vector<Millis>{Millis(250), Millis(500)});
+    REQUIRE(d.reporter.warnings.size() == 1);
+    CHECK(d.reporter.warnings[0] ==
           "could not notify webhook https://hooks.slack.com/... of the droplet.resize event: HTTP 502 after 3 attempts");
-    CHECK(reporter.warnings[0].find("SECRET") == std::string::npos);
-    CHECK(reporter.warnings[0].find("user") == std::string::npos);
+    CHECK(d.reporter.warnings[0].find("SECRET") == std::string::npos);
+    CHECK(d.reporter.warnings[0].find("user") == std::string::npos);
 
-    test::FakeTransport unreachable;  // no canned replies: every send is a connect error
-    Recorder second;
-    options.urls = {k_slack};
-    options.retries = 1;
-    deliver_webhooks(unreachable, clock, second, options, "{}", "app.scale", k_full);
-    CHECK(unreachable.requests().size() == 2);
-    REQUIRE(second.warnings.size() == 1);
-    CHECK(second.warnings[0] ==
+    Delivery unreachable({k_slack});  // no canned replies: every send is a connect error
+    unreachable.options.retries = 1;
+    unreachable.run("app.scale");
+    CHECK(unreachable.transport.requests().size() == 2);
+    REQUIRE(unreachable.reporter.warnings.size() == 1);
+    CHECK(unreachable.reporter.warnings[0] ==
           "could not notify webhook https://hooks.slack.com/... of the app.scale event: could not connect after 2 "
           "attempts");
   }
 
   TEST_CASE("a 4xx answer is final")
   {
-    test::FakeTransport transport;
-    transport.reply(404, "");
-    NoSleepClock clock;
-    Recorder reporter;
-    WebhookOptions options;
-    options.urls = {"http://127.0.0.1:1/gone"};
-    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
-    CHECK(transport.requests().size() == 1);
-    REQUIRE(reporter.warnings.size() == 1);
-    CHECK(reporter.warnings[0] ==
+    Delivery d({"http://127.0.0.1:1/gone"});
+    d.transport.reply(404, "");
+    d.run();
+    CHECK(d.transport.requests().size() == 1);
+    REQUIRE(d.reporter.warnings.size() == 1);
+    CHECK(d.reporter.warnings[0] ==
           "could not notify webhook http://127.0.0.1:1/... of the droplet.resize event: HTTP 404 (not retried)");
   }
 
   TEST_CASE("a 429 waits out Retry-After, however short the backoff")
   {
-    test::FakeTransport transport;
-    transport.reply(429, "", {{"Retry-After", "7"}});
-    transport.reply(200, "");
-    test::FakeClock clock;
-    const auto start = clock.now();
-    Recorder reporter;
-    WebhookOptions options;
-    options.urls = {"http://127.0.0.1:1/hook"};
-    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
-    CHECK(transport.requests().size() == 2);
-    CHECK(clock.now() - start == std::chrono::seconds(7));
-    CHECK(reporter.warnings.empty());
+    Delivery d({"http://127.0.0.1:1/hook"});
+    d.transport.reply(429, "", {{"Retry-After", "7"}});
+    d.transport.reply(200, "");
+    d.run();
+    CHECK(d.transport.requests().size() == 2);
+    CHECK(d.clock.sleeps == std::vector<Millis>{Millis(7'000)});
+    CHECK(d.reporter.warnings.empty());
   }
 
   TEST_CASE("a Retry-After longer than the webhook wait ends the retries with one warning")
   {
-    test::FakeTransport transport;
-    transport.reply(503, "", {{"Retry-After", "120"}});
-    test::FakeClock clock;
-    const auto start = clock.now();
-    Recorder reporter;
-    WebhookOptions options;
-    options.urls = {"http://127.0.0.1:1/hook"};
-    deliver_webhooks(transport, clock, reporter, options, "{}", "droplet.resize", k_full);
-    CHECK(transport.requests().size() == 1);
-    CHECK(clock.now() == start);
-    REQUIRE(reporter.warnings.size() == 1);
-    CHECK(reporter.warnings[0] == "could not notify webhook http://127.0.0.1:1/... of the droplet.resize event: "
-                                  "HTTP 503 (not retried: the receiver asked to wait 2m)");
+    Delivery d({"http://127.0.0.1:1/hook"});
+    d.transport.reply(503, "", {{"Retry-After", "120"}});
+    d.run();
+    CHECK(d.transport.requests().size() == 1);
+    CHECK(d.clock.sleeps.empty());
+    REQUIRE(d.reporter.warnings.size() == 1);
+    CHECK(d.reporter.warnings[0] == "could not notify webhook http://127.0.0.1:1/... of the droplet.resize event: "
+                                    "HTTP 503 (not retried: the receiver asked to wait 2m)");
   }
 
   TEST_CASE("one sink, two events from one process: two posts, the second honouring a 429 Retry-After")
@@ -218,7 +198,7 @@ TEST_SUITE("sinks.webhooks")
     transport.reply(429, "", {{"retry-after", "3"}});
     transport.reply(204, "");
     test::FakeClock clock;
-    Recorder reporter;
+    test::RecordingReporter reporter;
     WebhookOptions options;
     options.urls = {"http://127.0.0.1:1/hook"};
     Webhooks sink(transport, clock, reporter, someone(), options);
@@ -249,7 +229,7 @@ TEST_SUITE("sinks.webhooks")
   {
     test::FakeTransport transport;
     test::FakeClock clock;
-    Recorder reporter;
+    test::RecordingReporter reporter;
     WebhookOptions options;
     options.urls = {"http://127.0.0.1:1/hook"};
     Webhooks sink(transport, clock, reporter, someone(), options);
