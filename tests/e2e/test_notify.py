@@ -16,12 +16,14 @@ SECRET_PATH = "/services/T0SECRET/B0SECRET/XXSECRETXX"
 
 class Receiver:
     """An HTTP server on 127.0.0.1 recording every POST; `status` is what it answers and
-    `hang` makes it sleep before answering (still bounded, so the thread ends)."""
+    `hang` makes it sleep before answering (still bounded, so the thread ends). `first`, a list
+    of (status, headers), is answered to the first POSTs before `status` takes over."""
 
-    def __init__(self, status=200, hang=0.0):
+    def __init__(self, status=200, hang=0.0, first=()):
         received = self.received = []
         self.status = status
         self.hang = hang
+        self.first = list(first)
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -31,7 +33,10 @@ class Receiver:
                 received.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 if receiver.hang:
                     time.sleep(receiver.hang)
-                self.send_response(receiver.status)
+                status, headers = receiver.first.pop(0) if receiver.first else (receiver.status, {})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -93,6 +98,20 @@ class NotifyTests(ScalectlTestCase):
         # Already at size: a noop is audited but not notified.
         self.assertExit(self.scalectl("--config", cfg, "droplet", "up", "--droplet", did), 0)
         self.assertEqual(len(hook.received), 1)
+
+    def test_a_429_is_retried_after_its_retry_after_and_a_too_long_one_is_not_waited(self):
+        polite = self.receiver(first=[(429, {"Retry-After": "1"})])
+        busy = self.receiver(status=429, first=[(429, {"Retry-After": "120"})])
+        cfg = self.config('[notify]\nwebhooks = ["%s/a", "%s/b"]\nretries = 2\n' % (polite.url, busy.url))
+        did = self.seed()
+        r = self.scalectl("--config", cfg, "droplet", "up", "--droplet", did)
+        self.assertExit(r, 0)
+        self.assertEqual(len(polite.received), 2)  # the 429, then the retry that was taken
+        self.assertEqual(polite.received[0]["body"], polite.received[1]["body"])
+        self.assertEqual(len(busy.received), 1)  # 120 s is more than a webhook waits
+        warnings = [l for l in r.stderr.splitlines() if "could not notify" in l]
+        self.assertEqual(warnings, ["scalectl: warning: could not notify webhook %s/... of the droplet.resize "
+                                    "event: HTTP 429 (not retried: the receiver asked to wait 2m)" % busy.url])
 
     def test_slack_format_and_several_webhooks(self):
         slack = self.receiver()
