@@ -65,6 +65,9 @@ APP_SIZE_SLUGS = set(catalog.APP_INSTANCE_SIZES_BY_SLUG) | set(
 _B_BUILD, _B_PENDING_DEPLOY, _B_DEPLOY = 0.1, 0.5, 0.6
 
 
+# The spec's tag_id pattern.
+TAG_NAME = re.compile(r"^[a-zA-Z0-9_\-:]+$")
+
 class SimError(Exception):
     """An API error: HTTP status plus the spec's error body fields."""
 
@@ -138,6 +141,8 @@ class SimState:
         self.deployments = {}
         self.faults = []
         self.fail_actions = []
+        self.refused_sizes = {}
+        self.tags = []
         self.fail_deployments = []
         self.requests = []
         self.next_droplet_id = FIRST_DROPLET_ID
@@ -274,6 +279,13 @@ class SimState:
                 raise ControlError(400, "unknown action type %r" % entry["type"])
             self.fail_actions.append(entry)
             handled = True
+        if "refuse_size" in body:
+            spec = body["refuse_size"] or {}
+            if not isinstance(spec, dict) or spec.get("size") not in catalog.SIZES_BY_SLUG:
+                raise ControlError(400, "refuse_size needs a known size")
+            self.refused_sizes[spec["size"]] = str(spec.get(
+                "message", "Size is too large to fit on your droplet's server."))
+            handled = True
         if "fail_next_deployment" in body:
             spec = body["fail_next_deployment"] or {}
             if not isinstance(spec, dict):
@@ -318,6 +330,7 @@ class SimState:
     def clear_faults(self):
         self.faults = []
         self.fail_actions = []
+        self.refused_sizes = {}
         self.fail_deployments = []
         for droplet in self.droplets.values():
             droplet["ignore_shutdown"] = None
@@ -536,6 +549,46 @@ class SimState:
             out.append(droplet)
         return out
 
+    # ------------------------------------------------------------------- tags
+    def create_tag(self, body):
+        """POST /v2/tags: the spec's tag name rules; creating an existing tag returns it."""
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name:
+            raise SimError(422, "name is required.")
+        if len(name) > 255 or not TAG_NAME.match(name):
+            raise SimError(422, "Tags may contain letters, numbers, colons, dashes, and underscores; "
+                           "there is a limit of 255 characters per tag.")
+        if name not in self.tags:
+            self.tags.append(name)
+        return self.tag_view(name)
+
+    def tag_view(self, name):
+        tagged = [d for d in self.droplets.values() if name in d["tags"]]
+        return {"name": name, "resources": {
+            "count": len(tagged),
+            "droplets": {"count": len(tagged)},
+            "images": {"count": 0}, "volumes": {"count": 0},
+            "volume_snapshots": {"count": 0}, "databases": {"count": 0}}}
+
+    def tag_resources(self, name, body, add):
+        """POST/DELETE /v2/tags/{tag_id}/resources for droplets."""
+        if name not in self.tags and not any(name in d["tags"] for d in self.droplets.values()):
+            raise SimError(404)
+        resources = body.get("resources") if isinstance(body, dict) else None
+        if not isinstance(resources, list) or not resources:
+            raise SimError(422, "resources must be a non-empty array.")
+        for item in resources:
+            if not isinstance(item, dict) or item.get("resource_type") != "droplet":
+                raise SimError(422, "This simulator tags droplets only.")
+            try:
+                droplet = self.droplets[int(item.get("resource_id"))]
+            except (TypeError, ValueError, KeyError):
+                raise SimError(404)
+            if add and name not in droplet["tags"]:
+                droplet["tags"].append(name)
+            if not add and name in droplet["tags"]:
+                droplet["tags"].remove(name)
+
     # ---------------------------------------------------------------- actions
     def start_action(self, droplet_id, body, now):
         """Validate and start a Droplet action; return the action record."""
@@ -566,6 +619,8 @@ class SimState:
                 raise SimError(422, MSG_ACTIVE)
             if target["disk"] < droplet["disk_resized_to"]:
                 raise SimError(422, MSG_DISK)
+            if slug in self.refused_sizes:
+                raise SimError(422, self.refused_sizes[slug])
             params = {"size": slug, "disk": disk}
         seconds = self.config["action_seconds_by_type"].get(
             kind, self.config["action_seconds"])
