@@ -567,7 +567,8 @@ class SimState:
         return {"name": name, "resources": {
             "count": len(tagged),
             "droplets": {"count": len(tagged)},
-            "images": {"count": 0}, "volumes": {"count": 0},
+            # "imgages" is the spec's own spelling of the key (components/schemas/tags).
+            "imgages": {"count": 0}, "volumes": {"count": 0},
             "volume_snapshots": {"count": 0}, "databases": {"count": 0}}}
 
     def tag_resources(self, name, body, add):
