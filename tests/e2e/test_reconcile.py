@@ -260,6 +260,15 @@ class ReconcileTests(ScalectlTestCase):
         self.assertExit(r, 3)
         self.assertIn("--allow-self", self.assertOneErrorLine(r))
 
+    def test_state_on_the_droplet_itself_is_refused(self):
+        did = self.sim.seed_droplet(name="redis-host", size_slug=DOWN, public_ipv4="127.0.0.1")["id"]
+        for args in (["droplet", "claim", "up", "--id", "x"], ["droplet", "reconcile"]):
+            with self.subTest(args=args):
+                r = self.scalectl(*args, env=dict(self.control_env(), DROPLET_ID=str(did)))
+                self.assertExit(r, 3)
+                self.assertIn("Managed Valkey", self.assertOneErrorLine(r))
+        self.assertEqual(self.actions_of(did), [])
+
     def test_bad_input_is_exit_2_with_one_line(self):
         cases = [
             (["droplet", "claim", "s-99vcpu-1tb", "--id", "x"], "unknown size"),

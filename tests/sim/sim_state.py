@@ -359,7 +359,7 @@ class SimState:
             raise ControlError(400, "droplet body must be a JSON object")
         known = {"id", "name", "size_slug", "status", "region", "tags", "image",
                  "created_at", "disk", "ignore_shutdown", "vpc_uuid", "features",
-                 "backup_ids", "snapshot_ids", "volume_ids", "backups"}
+                 "backup_ids", "snapshot_ids", "volume_ids", "backups", "public_ipv4"}
         unknown = set(body) - known
         if unknown:
             raise ControlError(400, "unknown droplet fields: %s" % ", ".join(sorted(unknown)))
@@ -425,6 +425,8 @@ class SimState:
             "backup_ids": list(body.get("backup_ids", [])),
             "snapshot_ids": list(body.get("snapshot_ids", [])),
             "volume_ids": list(body.get("volume_ids", [])),
+            # A test may give the public address (e.g. 127.0.0.1 to play a droplet running Redis).
+            "public_ipv4": str(body.get("public_ipv4") or ""),
         }
         self.droplets[droplet_id] = droplet
         return droplet
@@ -483,7 +485,7 @@ class SimState:
                 {"ip_address": "10.%d.%d.%d" % (108 + n % 20, (n >> 8) % 256, n % 254 + 1),
                  "netmask": "255.255.240.0", "gateway": "nil", "type": "private"},
                 # TEST-NET-3 documentation range: never routable.
-                {"ip_address": "203.0.113.%d" % (n % 253 + 2),
+                {"ip_address": droplet.get("public_ipv4") or "203.0.113.%d" % (n % 253 + 2),
                  "netmask": "255.255.255.0", "gateway": "203.0.113.1", "type": "public"},
             ],
             "v6": [
