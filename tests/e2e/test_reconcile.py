@@ -269,6 +269,16 @@ class ReconcileTests(ScalectlTestCase):
                 self.assertIn("Managed Valkey", self.assertOneErrorLine(r))
         self.assertEqual(self.actions_of(did), [])
 
+    def test_tag_trail_names_the_last_action_and_drops_old_trails(self):
+        self.config.write_text(CONFIG.replace("[capacity]", "[droplet]\ntag_trail = true\n\n[capacity]"))
+        self.on_droplet("droplet", "claim", "up", "--id", "t", "--ttl", "1h")
+        self.assertExit(self.on_control("droplet", "reconcile"), 0)
+        self.assertEqual(self.sim.droplet_state(self.did)["tags"], ["scalectl:resized:%s" % UP])
+        self.on_droplet("droplet", "unclaim", "t")
+        time.sleep(2.1)
+        self.assertExit(self.on_control("droplet", "reconcile"), 0)
+        self.assertEqual(self.sim.droplet_state(self.did)["tags"], ["scalectl:resized:%s" % DOWN])
+
     def test_bad_input_is_exit_2_with_one_line(self):
         cases = [
             (["droplet", "claim", "s-99vcpu-1tb", "--id", "x"], "unknown size"),
