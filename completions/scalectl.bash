@@ -14,6 +14,11 @@ _scalectl() {
       "droplet up") path="droplet up" ;;
       "droplet down") path="droplet down" ;;
       "droplet cost") path="droplet cost" ;;
+      "droplet claim") path="droplet claim" ;;
+      "droplet unclaim") path="droplet unclaim" ;;
+      "droplet claims") path="droplet claims" ;;
+      "droplet reconcile") path="droplet reconcile" ;;
+      "droplet schedule") path="droplet schedule" ;;
       "app") path="app" ;;
       "app status") path="app status" ;;
       "app scale") path="app scale" ;;
@@ -40,11 +45,16 @@ _scalectl() {
   esac
   case "$path" in
     "") COMPREPLY=($(compgen -W "droplet app capacity autoscale config completion log --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
-    "droplet") COMPREPLY=($(compgen -W "status up down cost --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
+    "droplet") COMPREPLY=($(compgen -W "status up down cost claim unclaim claims reconcile schedule --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
     "droplet status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
     "droplet up") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --resize-disk" -- "$cur")) ;;
     "droplet down") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --size --dry-run --no-wait --allow-self --wait-lock --timeout --shutdown-timeout --force" -- "$cur")) ;;
     "droplet cost") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --since --until" -- "$cur")) ;;
+    "droplet claim") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --id --ttl --wait" -- "$cur")) ;;
+    "droplet unclaim") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
+    "droplet claims") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
+    "droplet reconcile") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet --tag --every --dry-run" -- "$cur")) ;;
+    "droplet schedule") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --droplet" -- "$cur")) ;;
     "app") COMPREPLY=($(compgen -W "status scale --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
     "app status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --component" -- "$cur")) ;;
     "app scale") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --component --size --count --autoscale --cpu-percent --no-autoscale --workers --from-file --dry-run --no-wait --timeout --wait-lock" -- "$cur")) ;;

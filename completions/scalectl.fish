@@ -15,6 +15,16 @@ function __scalectl_path
                 set path 'droplet down'
             case 'droplet cost'
                 set path 'droplet cost'
+            case 'droplet claim'
+                set path 'droplet claim'
+            case 'droplet unclaim'
+                set path 'droplet unclaim'
+            case 'droplet claims'
+                set path 'droplet claims'
+            case 'droplet reconcile'
+                set path 'droplet reconcile'
+            case 'droplet schedule'
+                set path 'droplet schedule'
             case 'app'
                 set path 'app'
             case 'app status'
@@ -80,6 +90,11 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'status' -d 'S
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'up' -d 'Resize to up_size (e.g. 16 GB for a batch) and power back on'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'down' -d 'Resize to down_size; refuses while busy_check says busy or leases are live'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'cost' -d 'Hours at each size and their cost from the recorded resizes, against staying at up_size'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'claim' -d 'Record that job ID needs the droplet at up_size (or SIZE); prints granted or pending'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'unclaim' -d 'Remove claim ID (idempotent)'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'claims' -d 'List the live claims: id, size, host, pid, age, expiry'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'reconcile' -d 'Resize the droplet to what its claims, schedule and down_size ask for (run it on another host)'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'schedule' -d 'Show the [droplet.schedule] windows and the next ten transitions'
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l version -r
@@ -168,6 +183,82 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l metrics-f
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l since -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l until -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l droplet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l id -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l ttl -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claim"' -l wait -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet unclaim"' -l droplet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet claims"' -l droplet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l droplet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l tag -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l every -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet reconcile"' -l dry-run -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "droplet schedule"' -l droplet -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'status' -d 'Show each service, worker and job: size, instances, WEB_CONCURRENCY, monthly cost, deployments and scalectl\'s last scale'
 complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'scale' -d 'Change one component\'s size, instance count, autoscaling or WEB_CONCURRENCY and wait for the deployment'
 complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l help -r

@@ -27,9 +27,11 @@ find_program(SCALECTL_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(SCALECTL_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.81)")
+  # droplet schedules read IANA zones from /usr/share/zoneinfo at run time (libdate-tz, USE_OS_TZDB).
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", tzdata")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1 (>= 3.0), libfmt9 (>= 9.1), libhiredis0.14 (>= 0.14.1), libcurl4 (>= 7.81)")
+      "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1 (>= 3.0), libfmt9 (>= 9.1), libhiredis0.14 (>= 0.14.1), libcurl4 (>= 7.81), libdate-tz3, tzdata")
 endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "redis-server, prometheus-node-exporter")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

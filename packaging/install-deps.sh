@@ -7,6 +7,8 @@ build_pkgs=(cmake make g++ pkg-config ccache
             libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev doctest-dev
             libcurl4-openssl-dev libhiredis-dev libyaml-cpp-dev
             dpkg-dev)  # dpkg-shlibdeps, for the .deb's Depends
+# droplet schedules: IANA time zones from the system tzdata (g++ 12 lacks C++20's tzdb).
+build_pkgs+=(libhowardhinnant-date-dev tzdata)
 # lintian checks the .deb, rpm provides rpmbuild for the .rpm, systemd gives systemd-analyze.
 test_pkgs=(redis-server redis-tools python3 groff-base man-db hyperfine time lintian rpm systemd)
 # Prism (the OpenAPI contract proxy) needs node and npm; any install of them will do.

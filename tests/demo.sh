@@ -9,7 +9,12 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/scalectl-demo.XXXXXX")
 sim_pid=""
+meta_pid=""
 cleanup() {
+  if [[ -n "$meta_pid" ]]; then
+    kill "$meta_pid" 2>/dev/null || true
+    wait "$meta_pid" 2>/dev/null || true
+  fi
   if [[ -n "$sim_pid" ]]; then
     kill "$sim_pid" 2>/dev/null || true
     wait "$sim_pid" 2>/dev/null || true
@@ -47,5 +52,47 @@ run droplet up
 run droplet status
 run droplet down
 run droplet up --dry-run
+
+# --- act 2: the seed's pipeline on the droplet claims 16 GB; a reconciler elsewhere resizes -----
+# The "droplet" identity: a DMI vendor file saying DigitalOcean and a loopback metadata server
+# answering the droplet id. The reconciler is the other identity (DMI /dev/null: not a droplet).
+echo DigitalOcean > "$work/droplet_sys_vendor"
+python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = sys.argv[1].encode(); self.send_response(200)
+        self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2], "w").write(str(s.server_address[1])); s.serve_forever()
+' "$droplet" "$work/meta_port" &
+meta_pid=$!
+for _ in $(seq 1 100); do
+  [[ -s "$work/meta_port" ]] && break
+  sleep 0.1
+done
+meta="http://127.0.0.1:$(cat "$work/meta_port")/metadata/v1/id"
+export SCALECTL_DROPLET_DOWN_DELAY=3s
+pipeline() {
+  printf '\n\033[1m[pipeline on the droplet]$ scalectl %s\033[0m\n' "$*"
+  SCALECTL_DROPLET_DMI_PATH="$work/droplet_sys_vendor" SCALECTL_DROPLET_METADATA_URL="$meta" "$bin" "$@"
+}
+reconciler() {
+  printf '\n\033[1m[reconciler on a control host]$ scalectl %s\033[0m\n' "$*"
+  "$bin" "$@"
+}
 echo
-echo "demo finished: the droplet went 4 GB -> 16 GB -> 4 GB; state was kept in $work/state (removed now)"
+echo "act 2: the PDF pipeline runs ON the droplet; it claims 16 GB, a reconciler elsewhere resizes"
+pipeline droplet claim up --id pdf-42 --ttl 1h
+reconciler droplet reconcile
+pipeline droplet claim up --id pdf-42 --ttl 1h
+pipeline droplet claims
+pipeline droplet unclaim pdf-42
+reconciler droplet reconcile
+sleep 3
+reconciler droplet reconcile
+reconciler droplet status
+echo
+echo "demo finished: the droplet went 4 GB -> 16 GB -> 4 GB twice, the second time driven by a claim;"
+echo "state was kept in $work/state (removed now)"

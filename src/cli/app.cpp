@@ -100,6 +100,7 @@ void build_cli(CLI::App& app, Context& ctx)
   setup_droplet_command(app, ctx);
   setup_app_command(app, ctx);
   setup_droplet_cost_command(app, ctx);
+  setup_droplet_claim_command(app, ctx);
   setup_capacity_command(app, ctx);
   setup_autoscale_command(app, ctx);
   setup_config_command(app, ctx);

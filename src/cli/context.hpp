@@ -147,6 +147,8 @@ void setup_app_command(CLI::App& app, Context& ctx);
 void setup_log_command(CLI::App& app, Context& ctx);
 // Adds `droplet cost` to the `droplet` subcommand; call after setup_droplet_command.
 void setup_droplet_cost_command(CLI::App& app, Context& ctx);
+// Adds `droplet claim|unclaim|claims|reconcile|schedule`; call after setup_droplet_command.
+void setup_droplet_claim_command(CLI::App& app, Context& ctx);
 void setup_capacity_command(CLI::App& app, Context& ctx);
 void setup_autoscale_command(CLI::App& app, Context& ctx);
 

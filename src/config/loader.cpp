@@ -157,8 +157,11 @@ class Loader {
     const std::string name = path.string();
     for (detail::TomlNode node : detail::read_toml(file->text, name)) {
       const std::string where = fmt::format("{}:{}:{}", name, node.line, node.column);
-      for (const std::string& segment : node.path) {
-        if (!detail::is_bare_name(segment)) {
+      for (std::size_t i = 0; i < node.path.size(); ++i) {
+        const std::string& segment = node.path[i];
+        // A schedule window is a quoted key: "Mon-Fri 08:00-20:00 Europe/Paris" = "s-8vcpu-16gb".
+        const bool schedule_window = i == 2 && node.path[0] == "droplet" && node.path[1] == "schedule";
+        if (!schedule_window && !detail::is_bare_name(segment)) {
           throw usage_error(fmt::format("{}: \"{}\" is not a valid name; use letters, digits, '-' and '_'", where,
                                         segment));
         }

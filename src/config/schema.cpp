@@ -59,6 +59,18 @@ std::vector<KeyInfo> make_schema()
       {.key = "droplet.capacity_pool", .type = "string", .default_text = "server",
        .help = "Capacity pool whose live leases make `down` refuse"},
 
+      // --- droplet claims and reconcile (issue 10) -------------------------------------------
+      {.key = "droplet.claim_ttl", .type = "duration", .default_text = "2h",
+       .help = "Lifetime of a `droplet claim` without --ttl (--ttl 0: never expires)"},
+      {.key = "droplet.down_delay", .type = "duration", .default_text = "10m",
+       .help = "`droplet reconcile` goes down only this long after the last claim ended"},
+      {.key = "droplet.up_size_fallbacks", .type = "strings",
+       .help = "Sizes `droplet reconcile` tries in order when the API refuses up_size (422 too large / not available)"},
+      {.key = "droplet.tag_trail", .type = "bool", .default_text = "false",
+       .help = "Tag the droplet with reconcile's last action and result (scalectl:RESULT:SIZE)"},
+      {.key = "droplet.schedule.*", .type = "string",
+       .help = "Size for a window, e.g. \"Mon-Fri 08:00-20:00 Europe/Paris\" = \"s-8vcpu-16gb\""},
+
       // --- state store -----------------------------------------------------------------------
       {.key = "state.backend", .type = "string", .default_text = "file",
        .help = "State backend; the default is file, or redis when state.redis_url is set",

@@ -324,7 +324,8 @@ void ResizeDriver::run_guards(const digitalocean::Droplet& droplet)
     if (const auto own = detect_own_droplet(m_options.self_check); own && *own == m_id) {
       throw Error(ExitCode::refused,
                   fmt::format("scalectl is running on droplet {} ({}) itself: resizing it powers off this machine "
-                              "mid-operation and nothing would power it back on; run it from another machine, or "
+                              "mid-operation and nothing would power it back on; from a job on the droplet run `scalectl droplet "
+                              "claim up` and let `scalectl droplet reconcile` on another machine resize it, or "
                               "pass --allow-self if you accept that",
                               m_id, droplet.name));
     }

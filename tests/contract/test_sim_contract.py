@@ -189,6 +189,27 @@ class SimContractTest(unittest.TestCase):
         self.call("GET", "/v2/regions", expect=200)
         self.assert_no_violations()
 
+    def test_tag_flow(self):
+        """Tags as the spec describes them: create, tag and untag a droplet, list by tag_name,
+        and a resize the simulator is told to refuse as too large to fit."""
+        self.sim.seed_droplet(id=201, name="batch-1", size_slug="s-2vcpu-4gb", status="off")
+        tag = self.call("POST", "/v2/tags", {"name": "scalectl:resized:s-8vcpu-16gb"}, expect=201)[2]
+        self.assertEqual(tag["tag"]["name"], "scalectl:resized:s-8vcpu-16gb")
+        body = {"resources": [{"resource_id": "201", "resource_type": "droplet"}]}
+        self.call("POST", "/v2/tags/scalectl:resized:s-8vcpu-16gb/resources", body, expect=204)
+        listed = self.call("GET", "/v2/droplets?tag_name=scalectl:resized:s-8vcpu-16gb&per_page=200",
+                           expect=200)[2]
+        self.assertEqual([d["id"] for d in listed["droplets"]], [201])
+        self.assertIn("scalectl:resized:s-8vcpu-16gb", listed["droplets"][0]["tags"])
+        self.call("DELETE", "/v2/tags/scalectl:resized:s-8vcpu-16gb/resources", body, expect=204)
+        listed = self.call("GET", "/v2/droplets?tag_name=scalectl:resized:s-8vcpu-16gb", expect=200)[2]
+        self.assertEqual(listed["droplets"], [])
+        self.expect_error("POST", "/v2/tags", {"name": "no spaces"}, 422, "unprocessable_entity")
+        self.sim.inject(refuse_size={"size": "s-8vcpu-16gb"})
+        self.expect_error("POST", "/v2/droplets/201/actions", {"type": "resize", "size": "s-8vcpu-16gb"},
+                          422, "unprocessable_entity", "Size is too large to fit on your droplet's server.")
+        self.assert_no_violations()
+
     def test_error_statuses_pass_through(self):
         self.sim.seed_droplet(id=201, size_slug="s-2vcpu-4gb")
         self.sim.seed_droplet(id=202, size_slug="s-2vcpu-4gb", status="off")

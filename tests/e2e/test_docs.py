@@ -81,12 +81,12 @@ class DocsTests(unittest.TestCase):
     @unittest.skipUnless(shutil.which("bash"), "bash is not installed")
     def test_bash_completion_completes_nested_words(self):
         script = REPO_ROOT / "completions" / "scalectl.bash"
-        probe = ('source %s; COMP_WORDS=(scalectl droplet u); COMP_CWORD=2; _scalectl; '
+        probe = ('source %s; COMP_WORDS=(scalectl droplet st); COMP_CWORD=2; _scalectl; '
                  'echo "${COMPREPLY[@]}"; COMP_WORDS=(scalectl droplet up --dr); COMP_CWORD=3; _scalectl; '
                  'echo "${COMPREPLY[@]}"' % script)
         r = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
         lines = r.stdout.splitlines()
-        self.assertEqual(lines[0].split(), ["up"])
+        self.assertEqual(lines[0].split(), ["status"])
         self.assertIn("--dry-run", lines[1].split())
         self.assertIn("--droplet", lines[1].split())
 

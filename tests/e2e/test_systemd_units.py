@@ -14,8 +14,10 @@ from pathlib import Path
 from support.fixtures import REPO_ROOT, run_scalectl, scalectl_path
 
 UNITS = REPO_ROOT / "packaging" / "systemd"
-SERVICES = ["scalectl-autoscale@.service", "scalectl-droplet-down.service"]
-TIMERS = ["scalectl-autoscale@.timer", "scalectl-droplet-down.timer"]
+SERVICES = ["scalectl-autoscale@.service", "scalectl-droplet-down.service",
+            "scalectl-droplet-reconcile.service"]
+TIMERS = ["scalectl-autoscale@.timer", "scalectl-droplet-down.timer",
+          "scalectl-droplet-reconcile.timer"]
 
 
 def directives(path):

@@ -360,6 +360,9 @@ class Simulator:
             _Route("GET", r"/v2/droplets/(\d+)/actions", self._list_droplet_actions),
             _Route("POST", r"/v2/droplets/(\d+)/actions", self._post_droplet_action),
             _Route("GET", r"/v2/droplets/(\d+)/actions/(\d+)", self._get_droplet_action),
+            _Route("POST", r"/v2/tags", self._create_tag),
+            _Route("POST", r"/v2/tags/([^/]+)/resources", self._tag_resources),
+            _Route("DELETE", r"/v2/tags/([^/]+)/resources", self._untag_resources),
             _Route("GET", r"/v2/actions", self._list_actions),
             _Route("GET", r"/v2/actions/(\d+)", self._get_action),
             _Route("GET", r"/v2/apps", self._list_apps),
@@ -439,6 +442,17 @@ class Simulator:
         query = ctx["query"]
         items = self.state.list_droplets(name=query.get("name"), tag=query.get("tag_name"))
         return self._page(ctx, items, "droplets", self.state.droplet_view)
+
+    def _create_tag(self, ctx):
+        return 201, {"tag": self.state.create_tag(ctx["body"])}
+
+    def _tag_resources(self, ctx, tag):
+        self.state.tag_resources(tag, ctx["body"], add=True)
+        return 204, None
+
+    def _untag_resources(self, ctx, tag):
+        self.state.tag_resources(tag, ctx["body"], add=False)
+        return 204, None
 
     def _get_droplet(self, ctx, droplet_id):
         droplet = self.state.droplet(int(droplet_id))

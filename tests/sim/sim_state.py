@@ -65,6 +65,9 @@ APP_SIZE_SLUGS = set(catalog.APP_INSTANCE_SIZES_BY_SLUG) | set(
 _B_BUILD, _B_PENDING_DEPLOY, _B_DEPLOY = 0.1, 0.5, 0.6
 
 
+# The spec's tag_id pattern.
+TAG_NAME = re.compile(r"^[a-zA-Z0-9_\-:]+$")
+
 class SimError(Exception):
     """An API error: HTTP status plus the spec's error body fields."""
 
@@ -138,6 +141,8 @@ class SimState:
         self.deployments = {}
         self.faults = []
         self.fail_actions = []
+        self.refused_sizes = {}
+        self.tags = []
         self.fail_deployments = []
         self.requests = []
         self.next_droplet_id = FIRST_DROPLET_ID
@@ -274,6 +279,13 @@ class SimState:
                 raise ControlError(400, "unknown action type %r" % entry["type"])
             self.fail_actions.append(entry)
             handled = True
+        if "refuse_size" in body:
+            spec = body["refuse_size"] or {}
+            if not isinstance(spec, dict) or spec.get("size") not in catalog.SIZES_BY_SLUG:
+                raise ControlError(400, "refuse_size needs a known size")
+            self.refused_sizes[spec["size"]] = str(spec.get(
+                "message", "Size is too large to fit on your droplet's server."))
+            handled = True
         if "fail_next_deployment" in body:
             spec = body["fail_next_deployment"] or {}
             if not isinstance(spec, dict):
@@ -318,6 +330,7 @@ class SimState:
     def clear_faults(self):
         self.faults = []
         self.fail_actions = []
+        self.refused_sizes = {}
         self.fail_deployments = []
         for droplet in self.droplets.values():
             droplet["ignore_shutdown"] = None
@@ -346,7 +359,7 @@ class SimState:
             raise ControlError(400, "droplet body must be a JSON object")
         known = {"id", "name", "size_slug", "status", "region", "tags", "image",
                  "created_at", "disk", "ignore_shutdown", "vpc_uuid", "features",
-                 "backup_ids", "snapshot_ids", "volume_ids", "backups"}
+                 "backup_ids", "snapshot_ids", "volume_ids", "backups", "public_ipv4"}
         unknown = set(body) - known
         if unknown:
             raise ControlError(400, "unknown droplet fields: %s" % ", ".join(sorted(unknown)))
@@ -412,6 +425,8 @@ class SimState:
             "backup_ids": list(body.get("backup_ids", [])),
             "snapshot_ids": list(body.get("snapshot_ids", [])),
             "volume_ids": list(body.get("volume_ids", [])),
+            # A test may give the public address (e.g. 127.0.0.1 to play a droplet running Redis).
+            "public_ipv4": str(body.get("public_ipv4") or ""),
         }
         self.droplets[droplet_id] = droplet
         return droplet
@@ -470,7 +485,7 @@ class SimState:
                 {"ip_address": "10.%d.%d.%d" % (108 + n % 20, (n >> 8) % 256, n % 254 + 1),
                  "netmask": "255.255.240.0", "gateway": "nil", "type": "private"},
                 # TEST-NET-3 documentation range: never routable.
-                {"ip_address": "203.0.113.%d" % (n % 253 + 2),
+                {"ip_address": droplet.get("public_ipv4") or "203.0.113.%d" % (n % 253 + 2),
                  "netmask": "255.255.255.0", "gateway": "203.0.113.1", "type": "public"},
             ],
             "v6": [
@@ -536,6 +551,47 @@ class SimState:
             out.append(droplet)
         return out
 
+    # ------------------------------------------------------------------- tags
+    def create_tag(self, body):
+        """POST /v2/tags: the spec's tag name rules; creating an existing tag returns it."""
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name:
+            raise SimError(422, "name is required.")
+        if len(name) > 255 or not TAG_NAME.match(name):
+            raise SimError(422, "Tags may contain letters, numbers, colons, dashes, and underscores; "
+                           "there is a limit of 255 characters per tag.")
+        if name not in self.tags:
+            self.tags.append(name)
+        return self.tag_view(name)
+
+    def tag_view(self, name):
+        tagged = [d for d in self.droplets.values() if name in d["tags"]]
+        return {"name": name, "resources": {
+            "count": len(tagged),
+            "droplets": {"count": len(tagged)},
+            # "imgages" is the spec's own spelling of the key (components/schemas/tags).
+            "imgages": {"count": 0}, "volumes": {"count": 0},
+            "volume_snapshots": {"count": 0}, "databases": {"count": 0}}}
+
+    def tag_resources(self, name, body, add):
+        """POST/DELETE /v2/tags/{tag_id}/resources for droplets."""
+        if name not in self.tags and not any(name in d["tags"] for d in self.droplets.values()):
+            raise SimError(404)
+        resources = body.get("resources") if isinstance(body, dict) else None
+        if not isinstance(resources, list) or not resources:
+            raise SimError(422, "resources must be a non-empty array.")
+        for item in resources:
+            if not isinstance(item, dict) or item.get("resource_type") != "droplet":
+                raise SimError(422, "This simulator tags droplets only.")
+            try:
+                droplet = self.droplets[int(item.get("resource_id"))]
+            except (TypeError, ValueError, KeyError):
+                raise SimError(404)
+            if add and name not in droplet["tags"]:
+                droplet["tags"].append(name)
+            if not add and name in droplet["tags"]:
+                droplet["tags"].remove(name)
+
     # ---------------------------------------------------------------- actions
     def start_action(self, droplet_id, body, now):
         """Validate and start a Droplet action; return the action record."""
@@ -566,6 +622,8 @@ class SimState:
                 raise SimError(422, MSG_ACTIVE)
             if target["disk"] < droplet["disk_resized_to"]:
                 raise SimError(422, MSG_DISK)
+            if slug in self.refused_sizes:
+                raise SimError(422, self.refused_sizes[slug])
             params = {"size": slug, "disk": disk}
         seconds = self.config["action_seconds_by_type"].get(
             kind, self.config["action_seconds"])
