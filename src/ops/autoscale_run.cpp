@@ -85,6 +85,12 @@ PlanReport plan_with(AutoscaleDeps& deps, const PolicyConfig& policy, const Plan
   report.serial = record.serial;
   report.input.policy = policy.tuning;
   report.input.history = record.history;
+  // The behaviour rules' periods count over the applied changes kept in the state.
+  for (const auto& e : record.events) {
+    if (e.result == "ok") {
+      report.input.history.events.push_back({e.time, e.from, e.to});
+    }
+  }
   report.input.current = target.current();
   report.current_source = target.current_source();
   if (options.metric) {
@@ -100,6 +106,18 @@ PlanReport plan_with(AutoscaleDeps& deps, const PolicyConfig& policy, const Plan
     MetricReading reading = read_metric(policy.metric, deps.metric);
     report.input.metric = std::move(reading.sample);
     report.metric_source = std::move(reading.source);
+    report.input.metric.name = policy.metric_own.name;
+    report.input.metric.units_per_worker = policy.metric_own.units_per_worker;
+    report.input.metric.target_utilisation = policy.metric_own.target_utilisation;
+    // metrics = [...]: every further metric is read too; the core takes the largest proposal.
+    for (const auto& entry : policy.more_metrics) {
+      MetricReading more = read_metric(entry.spec, deps.metric);
+      more.sample.name = entry.name;
+      more.sample.units_per_worker = entry.units_per_worker;
+      more.sample.target_utilisation = entry.target_utilisation;
+      report.metric_source += " + " + more.source;
+      report.input.more_metrics.push_back(std::move(more.sample));
+    }
   }
   if (!policy.capacity_type.empty()) {
     report.input.capacity = capacity_limit(deps.config, deps.store, policy.capacity_type);
