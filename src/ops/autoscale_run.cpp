@@ -48,6 +48,22 @@ json optional_json(const std::optional<std::int64_t>& v)
   return v ? json(*v) : json(nullptr);
 }
 
+// One direction's behaviour rules with their effective defaults, for the plan's settings.
+json rules_json(const core::ScalingRules& rules, const core::AutoscalePolicy& t, bool up)
+{
+  json policies = json::array();
+  for (const auto& p : rules.policies) {
+    policies.push_back({{p.kind == core::RatePolicy::Kind::pods ? "pods" : "percent", p.value},
+                        {"period_ms", p.period.count()}});
+  }
+  const auto window = rules.stabilization.value_or(up ? std::chrono::milliseconds{0} : t.scale_down_stabilization);
+  return {{"stabilization_ms", window.count()},
+          {"tolerance", rules.tolerance.value_or(t.tolerance)},
+          {"select", core::select_name(rules.select)},
+          {"policies", policies},
+          {"applied", t.mode == core::ScaleMode::target || rules.configured}};
+}
+
 std::string random_lineage()
 {
   std::random_device device;
@@ -295,6 +311,8 @@ json PlanReport::to_json() const
     {"scale_down_stabilization_ms", t.scale_down_stabilization.count()},
     {"max_scale_up", optional_json(t.max_scale_up)},
     {"max_scale_down", optional_json(t.max_scale_down)},
+    {"scale_up", rules_json(t.scale_up, t, true)},
+    {"scale_down", rules_json(t.scale_down, t, false)},
   };
   return {
     {"policy", policy.name},

@@ -745,6 +745,10 @@ policies = [{ pods = 4, period = "%s" }]
 
     def test_rate_policy_periods_hold_across_runs_and_a_failing_metric_blocks_scale_down(self):
         self.write_policy(4000)
+        settings = self.plan("--policy", "q", "--current", "2")["settings"]
+        self.assertEqual(settings["scale_up"]["policies"], [{"pods": 4, "period_ms": 2000}])
+        self.assertEqual(settings["scale_down"]["policies"], [{"percent": 100, "period_ms": 15000}])
+        self.assertEqual((settings["scale_down"]["stabilization_ms"], settings["scale_up"]["select"]), (0, "max"))
         first = self.apply("--policy", "q", "--current", "2")
         self.assertEqual((first["from"], first["to"], first["result"]), (2, 6, "applied"))
         self.assertIn("ScaleUpLimit", self.codes(first))
