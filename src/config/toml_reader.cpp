@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <scalectl/error.hpp>
 
@@ -41,6 +42,27 @@ std::string kind_name(toml::node_type type)
   return "nothing";
 }
 
+// An inline table of scalars as one JSON object text, for arrays of tables such as
+// `policies = [{ pods = 4, period = "15s" }]`; nullopt when a value is not a scalar.
+std::optional<std::string> table_as_json(const toml::table& table)
+{
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, node] : table) {
+    if (const auto* text = node.as_string()) {
+      out[std::string(key.str())] = text->get();
+    } else if (const auto* integer = node.as_integer()) {
+      out[std::string(key.str())] = integer->get();
+    } else if (const auto* number = node.as_floating_point()) {
+      out[std::string(key.str())] = number->get();
+    } else if (const auto* flag = node.as_boolean()) {
+      out[std::string(key.str())] = flag->get();
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out.dump();
+}
+
 std::optional<Value> to_value(const toml::node& node)
 {
   if (const auto* text = node.as_string()) {
@@ -58,6 +80,14 @@ std::optional<Value> to_value(const toml::node& node)
   if (const auto* array = node.as_array()) {
     std::vector<std::string> items;
     for (const toml::node& item : *array) {
+      if (const auto* table = item.as_table()) {
+        auto json = table_as_json(*table);
+        if (!json) {
+          return std::nullopt;
+        }
+        items.push_back(std::move(*json));
+        continue;
+      }
       const auto* text = item.as_string();
       if (text == nullptr) {
         return std::nullopt;

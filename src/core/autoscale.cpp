@@ -90,34 +90,123 @@ std::int64_t recommend_step(const AutoscalePolicy& policy, double metric, std::i
   return current;
 }
 
-std::int64_t recommend_target(const AutoscalePolicy& policy, double metric, std::int64_t current,
+// The per-metric settings of target mode: the metric's own, else the policy's.
+struct TargetOf {
+  double units = 0;
+  double target = 0;
+};
+
+TargetOf target_of(const AutoscalePolicy& policy, const MetricSample& sample)
+{
+  return {sample.units_per_worker.value_or(policy.units_per_worker),
+          sample.target_utilisation.value_or(policy.target_utilisation)};
+}
+
+std::int64_t recommend_target(const AutoscalePolicy& policy, const TargetOf& t, double metric, std::int64_t current,
                               std::vector<Reason>& reasons)
 {
-  const double per_worker = policy.units_per_worker * policy.target_utilisation;
+  const double per_worker = t.units * t.target;
   if (current > 0) {
-    const double u = utilisation_at(metric, current, policy.units_per_worker);
-    const double ratio = u / policy.target_utilisation;
-    if (std::fabs(ratio - 1.0) <= policy.tolerance + k_epsilon) {
-      reasons.push_back({"WithinTolerance", fmt::format("utilisation {} is within {} of the {} target",
-                                                        percent(u), percent(policy.tolerance),
-                                                        percent(policy.target_utilisation))});
+    // Separate tolerances up and down, as the HPA's behaviour allows; a scale-up tolerance may exceed 1.
+    const double up_tolerance = policy.scale_up.tolerance.value_or(policy.tolerance);
+    const double down_tolerance = policy.scale_down.tolerance.value_or(policy.tolerance);
+    const double u = utilisation_at(metric, current, t.units);
+    const double ratio = u / t.target;
+    if (ratio <= 1.0 + up_tolerance + k_epsilon && ratio >= 1.0 - down_tolerance - k_epsilon) {
+      const std::string band = up_tolerance == down_tolerance
+                                 ? percent(up_tolerance)
+                                 : fmt::format("+{}/-{}", percent(up_tolerance), percent(down_tolerance));
+      reasons.push_back({"WithinTolerance", fmt::format("utilisation {} is within {} of the {} target", percent(u),
+                                                        band, percent(t.target))});
       return current;
     }
   }
   const double exact = metric / per_worker;
-  const auto needed = static_cast<std::int64_t>(std::max(0.0, std::ceil(exact - k_epsilon)));
+  const auto needed = static_cast<std::int64_t>(std::clamp(std::ceil(exact - k_epsilon), 0.0, 1e15));
   const std::string why = fmt::format("a metric of {} needs {} at the {} target", count_text(metric), workers(needed),
-                                      percent(policy.target_utilisation));
+                                      percent(t.target));
   if (needed > current) {
     reasons.push_back({"AboveTarget", why});
     return needed;
   }
   if (needed < current) {
+    // No step-mode overload guard here: the target itself says how busy a worker may be, as in the HPA.
     reasons.push_back({"BelowTarget", why});
-    return guard_scale_down(policy, metric, current, needed, reasons);
+    return needed;
   }
   reasons.push_back({"AtTarget", why});
   return current;
+}
+
+// Stage 1 for one readable metric.
+std::int64_t recommend_one(const AutoscalePolicy& policy, const MetricSample& sample, std::int64_t current,
+                           std::vector<Reason>& reasons)
+{
+  const double metric = std::max(0.0, *sample.value);
+  if (policy.mode == ScaleMode::step) {
+    AutoscalePolicy own = policy;
+    own.units_per_worker = target_of(policy, sample).units;
+    return recommend_step(own, metric, current, reasons);
+  }
+  return recommend_target(policy, target_of(policy, sample), metric, current, reasons);
+}
+
+// Whether any metric of the plan could be read.
+bool any_metric_read(const PlanInput& input)
+{
+  if (input.metric.value) {
+    return true;
+  }
+  return std::ranges::any_of(input.more_metrics, [](const MetricSample& m) { return m.value.has_value(); });
+}
+
+// Whether every metric of the plan could be read.
+bool all_metrics_read(const PlanInput& input)
+{
+  if (!input.metric.value) {
+    return false;
+  }
+  return std::ranges::all_of(input.more_metrics, [](const MetricSample& m) { return m.value.has_value(); });
+}
+
+// Stage 1 with several metrics, at least one readable: the largest proposal; with a metric
+// missing only a scale-up (the HPA's rule).
+std::int64_t recommend_several(const PlanInput& input, std::vector<Reason>& reasons)
+{
+  std::vector<const MetricSample*> all{&input.metric};
+  for (const auto& m : input.more_metrics) {
+    all.push_back(&m);
+  }
+  std::int64_t proposal = -1;
+  std::vector<std::string> failed;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const MetricSample& m = *all[i];
+    const std::string label = m.name.empty() ? fmt::format("metric {}", i + 1) : m.name;
+    if (!m.value) {
+      failed.push_back(fmt::format("{}: {}", label, m.error.empty() ? "no value" : m.error));
+      continue;
+    }
+    std::vector<Reason> own;
+    const std::int64_t r = recommend_one(input.policy, m, input.current, own);
+    for (auto& reason : own) {
+      reason.detail = label + ": " + reason.detail;
+      reasons.push_back(std::move(reason));
+    }
+    proposal = std::max(proposal, r);
+  }
+  if (!failed.empty()) {
+    std::string joined;
+    for (const auto& f : failed) {
+      joined += (joined.empty() ? "" : "; ") + f;
+    }
+    reasons.push_back({"MetricUnavailable", joined});
+    if (proposal <= input.current) {
+      reasons.push_back({"NoScaleDownWithoutMetric",
+                         fmt::format("keeping {} until every metric can be read", workers(input.current))});
+      return input.current;
+    }
+  }
+  return proposal;
 }
 
 // Stage 1 with an unreadable metric. Returns nullopt when the plan fails.
@@ -147,24 +236,40 @@ std::optional<std::int64_t> recommend_without_metric(const PlanInput& input, std
 
 std::int64_t stabilize(const PlanInput& input, std::int64_t recommended, std::vector<Reason>& reasons)
 {
-  if (recommended >= input.current) {
-    return recommended;
-  }
-  const AutoscaleTime window_start = input.now - input.policy.scale_down_stabilization;
+  const auto& policy = input.policy;
+  const auto up_window = policy.scale_up.stabilization.value_or(std::chrono::milliseconds{0});
+  const auto down_window = policy.scale_down.stabilization.value_or(policy.scale_down_stabilization);
+  // The HPA's rule: a scale-up goes only to the lowest recommendation of the up window, a
+  // scale-down only to the highest of the down window, both counting the new one.
+  std::int64_t lowest = recommended;
   std::int64_t highest = recommended;
-  std::optional<AutoscaleTime> when;
+  std::optional<AutoscaleTime> low_when;
+  std::optional<AutoscaleTime> high_when;
   for (const auto& r : input.history.recommendations) {
-    if (r.time >= window_start && r.replicas > highest) {  // later entries: another host's clock
+    // Later entries than now: another host's clock; they count.
+    if (up_window.count() > 0 && r.time >= input.now - up_window && r.replicas < lowest) {
+      lowest = r.replicas;
+      low_when = r.time;
+    }
+    if (r.time >= input.now - down_window && r.replicas > highest) {
       highest = r.replicas;
-      when = r.time;
+      high_when = r.time;
     }
   }
-  const std::int64_t stabilized = std::min(highest, input.current);
-  if (stabilized != recommended && when) {
+  std::int64_t stabilized = input.current;
+  if (stabilized < lowest) {
+    stabilized = lowest;
+  }
+  if (stabilized > highest) {
+    stabilized = highest;
+  }
+  if (recommended > input.current && stabilized != recommended && low_when) {
+    reasons.push_back({"ScaleUpStabilized", fmt::format("the lowest recommendation in the last {} was {} at {}",
+                                                        format_duration(up_window), lowest, format_rfc3339(*low_when))});
+  } else if (recommended < input.current && stabilized != recommended && high_when) {
     reasons.push_back({"ScaleDownStabilized",
                        fmt::format("the highest recommendation in the last {} was {} at {}",
-                                   format_duration(input.policy.scale_down_stabilization), highest,
-                                   format_rfc3339(*when))});
+                                   format_duration(down_window), highest, format_rfc3339(*high_when))});
   }
   return stabilized;
 }
@@ -186,17 +291,51 @@ std::int64_t apply_cooldown(const PlanInput& input, std::int64_t desired, std::v
   return input.current;
 }
 
+std::string policies_text(const ScalingRules& rules)
+{
+  std::string out;
+  for (const auto& p : rules.policies) {
+    out += (out.empty() ? "" : ", ") +
+           fmt::format("{}{} per {}", p.value, p.kind == RatePolicy::Kind::pods ? " pods" : "%",
+                       format_duration(p.period));
+  }
+  return fmt::format("{} (select {})", out.empty() ? std::string("no policies") : out, select_name(rules.select));
+}
+
+// The tighter of the behaviour rules and max_scale_up/max_scale_down, with one reason.
 std::int64_t apply_rate_limits(const PlanInput& input, std::int64_t desired, std::vector<Reason>& reasons)
 {
   const auto& policy = input.policy;
-  if (policy.max_scale_up && desired > input.current + *policy.max_scale_up) {
-    reasons.push_back({"ScaleUpLimit", fmt::format("at most {} added per run (max_scale_up)", *policy.max_scale_up)});
-    return input.current + *policy.max_scale_up;
+  if (desired == input.current) {
+    return desired;
   }
-  if (policy.max_scale_down && desired < input.current - *policy.max_scale_down) {
-    reasons.push_back(
-      {"ScaleDownLimit", fmt::format("at most {} removed per run (max_scale_down)", *policy.max_scale_down)});
-    return input.current - *policy.max_scale_down;
+  const bool up = desired > input.current;
+  const ScalingRules& rules = up ? policy.scale_up : policy.scale_down;
+  const char* name = up ? "scale_up" : "scale_down";
+  // Step mode keeps seed 004's behaviour: the HPA's default rate policies apply in target mode,
+  // and in step mode only when configured.
+  const bool use_rules = policy.mode == ScaleMode::target || rules.configured;
+  std::int64_t limit = use_rules ? behaviour_limit(rules, up, input.current, input.history.events, input.now)
+                                 : (up ? std::numeric_limits<std::int64_t>::max() : 0);
+  std::string code = rules.select == SelectPolicy::disabled ? (up ? "ScaleUpDisabled" : "ScaleDownDisabled")
+                                                            : (up ? "ScaleUpLimit" : "ScaleDownLimit");
+  std::string detail = rules.select == SelectPolicy::disabled
+                         ? fmt::format("{}.select = \"disabled\"", name)
+                         : fmt::format("{} allows {} {}: {}", name, up ? "at most" : "at least", limit,
+                                       policies_text(rules));
+  const auto& per_run = up ? policy.max_scale_up : policy.max_scale_down;
+  if (per_run) {
+    const std::int64_t run_limit = up ? input.current + *per_run : input.current - *per_run;
+    if (up ? run_limit < limit : run_limit > limit) {
+      limit = run_limit;
+      code = up ? "ScaleUpLimit" : "ScaleDownLimit";
+      detail = fmt::format("at most {} {} per run ({})", *per_run, up ? "added" : "removed",
+                           up ? "max_scale_up" : "max_scale_down");
+    }
+  }
+  if (up ? desired > limit : desired < limit) {
+    reasons.push_back({code, detail});
+    return limit;
   }
   return desired;
 }
@@ -211,7 +350,7 @@ std::int64_t apply_bounds(const PlanInput& input, std::int64_t desired, std::vec
     reasons.push_back({"TooManyReplicas", fmt::format("{} is above max {}", desired, policy.max)});
     desired = policy.max;
   }
-  if (!input.metric.value && desired < input.current) {
+  if (!all_metrics_read(input) && desired < input.current) {
     reasons.push_back({"NoScaleDownWithoutMetric",
                        fmt::format("keeping {} until the metric can be read", workers(input.current))});
     desired = input.current;
@@ -279,7 +418,99 @@ std::optional<std::string> validate_policy(const AutoscalePolicy& policy)
   if (policy.on_metric_error.action == MetricErrorAction::replicas && policy.on_metric_error.replicas < 0) {
     return fmt::format("on_metric_error replicas must be 0 or more, not {}", policy.on_metric_error.replicas);
   }
+  for (const bool up : {true, false}) {
+    const ScalingRules& rules = up ? policy.scale_up : policy.scale_down;
+    const char* name = up ? "scale_up" : "scale_down";
+    if (rules.tolerance) {
+      const double t = *rules.tolerance;
+      const double top = up ? 100.0 : 1.0;
+      if (!(t >= 0 && t < top)) {
+        return fmt::format("{}.tolerance must be at least 0 and below {}, not {}", name, top, t);
+      }
+    }
+    if (rules.stabilization && (rules.stabilization->count() < 0 || *rules.stabilization > std::chrono::hours{1})) {
+      return fmt::format("{}.stabilization must be between 0s and 1h (the HPA's bound), not {}", name,
+                         format_duration(*rules.stabilization));
+    }
+    if (rules.select != SelectPolicy::disabled && rules.policies.empty()) {
+      return fmt::format("{}.policies must hold at least one policy unless select = \"disabled\"", name);
+    }
+    for (const auto& p : rules.policies) {
+      if (p.value < 1 || p.value > 1'000'000) {
+        return fmt::format("{}.policies: pods and percent must be between 1 and 1000000, not {}", name, p.value);
+      }
+      if (p.period < std::chrono::seconds{1} || p.period > std::chrono::minutes{30}) {
+        return fmt::format("{}.policies: period must be between 1s and 30m (the HPA's bound), not {}", name,
+                           format_duration(p.period));
+      }
+    }
+  }
   return std::nullopt;
+}
+
+ScalingRules hpa_scale_up_defaults()
+{
+  ScalingRules rules;
+  rules.select = SelectPolicy::max;
+  rules.policies = {{RatePolicy::Kind::pods, 4, std::chrono::seconds{15}},
+                    {RatePolicy::Kind::percent, 100, std::chrono::seconds{15}}};
+  return rules;
+}
+
+ScalingRules hpa_scale_down_defaults()
+{
+  ScalingRules rules;
+  rules.select = SelectPolicy::max;
+  rules.policies = {{RatePolicy::Kind::percent, 100, std::chrono::seconds{15}}};
+  return rules;
+}
+
+std::int64_t behaviour_limit(const ScalingRules& rules, bool up, std::int64_t current,
+                             const std::vector<ScaleEvent>& events, AutoscaleTime now)
+{
+  if (rules.select == SelectPolicy::disabled) {
+    return current;
+  }
+  // "max" picks the policy allowing the largest change: the highest limit up, the lowest down.
+  const bool take_highest = (rules.select == SelectPolicy::max) == up;
+  std::optional<std::int64_t> result;
+  for (const auto& p : rules.policies) {
+    std::int64_t added = 0;
+    std::int64_t removed = 0;
+    for (const auto& e : events) {
+      if (e.time > now - p.period) {
+        (e.to > e.from ? added : removed) += std::abs(e.to - e.from);
+      }
+    }
+    const std::int64_t start = std::max<std::int64_t>(0, current - added + removed);
+    std::int64_t proposed = 0;
+    if (p.kind == RatePolicy::Kind::pods) {
+      proposed = up ? start + p.value : start - p.value;
+    } else {
+      const double factor = up ? 1.0 + static_cast<double>(p.value) / 100.0 : 1.0 - static_cast<double>(p.value) / 100.0;
+      const double exact = static_cast<double>(start) * factor;
+      // Up rounds up so a small count can still grow; down rounds down (toward a larger removal).
+      proposed = static_cast<std::int64_t>(std::clamp(up ? std::ceil(exact - k_epsilon) : std::floor(exact + k_epsilon),
+                                                      -1e15, 1e15));
+    }
+    result = !result ? proposed : (take_highest ? std::max(*result, proposed) : std::min(*result, proposed));
+  }
+  const std::int64_t limit = result.value_or(current);
+  // A limit never turns into a change in the other direction.
+  return up ? std::max(limit, current) : std::min(limit, current);
+}
+
+const char* select_name(SelectPolicy select)
+{
+  switch (select) {
+  case SelectPolicy::max:
+    return "max";
+  case SelectPolicy::min:
+    return "min";
+  case SelectPolicy::disabled:
+    return "disabled";
+  }
+  return "unknown";
 }
 
 std::optional<AutoscaleTime> cooldown_until(const AutoscalePolicy& policy, const AutoscaleHistory& history, bool up)
@@ -318,13 +549,17 @@ Plan plan_autoscale(const PlanInput& input)
       reasons.push_back({"Disabled", "the policy has enabled = false"});
       return input.current;
     }
+    if (input.metric.value && input.current > 0) {
+      plan.utilisation = utilisation_at(std::max(0.0, *input.metric.value), input.current,
+                                        target_of(input.policy, input.metric).units);
+    }
+    if (!input.more_metrics.empty() && any_metric_read(input)) {
+      desired = recommend_several(input, reasons);
+      plan.recommendation = desired;
+      return desired;
+    }
     if (input.metric.value) {
-      const double metric = std::max(0.0, *input.metric.value);
-      if (input.current > 0) {
-        plan.utilisation = utilisation_at(metric, input.current, input.policy.units_per_worker);
-      }
-      desired = input.policy.mode == ScaleMode::step ? recommend_step(input.policy, metric, input.current, reasons)
-                                                     : recommend_target(input.policy, metric, input.current, reasons);
+      desired = recommend_one(input.policy, input.metric, input.current, reasons);
       plan.recommendation = desired;
       return desired;
     }
@@ -344,7 +579,7 @@ Plan plan_autoscale(const PlanInput& input)
 
   // Stages 2-6.
   desired = run_stage("stabilization", desired, [&](std::vector<Reason>& r) {
-    return input.metric.value ? stabilize(input, desired, r) : desired;
+    return any_metric_read(input) ? stabilize(input, desired, r) : desired;
   });
   desired = run_stage("cooldown", desired, [&](std::vector<Reason>& r) { return apply_cooldown(input, desired, r); });
   desired = run_stage("rate_limit", desired, [&](std::vector<Reason>& r) { return apply_rate_limits(input, desired, r); });

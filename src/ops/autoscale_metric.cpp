@@ -194,7 +194,7 @@ MetricReading read_metric(const MetricSpec& spec, MetricDeps& deps)
   try {
     switch (spec.kind) {
     case MetricSpec::Kind::value:
-      return MetricReading{core::MetricSample{spec.value, ""}, std::string("config metric.value")};
+      return MetricReading{core::MetricSample{spec.value, "", "", std::nullopt, std::nullopt}, std::string("config metric.value")};
     case MetricSpec::Kind::command:
       return read_command(spec, deps);
     case MetricSpec::Kind::redis:

@@ -48,6 +48,22 @@ json optional_json(const std::optional<std::int64_t>& v)
   return v ? json(*v) : json(nullptr);
 }
 
+// One direction's behaviour rules with their effective defaults, for the plan's settings.
+json rules_json(const core::ScalingRules& rules, const core::AutoscalePolicy& t, bool up)
+{
+  json policies = json::array();
+  for (const auto& p : rules.policies) {
+    policies.push_back({{p.kind == core::RatePolicy::Kind::pods ? "pods" : "percent", p.value},
+                        {"period_ms", p.period.count()}});
+  }
+  const auto window = rules.stabilization.value_or(up ? std::chrono::milliseconds{0} : t.scale_down_stabilization);
+  return {{"stabilization_ms", window.count()},
+          {"tolerance", rules.tolerance.value_or(t.tolerance)},
+          {"select", core::select_name(rules.select)},
+          {"policies", policies},
+          {"applied", t.mode == core::ScaleMode::target || rules.configured}};
+}
+
 std::string random_lineage()
 {
   std::random_device device;
@@ -85,6 +101,12 @@ PlanReport plan_with(AutoscaleDeps& deps, const PolicyConfig& policy, const Plan
   report.serial = record.serial;
   report.input.policy = policy.tuning;
   report.input.history = record.history;
+  // The behaviour rules' periods count over the applied changes kept in the state.
+  for (const auto& e : record.events) {
+    if (e.result == "ok") {
+      report.input.history.events.push_back({e.time, e.from, e.to});
+    }
+  }
   report.input.current = target.current();
   report.current_source = target.current_source();
   if (options.metric) {
@@ -100,6 +122,18 @@ PlanReport plan_with(AutoscaleDeps& deps, const PolicyConfig& policy, const Plan
     MetricReading reading = read_metric(policy.metric, deps.metric);
     report.input.metric = std::move(reading.sample);
     report.metric_source = std::move(reading.source);
+    report.input.metric.name = policy.metric_own.name;
+    report.input.metric.units_per_worker = policy.metric_own.units_per_worker;
+    report.input.metric.target_utilisation = policy.metric_own.target_utilisation;
+    // metrics = [...]: every further metric is read too; the core takes the largest proposal.
+    for (const auto& entry : policy.more_metrics) {
+      MetricReading more = read_metric(entry.spec, deps.metric);
+      more.sample.name = entry.name;
+      more.sample.units_per_worker = entry.units_per_worker;
+      more.sample.target_utilisation = entry.target_utilisation;
+      report.metric_source += " + " + more.source;
+      report.input.more_metrics.push_back(std::move(more.sample));
+    }
   }
   if (!policy.capacity_type.empty()) {
     report.input.capacity = capacity_limit(deps.config, deps.store, policy.capacity_type);
@@ -277,6 +311,8 @@ json PlanReport::to_json() const
     {"scale_down_stabilization_ms", t.scale_down_stabilization.count()},
     {"max_scale_up", optional_json(t.max_scale_up)},
     {"max_scale_down", optional_json(t.max_scale_down)},
+    {"scale_up", rules_json(t.scale_up, t, true)},
+    {"scale_down", rules_json(t.scale_down, t, false)},
   };
   return {
     {"policy", policy.name},

@@ -720,3 +720,55 @@ scale_up_cooldown = "1s"
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BehaviourTests(AutoscaleTestCase):
+    """Issue 14: the HPA's rate policies across separate runs, and several metrics with one failing."""
+
+    def write_policy(self, metric_value, period="2s"):
+        (self.bin / "load").write_text("#!/bin/sh\necho %d\n" % metric_value)
+        (self.bin / "load").chmod(0o755)
+        self.write_config('''
+[autoscale.policies.q]
+mode = "target"
+target_utilisation = 1.0
+units_per_worker = 100
+min = 1
+max = 50
+scale_up_cooldown = "0s"
+scale_down_cooldown = "0s"
+scale_down_stabilization = "0s"
+metrics = [{ command = "%s/load", name = "load" }, { command = "exit 3", name = "broken" }]
+[autoscale.policies.q.scale_up]
+policies = [{ pods = 4, period = "%s" }]
+''' % (self.bin, period))
+
+    def test_rate_policy_periods_hold_across_runs_and_a_failing_metric_blocks_scale_down(self):
+        self.write_policy(4000)
+        settings = self.plan("--policy", "q", "--current", "2")["settings"]
+        self.assertEqual(settings["scale_up"]["policies"], [{"pods": 4, "period_ms": 2000}])
+        self.assertEqual(settings["scale_down"]["policies"], [{"percent": 100, "period_ms": 15000}])
+        self.assertEqual((settings["scale_down"]["stabilization_ms"], settings["scale_up"]["select"]), (0, "max"))
+        first = self.apply("--policy", "q", "--current", "2")
+        self.assertEqual((first["from"], first["to"], first["result"]), (2, 6, "applied"))
+        self.assertIn("ScaleUpLimit", self.codes(first))
+        self.assertIn("MetricUnavailable", self.codes(first))
+        # A second process inside the period: the recorded 2 -> 6 still counts.
+        second = self.apply("--policy", "q")
+        self.assertEqual((second["from"], second["to"], second["result"]), (6, 6, "noop"))
+        self.assertIn("ScaleUpLimit", self.codes(second))
+        time.sleep(2.2)
+        third = self.apply("--policy", "q")
+        self.assertEqual((third["from"], third["to"]), (6, 10))
+        # The load drops, but "broken" cannot be read: nothing scales down.
+        self.write_policy(100)
+        fourth = self.apply("--policy", "q")
+        self.assertEqual((fourth["from"], fourth["to"], fourth["result"]), (10, 10, "noop"))
+        self.assertIn("NoScaleDownWithoutMetric", self.codes(fourth))
+
+    def test_bad_behaviour_values_exit_2(self):
+        self.write_policy(100)
+        self.config.write_text(self.config.read_text() + 'select = "fastest"\n')
+        r = self.scalectl("autoscale", "plan", "--policy", "q")
+        self.assertExit(r, 2)
+        self.assertIn("scale_up.select", r.stderr)

@@ -283,7 +283,8 @@ TEST_SUITE("core.autoscale")
       {"inside the band below", 1300, 20, 0.1, 20, {"WithinTolerance", "NoChange"}},
       {"above the band", 1600, 20, 0.1, 23, {"AboveTarget", "ScaleUp"}},
       {"below the band", 1000, 20, 0.1, 15, {"BelowTarget", "ScaleDown"}},
-      {"an exact multiple is not rounded up", 1400, 0, 0.1, 20, {"AboveTarget", "ScaleUp"}},
+      {"an exact multiple is not rounded up, then the HPA's default 4 pods per 15s from 0", 1400, 0, 0.1, 4,
+       {"AboveTarget", "ScaleUpLimit", "ScaleUp"}},
       {"no tolerance", 1410, 20, 0.0, 21, {"AboveTarget", "ScaleUp"}},
       {"no work goes to min", 0, 3, 0.1, 1, {"BelowTarget", "TooFewReplicas", "ScaleDown"}},
     };
@@ -295,12 +296,23 @@ TEST_SUITE("core.autoscale")
       CHECK(plan.desired == row.desired);
       CHECK(codes(plan) == row.codes);
     }
-    // A target at or above the up threshold is still guarded against an immediate scale-up.
+    // A target at or above step mode's up threshold is not held back by step mode's overload guard.
     AutoscalePolicy hot = target_policy();
     hot.target_utilisation = 0.95;
     const Plan plan = plan_autoscale(input_for(hot, 20, 1000));
-    CHECK(plan.desired == 13);
-    CHECK(codes(plan) == std::vector<std::string>{"BelowTarget", "ScaleDownWouldOverload", "ScaleDown"});
+    CHECK(plan.desired == 11);
+    CHECK(codes(plan) == std::vector<std::string>{"BelowTarget", "ScaleDown"});
+  }
+
+  TEST_CASE("issue 14: target mode ignores scale_up_threshold (1950 units, 1000 per worker, 3 workers, target 1.0 -> 2)")
+  {
+    AutoscalePolicy p = target_policy();
+    p.units_per_worker = 1000;
+    p.target_utilisation = 1.0;
+    p.scale_up_threshold = 0.8;
+    const Plan plan = plan_autoscale(input_for(p, 3, 1950));
+    CHECK(plan.desired == 2);
+    CHECK(codes(plan) == std::vector<std::string>{"BelowTarget", "ScaleDown"});
   }
 
   TEST_CASE("per-run limits, bounds and the capacity limit, in that order")

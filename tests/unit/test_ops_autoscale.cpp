@@ -377,6 +377,72 @@ k8s_deployment = "jobs"
         CHECK(message.find(row.error) != std::string::npos);
       }
     }
+    SUBCASE("issue 14: behaviour tables and metrics = [...]")
+    {
+      const auto cfg = load_toml(dir, R"(
+[autoscale.policies.q]
+units_per_worker = 100
+min = 1
+max = 50
+mode = "target"
+metrics = [{ redis = "jobs", name = "jobs" }, { command = "echo 5, 6", units_per_worker = 8, target_utilisation = 0.5 }]
+[autoscale.policies.q.scale_up]
+stabilization = "1m"
+tolerance = 1.5
+select = "min"
+policies = [{ pods = 2, period = "30s" }, { percent = 50, period = "1m" }]
+[autoscale.policies.q.scale_down]
+select = "disabled"
+)");
+      const auto p = ops::load_policy(cfg, "q");
+      CHECK(p.metric.kind == ops::MetricSpec::Kind::redis);
+      CHECK(p.metric_own.name == "jobs");
+      REQUIRE(p.more_metrics.size() == 1);
+      CHECK(p.more_metrics[0].spec.command == "echo 5, 6");
+      CHECK(p.more_metrics[0].units_per_worker == 8);
+      CHECK(p.more_metrics[0].target_utilisation == doctest::Approx(0.5));
+      CHECK(p.tuning.scale_up.stabilization == std::chrono::minutes(1));
+      CHECK(p.tuning.scale_up.tolerance == doctest::Approx(1.5));
+      CHECK(p.tuning.scale_up.select == core::SelectPolicy::min);
+      CHECK(p.tuning.scale_up.policies ==
+            std::vector<core::RatePolicy>{{core::RatePolicy::Kind::pods, 2, std::chrono::seconds(30)},
+                                          {core::RatePolicy::Kind::percent, 50, std::chrono::minutes(1)}});
+      CHECK(p.tuning.scale_down.select == core::SelectPolicy::disabled);
+      CHECK(p.tuning.scale_down.policies == core::hpa_scale_down_defaults().policies);
+      // The HPA's defaults when nothing is set.
+      const auto seed = ops::load_policy(load_toml(dir, k_seed_policy), "warmup");
+      CHECK(seed.tuning.scale_up.policies == core::hpa_scale_up_defaults().policies);
+      CHECK(seed.tuning.scale_up.stabilization.value_or(std::chrono::hours(1)) == std::chrono::seconds(0));
+    }
+    SUBCASE("issue 14: bad behaviour values exit 2 naming the key")
+    {
+      const std::string head = "[autoscale.policies.a]\nunits_per_worker = 10\nmin = 1\nmax = 2\n";
+      struct Row {
+        std::string toml;
+        const char* error;
+      };
+      const Row rows[] = {
+        {head + "[autoscale.policies.a.scale_up]\nselect = \"most\"\n", "scale_up.select"},
+        {head + "[autoscale.policies.a.scale_up]\npolicies = [{ pods = 4 }]\n", "needs period"},
+        {head + "[autoscale.policies.a.scale_up]\npolicies = [{ pods = 1.5, period = \"15s\" }]\n",
+         "must be a whole number"},
+        {head + "[autoscale.policies.a.scale_up]\npolicies = [{ pods = 1e300, period = \"15s\" }]\n", "at most"},
+        {head + "[autoscale.policies.a.scale_up]\npolicies = [{ pods = 2, percent = 5, period = \"15s\" }]\n",
+         "exactly one of pods or percent"},
+        {head + "[autoscale.policies.a.scale_down]\npolicies = [{ percent = 10, period = \"2h\" }]\n", "1s and 30m"},
+        {head + "[autoscale.policies.a.scale_down]\ntolerance = 1.0\n", "scale_down.tolerance"},
+        {head + "[autoscale.policies.a.scale_down]\nstabilization = \"3h\"\n", "between 0s and 1h"},
+        {head + "metrics = [{ redis = \"a\", command = \"b\" }]\n", "exactly one of value"},
+        {head + "metrics = [{ redis = \"a\", units_per_worker = -1 }]\n", "units_per_worker must be above 0"},
+        {head + "metrics = [{ redis = \"a\", colour = \"b\" }]\n", "unknown key colour"},
+      };
+      for (const auto& row : rows) {
+        CAPTURE(row.toml);
+        ScratchDir d;
+        const auto message = error_of([&] { ops::load_policy(load_toml(d, row.toml), "a"); });
+        CHECK(message.find(row.error) != std::string::npos);
+      }
+    }
     SUBCASE("the digest follows every effective value")
     {
       const auto a = ops::load_policy(load_toml(dir, k_seed_policy), "warmup").digest;

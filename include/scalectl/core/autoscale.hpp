@@ -33,6 +33,36 @@ struct MetricErrorPolicy {
   std::int64_t replicas = 0;  // for MetricErrorAction::replicas
 };
 
+// How a behaviour rule picks among its rate policies (the HPA's selectPolicy).
+enum class SelectPolicy {
+  max,       // the policy allowing the largest change
+  min,       // the policy allowing the smallest change
+  disabled,  // no change in this direction at all
+};
+
+// One rate policy: at most `value` pods (or percent of the count at the period's start) per period.
+struct RatePolicy {
+  enum class Kind { pods, percent };
+  Kind kind = Kind::pods;
+  std::int64_t value = 1;
+  std::chrono::milliseconds period{15'000};
+  friend bool operator==(const RatePolicy&, const RatePolicy&) = default;
+};
+
+// One direction's behaviour, as configured under [autoscale.policies.NAME.scale_up|scale_down].
+struct ScalingRules {
+  std::optional<std::chrono::milliseconds> stabilization;  // nullopt: up 0, down scale_down_stabilization
+  std::optional<double> tolerance;                         // nullopt: the policy's tolerance
+  SelectPolicy select = SelectPolicy::max;
+  std::vector<RatePolicy> policies;
+  bool configured = false;  // select or policies were set; step mode applies the rules only then
+};
+
+// Returns the HPA's documented default scale-up rules: 0s window, 4 pods or 100 % per 15 s, max.
+ScalingRules hpa_scale_up_defaults();
+// Returns the HPA's documented default scale-down rules: 100 % per 15 s, max (window: 300 s by default).
+ScalingRules hpa_scale_down_defaults();
+
 // One policy's tuning, as configured under [autoscale.policies.NAME].
 struct AutoscalePolicy {
   bool enabled = true;  // false: every plan keeps the current count (reason Disabled)
@@ -51,6 +81,8 @@ struct AutoscalePolicy {
   std::optional<std::int64_t> max_scale_up;    // nullopt: unlimited
   std::optional<std::int64_t> max_scale_down;  // nullopt: unlimited
   MetricErrorPolicy on_metric_error;
+  ScalingRules scale_up = hpa_scale_up_defaults();
+  ScalingRules scale_down = hpa_scale_down_defaults();
 };
 
 // Returns why `policy` cannot be used (naming the key and what to do), or nullopt when valid.
@@ -63,9 +95,17 @@ struct Recommendation {
   friend bool operator==(const Recommendation&, const Recommendation&) = default;
 };
 
+// One applied change of the worker count, kept in the state for the rate policies' periods.
+struct ScaleEvent {
+  AutoscaleTime time;
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+};
+
 // What earlier runs left in the state store.
 struct AutoscaleHistory {
   std::vector<Recommendation> recommendations;   // oldest first
+  std::vector<ScaleEvent> events;                // applied changes, oldest first
   std::optional<AutoscaleTime> last_scale_up;    // time of the last applied scale-up
   std::optional<AutoscaleTime> last_scale_down;  // time of the last applied scale-down
 };
@@ -74,6 +114,9 @@ struct AutoscaleHistory {
 struct MetricSample {
   std::optional<double> value;
   std::string error;  // set when value is nullopt
+  std::string name;   // for the reasons of a policy with several metrics; may be empty
+  std::optional<double> units_per_worker;    // nullopt: the policy's
+  std::optional<double> target_utilisation;  // nullopt: the policy's
 };
 
 // How many more workers of the policy's capacity_type the capacity pool can fit right now.
@@ -87,6 +130,7 @@ struct PlanInput {
   AutoscalePolicy policy;
   std::int64_t current = 0;
   MetricSample metric;
+  std::vector<MetricSample> more_metrics;  // metrics = [...] beyond the first; the proposal is the largest
   AutoscaleHistory history;
   AutoscaleTime now;
   std::optional<CapacityLimit> capacity;  // nullopt: no capacity_type
@@ -137,6 +181,14 @@ std::vector<Recommendation> record_recommendation(std::vector<Recommendation> hi
 // Both cooldowns count from the last scale event in either direction.
 std::optional<AutoscaleTime> cooldown_until(const AutoscalePolicy& policy, const AutoscaleHistory& history,
                                             bool up);
+
+// Returns the largest count the rules allow from `current` (up) or the smallest (down), counting
+// the changes in `events` inside each policy's period before `now` (the HPA's rate policies).
+std::int64_t behaviour_limit(const ScalingRules& rules, bool up, std::int64_t current,
+                             const std::vector<ScaleEvent>& events, AutoscaleTime now);
+
+// Returns the stable name of a select policy: "max", "min", "disabled".
+const char* select_name(SelectPolicy select);
 
 // Returns the stable name of a decision: "scale_up", "scale_down", "no_change", "failed".
 const char* decision_name(Decision decision);

@@ -50,6 +50,14 @@ struct MetricSpec {
   std::chrono::milliseconds timeout{30'000};
 };
 
+// One entry of `metrics = [...]`: where it comes from and its own target, if any.
+struct MetricEntry {
+  MetricSpec spec;
+  std::string name;                          // for reasons and logs; "" = "metric N"
+  std::optional<double> units_per_worker;    // nullopt: the policy's
+  std::optional<double> target_utilisation;  // nullopt: the policy's
+};
+
 // Where a policy's worker count lives and how it is changed.
 struct TargetSpec {
   std::string kind = "manual";  // manual, do-app, docker-compose, kubernetes, command
@@ -70,6 +78,8 @@ struct PolicyConfig {
   std::string name;
   core::AutoscalePolicy tuning;
   MetricSpec metric;
+  MetricEntry metric_own;                 // the first metric's name and target when it came from metrics = [...]
+  std::vector<MetricEntry> more_metrics;  // metrics beyond the first; the proposal is the largest
   TargetSpec target;
   std::string capacity_type;  // "" = no capacity limit
   std::chrono::milliseconds plan_ttl{15 * 60'000};
