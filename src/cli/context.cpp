@@ -15,6 +15,7 @@
 #include <scalectl/state/store.hpp>
 
 #include "cli/metrics.hpp"
+#include "cli/completion_cache.hpp"
 #include "cli/reporter.hpp"
 
 namespace scalectl::cli {
@@ -112,6 +113,7 @@ config::LoadOptions Context::load_options() const
     }
   }
   options.policy = m_policy;
+  options.doctl_context = globals.doctl_context;
   return options;
 }
 
@@ -172,6 +174,9 @@ net::Transport& Context::http()
     policy.max_attempts = static_cast<int>(cfg.get_int("digitalocean.max_retries").value_or(4)) + 1;
     m_http = net::make_retrying_transport(net::make_curl_transport(options), policy, clock(),
                                           [this](const std::string& line) { reporter().warn(line); });
+    if (const auto cache = completion_cache_path()) {
+      m_http = make_completion_cache_transport(std::move(m_http), *cache);  // sizes and names for TAB
+    }
   }
   return *m_http;
 }
