@@ -1,9 +1,11 @@
 #include <scalectl/cli.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -13,8 +15,13 @@
 #include <scalectl/exit_code.hpp>
 #include <scalectl/interrupt.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "cli/context.hpp"
+#include "cli/help.hpp"
 #include "cli/metrics.hpp"
+#include "cli/reporter.hpp"
 #include "cli/tree.hpp"
 
 namespace scalectl::cli {
@@ -29,6 +36,7 @@ void print_error(Context& ctx, ExitCode code, const std::string& message)
       c = ' ';
     }
   }
+  end_live_line();  // e.g. Ctrl-C during a wait: the error starts on a fresh line
   std::fprintf(stderr, "scalectl: error: %s\n", line.c_str());
   if (ctx.output() == OutputFormat::json) {
     const nlohmann::json body = {{"error", {{"message", line}, {"exit_code", to_int(code)}}}};
@@ -61,9 +69,47 @@ std::string command_path(const CLI::App& app)
   }
 }
 
+// While alive, sends stdout to /dev/null (for -q with text output: the exit code says it all).
+class SilencedStdout {
+ public:
+  SilencedStdout()
+  {
+    std::cout.flush();
+    std::fflush(stdout);
+    const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_fd < 0) {
+      return;
+    }
+    m_saved = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (m_saved >= 0 && ::dup2(null_fd, STDOUT_FILENO) < 0) {
+      ::close(m_saved);
+      m_saved = -1;
+    }
+    ::close(null_fd);
+  }
+  ~SilencedStdout()
+  {
+    std::cout.flush();
+    std::fflush(stdout);
+    if (m_saved >= 0) {
+      ::dup2(m_saved, STDOUT_FILENO);
+      ::close(m_saved);
+    }
+  }
+  SilencedStdout(const SilencedStdout&) = delete;
+  SilencedStdout& operator=(const SilencedStdout&) = delete;
+
+ private:
+  int m_saved = -1;
+};
+
 // Runs the parsed command's action and returns its exit code; errors are printed here.
 int run_action(Context& ctx)
 {
+  std::optional<SilencedStdout> silenced;
+  if (ctx.globals.quiet && ctx.output() == OutputFormat::text) {
+    silenced.emplace();
+  }
   try {
     ctx.action();
     return ctx.exit_code;
@@ -89,11 +135,21 @@ void build_cli(CLI::App& app, Context& ctx)
     ->check(CLI::IsMember({"text", "json"}))
     ->default_str("text");
   app.add_flag("-v,--verbose", ctx.globals.verbose, "Log each HTTP request (method, path, status, duration)");
-  app.add_flag("-q,--quiet", ctx.globals.quiet, "Print only errors");
+  app.add_flag("-q,--quiet", ctx.globals.quiet,
+               "Print nothing on success (text output; the exit code says it); errors stay one line on stderr");
   app.add_option("--state-dir", ctx.globals.state_dir, "State directory of the file backend");
   app.add_option("--redis-url", ctx.globals.redis_url,
                  "Use the Redis state backend at redis://[:password@]host:port/db or unix:///path "
                  "(prefer REDISCLI_AUTH for the password)");
+  app.add_option("--context", ctx.globals.doctl_context,
+                 "Use the token of this doctl auth context (doctl's config.yaml auth-contexts)")
+    ->envname("DIGITALOCEAN_CONTEXT")
+    ->type_name("NAME")
+    ->check([](const std::string& name) {
+      const bool ok = !name.empty() && name.size() <= 64 &&
+                      std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c != '\x7f'; });
+      return ok ? std::string{} : std::string("a doctl context name is 1-64 printable characters");
+    });
   ctx.bind_flag(app, "--metrics-file", "metrics.textfile",
                 "Write a Prometheus node_exporter textfile here after the command (atomically)");
 
@@ -106,6 +162,7 @@ void build_cli(CLI::App& app, Context& ctx)
   setup_config_command(app, ctx);
   setup_completion_command(app, ctx);
   setup_log_command(app, ctx);
+  apply_help(app);  // examples, placeholders, per-verb exit codes, global options in every help
 }
 
 int run(int argc, char** argv)
@@ -120,6 +177,10 @@ int run(int argc, char** argv)
     } catch (const CLI::ParseError& e) {
       if (e.get_exit_code() == 0) {
         return app.exit(e);  // --help, --version
+      }
+      if (const auto why = explain_bad_words(app, argc, argv)) {
+        print_error(ctx, ExitCode::usage, *why);  // a token flag, or a mistyped word with "did you mean"
+        return to_int(ExitCode::usage);
       }
       std::string where = "scalectl";
       for (const CLI::App* sub = &app; sub != nullptr;) {

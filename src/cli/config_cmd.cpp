@@ -18,11 +18,14 @@ void setup_config_command(CLI::App& app, Context& ctx)
   auto* show = config->add_subcommand("show", "Print each effective value with its origin (secrets redacted)");
   show->callback([&ctx] {
     ctx.action = [&ctx] {
+      const std::string token_source = config::describe_token_source(ctx.config(), ctx.load_options());
       if (ctx.output() == OutputFormat::json) {
-        std::cout << config::show_json(ctx.config()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << std::endl;
+        nlohmann::json out = config::show_json(ctx.config());
+        out["digitalocean.token_source"] = {{"value", token_source}, {"origin", "resolved"}};
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
       } else {
-        std::cout << config::show_text(ctx.config());
+        std::cout << config::show_text(ctx.config()) << "(resolved) digitalocean.token_source = " << token_source
+                  << "\n";
       }
     };
   });

@@ -15,6 +15,7 @@
 #include <scalectl/process.hpp>
 #include <scalectl/state/store.hpp>
 
+#include "cli/completion_cache.hpp"
 #include "cli/reporter.hpp"
 #include "sinks/audit_log.hpp"
 #include "sinks/metrics_textfile.hpp"
@@ -116,6 +117,7 @@ config::LoadOptions Context::load_options() const
     }
   }
   options.policy = m_policy;
+  options.doctl_context = globals.doctl_context;
   return options;
 }
 
@@ -181,6 +183,9 @@ net::Transport& Context::http()
     policy.max_attempts = static_cast<int>(cfg.get_int("digitalocean.max_retries").value_or(4)) + 1;
     m_http = transports().retrying(std::move(options), policy,
                                    [this](const std::string& line) { reporter().warn(line); });
+    if (const auto cache = completion_cache_path()) {
+      m_http = make_completion_cache_transport(std::move(m_http), *cache);  // sizes and names for TAB
+    }
   }
   return *m_http;
 }

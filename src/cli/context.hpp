@@ -51,6 +51,7 @@ struct GlobalOptions {
   bool quiet = false;
   std::optional<std::string> state_dir;
   std::optional<std::string> redis_url;
+  std::optional<std::string> doctl_context;  // --context NAME
 };
 
 class Context {

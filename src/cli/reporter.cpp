@@ -1,6 +1,7 @@
 #include "cli/reporter.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
@@ -34,9 +35,22 @@ namespace scalectl::cli {
 
 namespace {
 
+// True while a live progress line (no newline yet) is on stderr; one per process.
+bool g_live_line = false;
+
+// Returns true when the terminal named by TERM understands cursor control (not unset or "dumb").
+bool term_understands_control()
+{
+  const char* term = std::getenv("TERM");
+  return term != nullptr && *term != '\0' && std::string_view(term) != "dumb";
+}
+
 class StderrReporter final : public Reporter {
  public:
-  explicit StderrReporter(const ReporterOptions& options) : m_options(options) {}
+  explicit StderrReporter(const ReporterOptions& options)
+      : m_options(options), m_live_capable(options.tty && term_understands_control())
+  {
+  }
   ~StderrReporter() override { clear_live(); }
 
   void step(std::string_view message) override
@@ -53,11 +67,11 @@ class StderrReporter final : public Reporter {
     if (m_options.quiet) {
       return;
     }
-    if (m_options.tty) {
+    if (m_live_capable) {
       const std::string text = fmt::format("{} ... {}", phase, format_duration(elapsed));
       std::fprintf(stderr, "\r\033[K%s", text.c_str());
       std::fflush(stderr);
-      m_live = true;
+      g_live_line = true;
       return;
     }
     // Plain output: one line when the phase changes, then one every 30 s, so cron mail stays short.
@@ -71,6 +85,9 @@ class StderrReporter final : public Reporter {
 
   void warn(std::string_view message) override
   {
+    if (m_options.quiet) {
+      return;  // -q: a successful run prints nothing; failures still print their one error line
+    }
     clear_live();
     std::fprintf(stderr, "scalectl: warning: %.*s\n", static_cast<int>(message.size()), message.data());
   }
@@ -95,21 +112,24 @@ class StderrReporter final : public Reporter {
     }
   }
 
-  void clear_live()
-  {
-    if (m_live) {
-      std::fputs("\r\033[K", stderr);
-      m_live = false;
-    }
-  }
+  static void clear_live() { end_live_line(); }
 
   ReporterOptions m_options;
-  bool m_live = false;
+  bool m_live_capable = false;
   std::string m_last_phase;
   long long m_next_report_s = 0;
 };
 
 }  // namespace
+
+void end_live_line()
+{
+  if (g_live_line) {
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+    g_live_line = false;
+  }
+}
 
 std::unique_ptr<Reporter> make_stderr_reporter(const ReporterOptions& options)
 {

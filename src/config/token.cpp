@@ -4,11 +4,14 @@
 #include <scalectl/config/config.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include <scalectl/error.hpp>
 
+#include "doctl.hpp"
 #include "environment.hpp"
 #include "read_file.hpp"
 #include "values.hpp"
@@ -32,26 +35,30 @@ Token checked(std::string_view raw, std::string source)
   return Token{std::string(value), std::move(source)};
 }
 
-// Returns the top-level `access-token:` of doctl's config.yaml, or "" when there is none.
-std::string doctl_access_token(std::string_view yaml)
+// Returns the token doctl's config.yaml gives for `wanted` (else its current context), or
+// nullopt when the file is absent or that context has no token.
+std::optional<Token> doctl_token(const detail::Environment& env, const std::optional<std::string>& wanted,
+                                 std::vector<std::string>& looked)
 {
-  constexpr std::string_view k_field = "access-token:";
-  while (!yaml.empty()) {
-    const std::size_t newline = yaml.find('\n');
-    const std::string_view line = yaml.substr(0, newline);
-    yaml = newline == std::string_view::npos ? std::string_view{} : yaml.substr(newline + 1);
-    if (!line.starts_with(k_field)) {
-      continue;  // indented lines belong to auth-contexts and other maps
-    }
-    std::string_view value = detail::trim(line.substr(k_field.size()));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    } else if (const std::size_t comment = value.find(" #"); comment != std::string_view::npos) {
-      value = detail::trim(value.substr(0, comment));
-    }
-    return std::string(value);
+  const auto config_home = env.config_home();
+  if (!config_home) {
+    looked.emplace_back("~/.config/doctl/config.yaml");
+    return std::nullopt;
   }
-  return {};
+  const std::filesystem::path path = *config_home / "doctl" / "config.yaml";
+  looked.push_back(path.string());
+  const auto file = detail::read_regular_file(path, "doctl config");
+  if (!file) {
+    return std::nullopt;
+  }
+  const auto choice = detail::choose_doctl_token(detail::parse_doctl_config(file->text), wanted, path.string());
+  if (!choice) {
+    return std::nullopt;
+  }
+  const std::string source = choice->context == "default" && !wanted
+                                 ? fmt::format("doctl config {}", path.string())
+                                 : fmt::format("doctl config {} (context {})", path.string(), choice->context);
+  return checked(choice->token, source);
 }
 
 }  // namespace
@@ -60,6 +67,20 @@ Token resolve_token(const Config& config, const LoadOptions& options)
 {
   const detail::Environment env(options);
   std::vector<std::string> looked;
+
+  // 0: an explicit doctl context (--context, DIGITALOCEAN_CONTEXT) names the token to use.
+  std::optional<std::string> wanted_context = options.doctl_context;
+  if (!wanted_context) {
+    wanted_context = env.get("DIGITALOCEAN_CONTEXT");
+  }
+  if (wanted_context) {
+    if (auto token = doctl_token(env, wanted_context, looked)) {
+      return std::move(*token);
+    }
+    throw usage_error(fmt::format("doctl context '{}' has no token ({} is missing or holds none); run `doctl auth "
+                                  "init --context {}` or drop --context/DIGITALOCEAN_CONTEXT",
+                                  wanted_context->substr(0, 64), looked.back(), wanted_context->substr(0, 64)));
+  }
 
   // 1, 2: the environment, under the names doctl and Terraform use.
   for (const char* name : {"DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"}) {
@@ -104,22 +125,23 @@ Token resolve_token(const Config& config, const LoadOptions& options)
   }
   looked.emplace_back("digitalocean.token_file");
 
-  // 6: doctl's own configuration, for hosts already set up with `doctl auth init`.
-  if (const auto config_home = env.config_home()) {
-    const std::filesystem::path path = *config_home / "doctl" / "config.yaml";
-    if (const auto file = detail::read_regular_file(path, "doctl config")) {
-      if (const std::string token = doctl_access_token(file->text); !token.empty()) {
-        return checked(token, fmt::format("doctl config {}", path.string()));
-      }
-    }
-    looked.push_back(path.string());
-  } else {
-    looked.emplace_back("~/.config/doctl/config.yaml");
+  // 6: doctl's own configuration (its current context), for hosts set up with `doctl auth init`.
+  if (auto token = doctl_token(env, std::nullopt, looked)) {
+    return std::move(*token);
   }
 
   throw usage_error(fmt::format("no DigitalOcean API token found (looked in: {}); set DIGITALOCEAN_ACCESS_TOKEN "
                                 "or point digitalocean.token_file at a mode 0600 file",
                                 fmt::join(looked, ", ")));
+}
+
+std::string describe_token_source(const Config& config, const LoadOptions& options)
+{
+  try {
+    return resolve_token(config, options).source;
+  } catch (const Error& e) {
+    return fmt::format("none: {}", e.what());
+  }
 }
 
 }  // namespace scalectl::config

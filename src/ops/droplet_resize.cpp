@@ -455,6 +455,15 @@ ResizeReport ResizeDriver::run()
   }
 
   const auto lock = m_deps.store.lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
+  // A resumed resize reports the size it started from: the record of the resize in progress has it.
+  if (const auto rec = m_deps.store.get(droplet_record_key(m_id)); rec && rec->contains("operation")) {
+    const json& op = rec->at("operation");
+    if (op.value("result", "") != "ok" && op.value("to_size", "") == m_options.target_size &&
+        op.value("from_size", m_options.target_size) != m_options.target_size && op.value("memory_before_mb", 0) > 0) {
+      m_report.from_size = op.value("from_size", m_report.from_size);
+      m_report.memory_before_mb = op.value("memory_before_mb", m_report.memory_before_mb);
+    }
+  }
   m_deps.reporter.step(fmt::format("droplet {} ({}) is {} at {} with {} MB, {} vCPUs; target {}", m_id, m_last.name,
                                    m_last.status, m_last.size_slug, m_last.memory_mb, m_last.vcpus,
                                    m_options.target_size));

@@ -40,6 +40,7 @@ SPEC = {
 class AppContractTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        fixtures.find_openapi_spec()  # skips the module, saying how to provide the spec
         cls._tmp = Path(tempfile.mkdtemp(prefix="scalectl-app-contract-"))
         cls._keep = False
         cls.sim = fixtures.start_simulator(cls._tmp, deployment_seconds=6.0)

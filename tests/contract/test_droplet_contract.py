@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from support.fixtures import (DEFAULT_TOKEN, run_scalectl, scratch_dir, start_prism,  # noqa: E402
-                              start_simulator)
+from support.fixtures import (DEFAULT_TOKEN, find_openapi_spec, run_scalectl, scratch_dir,  # noqa: E402
+                              start_prism, start_simulator)
 
 UP = "s-8vcpu-16gb"
 DOWN = "s-2vcpu-4gb"
@@ -18,6 +18,7 @@ DOWN = "s-2vcpu-4gb"
 
 class DropletContractTest(unittest.TestCase):
     def setUp(self):
+        find_openapi_spec()  # skips, saying how to provide the spec, when it is absent
         self.tmp = Path(scratch_dir(self))
         (self.tmp / "home").mkdir()
         self.sim = start_simulator(self.tmp, action_seconds=0.3)

@@ -52,6 +52,7 @@ def scaled(count, **service_fields):
 class SimContractTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        fixtures.find_openapi_spec()  # skips the module, saying how to provide the spec
         cls._tmp = Path(tempfile.mkdtemp(prefix="scalectl-contract-"))
         cls._keep = False
         cls.sim = fixtures.start_simulator(cls._tmp, action_seconds=0.2, deployment_seconds=1.0)

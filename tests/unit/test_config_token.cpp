@@ -171,7 +171,11 @@ TEST_SUITE("config.token")
     CHECK(resolve_token(load(options), options).value == "tok-home");
 
     dir.write("home/.config/doctl/config.yaml", "auth-contexts:\n  access-token: indented\naccess-token: ''\n");
-    CHECK(error_of([&] { resolve_token(load(options), options); }).starts_with("no DigitalOcean API token found"));
+    // The indented key is a context named "access-token", never the top-level token; with no
+    // current context the error names the contexts and how to pick one.
+    const std::string message = error_of([&] { resolve_token(load(options), options); });
+    CHECK(message.find("has only named contexts (access-token)") != std::string::npos);
+    CHECK(message.find("indented") == std::string::npos);
   }
 
   TEST_CASE("environment tokens are trimmed; whitespace-only counts as unset")
@@ -182,5 +186,79 @@ TEST_SUITE("config.token")
     const Token token = resolve_token(load(options), options);
     CHECK(token.value == "tok-env");
     CHECK(token.source == "env DIGITALOCEAN_TOKEN");
+  }
+}
+
+TEST_SUITE("config.token.doctl")
+{
+  // doctl's config.yaml as `doctl auth init --context work` leaves it: the top-level token belongs
+  // to another account than the current context's.
+  constexpr const char* k_two_accounts =
+      "access-token: tok-top-level\n"
+      "auth-contexts:\n"
+      "  work: \"tok-work\"\n"
+      "  personal: tok-personal # mine\n"
+      "context: work\n"
+      "output: text\n";
+
+  TEST_CASE("the current context's auth-contexts token wins over the top-level access-token")
+  {
+    const ScratchDir dir;
+    const auto path = dir.write("home/.config/doctl/config.yaml", k_two_accounts);
+    const LoadOptions options = hermetic_options(dir);
+    const Token token = resolve_token(load(options), options);
+    CHECK(token.value == "tok-work");
+    CHECK(token.source == "doctl config " + path.string() + " (context work)");
+    CHECK(describe_token_source(load(options), options) == token.source);
+  }
+
+  TEST_CASE("a config with only named contexts")
+  {
+    const ScratchDir dir;
+    SUBCASE("and a current one")
+    {
+      dir.write("home/.config/doctl/config.yaml", "auth-contexts: {work: tok-work, ci: tok-ci}\ncontext: ci\n");
+      const LoadOptions options = hermetic_options(dir);
+      CHECK(resolve_token(load(options), options).value == "tok-ci");
+    }
+    SUBCASE("and none current: the error names them and the way out")
+    {
+      dir.write("home/.config/doctl/config.yaml", "auth-contexts:\n  work: tok-work\n  ci: tok-ci\n");
+      const LoadOptions options = hermetic_options(dir);
+      const std::string message = error_of([&] { resolve_token(load(options), options); });
+      CHECK(message.find("only named contexts (ci, work)") != std::string::npos);
+      CHECK(message.find("--context NAME") != std::string::npos);
+      CHECK(message.find("tok-") == std::string::npos);
+      CHECK(describe_token_source(load(options), options).starts_with("none: doctl config "));
+    }
+    SUBCASE("context: default means access-token")
+    {
+      dir.write("home/.config/doctl/config.yaml",
+                "access-token: tok-top\nauth-contexts:\n  work: tok-work\ncontext: default\n");
+      const LoadOptions options = hermetic_options(dir);
+      CHECK(resolve_token(load(options), options).value == "tok-top");
+    }
+  }
+
+  TEST_CASE("--context and DIGITALOCEAN_CONTEXT pick a context, even over the token variables")
+  {
+    const ScratchDir dir;
+    const auto path = dir.write("home/.config/doctl/config.yaml", k_two_accounts);
+    LoadOptions options = hermetic_options(dir, {{"DIGITALOCEAN_CONTEXT", "personal"},
+                                                 {"DIGITALOCEAN_TOKEN", "tok-env"}});
+    CHECK(resolve_token(load(options), options).value == "tok-personal");
+    CHECK(resolve_token(load(options), options).source == "doctl config " + path.string() + " (context personal)");
+
+    options.doctl_context = "default";  // the flag beats the variable
+    CHECK(resolve_token(load(options), options).value == "tok-top-level");
+
+    options.doctl_context = "staging";
+    const std::string message = error_of([&] { resolve_token(load(options), options); });
+    CHECK(message.starts_with("doctl context 'staging' is not in " + path.string() +
+                              " (it has: default, personal, work)"));
+
+    std::filesystem::remove(path);
+    options.doctl_context = "work";
+    CHECK(error_of([&] { resolve_token(load(options), options); }).starts_with("doctl context 'work' has no token"));
   }
 }

@@ -82,6 +82,7 @@ struct LoadOptions {
   std::optional<std::filesystem::path> explicit_file;  // --config
   std::vector<FlagValue> flags;
   std::optional<std::string> policy;  // --policy NAME: AUTO_SCALER_* env names map to this policy
+  std::optional<std::string> doctl_context;  // --context NAME: the doctl auth context whose token to use
   // Injectable for tests; defaults read the real environment and files.
   std::optional<std::map<std::string, std::string>> environment;
   std::optional<std::filesystem::path> system_file;  // default /etc/scalectl/config.toml
@@ -113,9 +114,16 @@ struct Token {
 // Resolves the token: DIGITALOCEAN_ACCESS_TOKEN, DIGITALOCEAN_TOKEN, $CREDENTIALS_DIRECTORY
 // (systemd LoadCredential=), digitalocean.token from a mode 0600 config file,
 // digitalocean.token_file (refused if group/other can access it), and last doctl's
-// `access-token:` in doctl/config.yaml under $XDG_CONFIG_HOME, else ~/.config. Surrounding
-// whitespace is stripped. Throws Error(usage) if none is found, listing the places looked.
+// token of doctl/config.yaml under $XDG_CONFIG_HOME, else ~/.config: its current `context:`'s
+// `auth-contexts:` entry, or `access-token:` for the "default" context. An explicit doctl context
+// (LoadOptions::doctl_context, else $DIGITALOCEAN_CONTEXT) skips the other places: that context's
+// token is used or the error says the context is missing. Surrounding whitespace is stripped.
+// Throws Error(usage) if none is found, listing the places looked.
 Token resolve_token(const Config& config, const LoadOptions& options);
+
+// Returns where resolve_token() would read the token ("env DIGITALOCEAN_TOKEN", "doctl config
+// PATH (context work)", ...) or "none: <why>" when it would fail; never the token itself.
+std::string describe_token_source(const Config& config, const LoadOptions& options);
 
 // Describes one known key for `config show`, the man page and validation.
 struct KeyInfo {
