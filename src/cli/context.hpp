@@ -29,7 +29,12 @@ namespace state {
 class Store;
 struct LockOwner;
 }  // namespace state
+namespace ops {
+struct DropletDeps;
+struct AppDeps;
+}  // namespace ops
 namespace digitalocean {
+class Api;
 class Client;
 }
 }  // namespace scalectl
@@ -81,7 +86,7 @@ class Context {
   // Returns the state store, opening it on first use.
   state::Store& store();
   // Returns the DigitalOcean API client, resolving the token on first use.
-  digitalocean::Client& digitalocean();
+  digitalocean::Api& digitalocean();
   // Returns the HTTP transport (libcurl is loaded on the first request, not here).
   net::Transport& http();
   Clock& clock();
@@ -93,6 +98,11 @@ class Context {
 
   // Returns the metric samples this invocation records for the textfile (src/cli/metrics.hpp).
   MetricsBatch& metrics();
+
+  // Returns the adapters of the droplet ops (the store is opened only when an op asks for it).
+  ops::DropletDeps droplet_deps();
+  // Returns the adapters of the app ops (the store is opened only when an op asks for it).
+  ops::AppDeps app_deps();
 
   // Returns who we are, for operation locks and records.
   state::LockOwner lock_owner() const;

@@ -18,8 +18,11 @@
 #include <scalectl/core/metrics.hpp>
 
 namespace scalectl {
-namespace digitalocean {
+namespace core {
 struct Droplet;
+}
+namespace digitalocean {
+using Droplet = core::Droplet;
 }
 namespace state {
 struct PoolSnapshot;
