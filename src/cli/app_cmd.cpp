@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <scalectl/ops/lock_holder.hpp>
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
@@ -54,11 +55,6 @@ std::string money(const core::CostRange& cost)
   return fmt::format("${:.2f}-${:.2f}", cost.min, cost.max);
 }
 
-std::string selected_app(Context& ctx)
-{
-  return ops::resolve_app(ctx.digitalocean(), ctx.config().get_string("app.id").value_or(""));
-}
-
 std::string selected_component(Context& ctx, bool required)
 {
   auto name = ctx.config().get_string("app.component").value_or("");
@@ -67,12 +63,6 @@ std::string selected_component(Context& ctx, bool required)
                       "component in the config");
   }
   return name;
-}
-
-ops::AppDeps app_deps(Context& ctx)
-{
-  return ops::AppDeps{ctx.digitalocean(), [&ctx]() -> state::Store& { return ctx.store(); }, ctx.clock(),
-                      ctx.reporter(), ctx.lock_owner()};
 }
 
 core::ScaleRequest request_from_flags(const ScaleFlags& flags)
@@ -179,8 +169,8 @@ void run_scale(Context& ctx, const ScaleFlags& flags)
     options.wait_lock = duration_flag(flags.wait_lock, "--wait-lock");
   }
 
-  const auto id = selected_app(ctx);
-  auto deps = app_deps(ctx);
+  auto deps = ctx.app_deps();
+  const auto id = ops::resolve_app(deps.api, ctx.config().get_string("app.id").value_or(""));
   const auto resource = fmt::format("{}/{}", ops::app_record_key(id), options.component);
   const auto started = ctx.clock().monotonic();
   ops::AppScaleReport report;
@@ -238,8 +228,8 @@ std::string deployment_text(const digitalocean::Deployment& d)
 
 void run_status(Context& ctx)
 {
-  const auto id = selected_app(ctx);
-  auto deps = app_deps(ctx);
+  auto deps = ctx.app_deps();
+  const auto id = ops::resolve_app(deps.api, ctx.config().get_string("app.id").value_or(""));
   const auto report = ops::app_status(deps, id, selected_component(ctx, false),
                                       ctx.config().get_int("app.workers_rule_mb").value_or(512));
   if (ctx.output() == OutputFormat::json) {
@@ -279,12 +269,8 @@ void run_status(Context& ctx)
     } else if (report.state_error.empty()) {
       std::cout << "last scale   none recorded\n";
     }
-    if (report.lock.is_object()) {
-      std::cout << fmt::format("lock         held by pid {} on {} ({}) since {}\n", report.lock["pid"].get<long>(),
-                               report.lock["host"].get<std::string>(), report.lock["command"].get<std::string>(),
-                               report.lock["since"].get<std::string>());
-    } else if (report.state_error.empty()) {
-      std::cout << "lock         free\n";
+    if (report.lock.is_object() || report.state_error.empty()) {
+      std::cout << fmt::format("lock         {}\n", ops::lock_holder_text(report.lock));
     }
   }
   if (!report.state_error.empty()) {

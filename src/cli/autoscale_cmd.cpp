@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <scalectl/ops/lock_holder.hpp>
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/net/transport_factory.hpp>
@@ -45,7 +46,7 @@ class AutoscaleEnv {
                                [&ctx](const std::string& url, const std::string& key) {
                                  return redis_length(ctx, url, key);
                                }},
-               ops::TargetDeps{ctx.processes(), [&ctx]() -> digitalocean::Client& { return ctx.digitalocean(); },
+               ops::TargetDeps{ctx.processes(), [&ctx]() -> digitalocean::Api& { return ctx.digitalocean(); },
                                std::nullopt, std::nullopt, 0, "", {}},
                ctx.lock_owner(),
                std::chrono::milliseconds(0)}
@@ -298,15 +299,11 @@ void print_status_text(const json& s)
   std::cout << fmt::format("  cooldown     scale-up {}; scale-down {}\n",
                            remaining_text(cd["scale_up_until"], cd["scale_up_remaining_s"]),
                            remaining_text(cd["scale_down_until"], cd["scale_down_remaining_s"]));
-  const json& lock = s["lock"];
   std::cout << fmt::format("  state        serial {}{}; lock {}\n", number_text(s["state"]["serial"]),
                            s["state"]["lineage"].get<std::string>().empty()
                              ? std::string()
                              : ", lineage " + s["state"]["lineage"].get<std::string>(),
-                           lock.is_null() ? std::string("free")
-                                          : fmt::format("held by pid {} on {} since {}", number_text(lock["pid"]),
-                                                        lock["host"].get<std::string>(),
-                                                        lock["since"].get<std::string>()));
+                           ops::lock_holder_text(s["lock"]));
   if (s["events"].empty()) {
     std::cout << "  events       none\n";
     return;

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <scalectl/clock.hpp>
+#include <scalectl/ops/app.hpp>
+#include <scalectl/ops/droplet.hpp>
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/net/http.hpp>
@@ -190,7 +192,7 @@ net::Transport& Context::http()
   return *m_http;
 }
 
-digitalocean::Client& Context::digitalocean()
+digitalocean::Api& Context::digitalocean()
 {
   if (!m_digitalocean) {
     const auto token = config::resolve_token(config(), load_options());
@@ -303,6 +305,20 @@ state::LockOwner Context::lock_owner() const
   owner.since_ms =
     std::chrono::duration_cast<std::chrono::milliseconds>(real_clock().now().time_since_epoch()).count();
   return owner;
+}
+
+// --- wiring of the ops' adapters: the one place under src/cli/ that hands them out ------------
+
+ops::DropletDeps Context::droplet_deps()
+{
+  return ops::DropletDeps{digitalocean(), [this]() -> state::Store& { return store(); }, clock(), reporter(),
+                          processes(), lock_owner()};
+}
+
+ops::AppDeps Context::app_deps()
+{
+  return ops::AppDeps{digitalocean(), [this]() -> state::Store& { return store(); }, clock(), reporter(),
+                      lock_owner()};
 }
 
 }  // namespace scalectl::cli

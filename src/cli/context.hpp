@@ -32,7 +32,12 @@ struct LockOwner;
 namespace net {
 class TransportFactory;
 }
+namespace ops {
+struct DropletDeps;
+struct AppDeps;
+}  // namespace ops
 namespace digitalocean {
+class Api;
 class Client;
 }
 namespace sinks {
@@ -86,7 +91,7 @@ class Context {
   // Returns the state store, opening it on first use.
   state::Store& store();
   // Returns the DigitalOcean API client, resolving the token on first use.
-  digitalocean::Client& digitalocean();
+  digitalocean::Api& digitalocean();
   // Returns the one factory of HTTP transports (DigitalOcean, webhooks, HTTP metrics).
   net::TransportFactory& transports();
   // Returns the DigitalOcean API's retrying transport (libcurl is loaded on the first request, not here).
@@ -100,6 +105,11 @@ class Context {
 
   // Returns the metrics textfile sink this invocation records its series on (src/sinks/metrics_textfile.hpp).
   sinks::MetricsTextfile& metrics();
+
+  // Returns the adapters of the droplet ops (the store is opened only when an op asks for it).
+  ops::DropletDeps droplet_deps();
+  // Returns the adapters of the app ops (the store is opened only when an op asks for it).
+  ops::AppDeps app_deps();
 
   // Returns who we are, for operation locks and records.
   state::LockOwner lock_owner() const;

@@ -9,6 +9,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/ops/droplet.hpp>
+#include <scalectl/ops/lock_holder.hpp>
 
 #include "cli/context.hpp"
 #include "cli/metrics.hpp"
@@ -27,21 +28,6 @@ struct ResizeFlags {
   bool force = false;
   bool allow_self = false;
 };
-
-std::int64_t selected_droplet(Context& ctx)
-{
-  const auto spec = ctx.config().get_string("droplet.id");
-  if (!spec || spec->empty()) {
-    throw usage_error("no droplet given; pass --droplet ID|NAME, set DROPLET_ID, or set [droplet] id in the config");
-  }
-  return ops::resolve_droplet(ctx.digitalocean(), *spec);
-}
-
-ops::DropletDeps droplet_deps(Context& ctx)
-{
-  return ops::DropletDeps{ctx.digitalocean(), ctx.store(), ctx.clock(), ctx.reporter(), ctx.processes(),
-                          ctx.lock_owner()};
-}
 
 void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& flags)
 {
@@ -73,8 +59,8 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
     options.wait_lock = duration_flag(flags.wait_lock, "--wait-lock");
   }
 
-  const auto id = selected_droplet(ctx);
-  auto deps = droplet_deps(ctx);
+  auto deps = ctx.droplet_deps();
+  const auto id = ops::selected_droplet(deps.api, cfg.get_string("droplet.id"));
   const auto started = ctx.clock().monotonic();
   ops::ResizeReport report;
   try {
@@ -138,106 +124,53 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
   }
 }
 
-void run_status(Context& ctx)
+void print_status(const ops::DropletStatusReport& report)
 {
-  const auto id = selected_droplet(ctx);
-  auto& api = ctx.digitalocean();
-  const auto d = api.get_droplet(id);
-  record_droplet_metrics(ctx, d);
-  json in_progress = nullptr;
-  if (d.locked) {
-    for (const auto& a : api.droplet_actions(id)) {
-      if (a.status == "in-progress") {
-        in_progress = {{"id", a.id}, {"type", a.type}, {"started_at", a.started_at}};
-        break;
-      }
-    }
-  }
-  json last_operation = nullptr;
-  json lock = nullptr;
-  json disk_resized = nullptr;
-  std::string store_warning;
-  try {
-    auto& store = ctx.store();
-    if (const auto rec = store.get(ops::droplet_record_key(id))) {
-      last_operation = rec->value("operation", json(nullptr));
-      disk_resized = rec->value("disk_resized", json(nullptr));
-    }
-    if (const auto holder = store.lock_holder(ops::droplet_lock_resource(id))) {
-      lock = {{"pid", holder->pid},
-              {"host", holder->host},
-              {"user", holder->user},
-              {"command", holder->command},
-              {"since", format_rfc3339(SystemTime(std::chrono::milliseconds(holder->since_ms)))}};
-    }
-  } catch (const Error& e) {
-    store_warning = e.what();
-  }
-
-  const json droplet = {{"id", d.id},
-                        {"name", d.name},
-                        {"status", d.status},
-                        {"locked", d.locked},
-                        {"size_slug", d.size_slug},
-                        {"memory_mb", d.memory_mb},
-                        {"vcpus", d.vcpus},
-                        {"disk_gb", d.disk_gb},
-                        {"price_monthly", d.price_monthly},
-                        {"price_hourly", d.price_hourly},
-                        {"region", d.region}};
-  if (ctx.output() == OutputFormat::json) {
-    json out = {{"droplet", droplet},
-                {"in_progress_action", in_progress},
-                {"last_operation", last_operation},
-                {"lock", lock},
-                {"disk_resized", disk_resized}};
-    if (!store_warning.empty()) {
-      out["state_error"] = store_warning;
-    }
-    std::cout << out.dump(2) << std::endl;
-    return;
-  }
+  const auto& d = report.droplet;
   std::cout << fmt::format("droplet   {} ({}) in {}\n", d.id, d.name, d.region);
   std::cout << fmt::format("status    {}{}\n", d.status, d.locked ? " (locked by a pending event)" : "");
   std::cout << fmt::format("size      {}: {} MB memory, {} vCPUs, {} GB disk\n", d.size_slug, d.memory_mb, d.vcpus,
                            d.disk_gb);
   std::cout << fmt::format("price     ${:.2f}/month, ${:.5f}/hour\n", d.price_monthly, d.price_hourly);
-  if (!in_progress.is_null()) {
-    std::cout << fmt::format("action    {} ({}) in progress since {}\n", in_progress["id"].get<std::int64_t>(),
-                             in_progress["type"].get<std::string>(), in_progress["started_at"].get<std::string>());
+  if (const auto& a = report.in_progress) {
+    std::cout << fmt::format("action    {} ({}) in progress since {}\n", a->id, a->type, a->started_at);
   }
-  if (!disk_resized.is_null()) {
+  if (const auto& disk = report.disk_resized) {
     std::cout << fmt::format("disk      permanently resized to {} on {}; the droplet cannot go below that disk\n",
-                             disk_resized.value("to", ""), disk_resized.value("at", ""));
+                             disk->to, disk->at);
   }
-  if (!last_operation.is_null()) {
-    const auto result = last_operation.value("result", "");
-    std::cout << fmt::format("last run  {} {} -> {}: {} (phase {}, started {}{})\n",
-                             last_operation.value("direction", ""), last_operation.value("from_size", ""),
-                             last_operation.value("to_size", ""), result, last_operation.value("phase", ""),
-                             last_operation.value("started_at", ""),
-                             last_operation.contains("ended_at")
-                               ? ", ended " + last_operation.value("ended_at", "")
-                               : std::string());
-    if (result == "submitted" || result == "interrupted" || result == "timeout" || result == "running") {
+  if (const auto& op = report.last_operation) {
+    std::cout << fmt::format("last run  {} {} -> {}: {} (phase {}, started {}{})\n", op->direction, op->from_size,
+                             op->to_size, op->result, op->phase, op->started_at,
+                             op->ended_at.empty() ? std::string() : ", ended " + op->ended_at);
+    if (op->pending()) {
       std::cout << fmt::format("pending   rerun `scalectl droplet {}` to finish moving to {}\n",
-                               last_operation.value("direction", "up"), last_operation.value("to_size", ""));
+                               op->direction.empty() ? "up" : op->direction, op->to_size);
     }
   } else {
     std::cout << "last run  none recorded\n";
   }
-  if (!lock.is_null()) {
-    std::cout << fmt::format("lock      held by pid {} on {} ({}) since {}\n", lock["pid"].get<long>(),
-                             lock["host"].get<std::string>(), lock["command"].get<std::string>(),
-                             lock["since"].get<std::string>());
-  } else if (store_warning.empty()) {
-    std::cout << "lock      free\n";
+  if (report.lock.is_object() || report.state_error.empty()) {
+    std::cout << fmt::format("lock      {}\n", ops::lock_holder_text(report.lock));
   }
-  if (!store_warning.empty()) {
-    ctx.reporter().warn(fmt::format("cannot read scalectl's state: {}", store_warning));
+}
+
+void run_status(Context& ctx)
+{
+  auto deps = ctx.droplet_deps();
+  const auto report = ops::droplet_status(deps, ctx.config().get_string("droplet.id").value_or(""));
+  record_droplet_metrics(ctx, report.droplet);
+  if (ctx.output() == OutputFormat::json) {
+    std::cout << report.to_json().dump(2) << std::endl;
+    return;
   }
-  if (d.status == "off" && !d.locked) {
-    ctx.reporter().warn(fmt::format("droplet {} is OFF; `scalectl droplet up` or `down` powers it back on", d.id));
+  print_status(report);
+  if (!report.state_error.empty()) {
+    ctx.reporter().warn(fmt::format("cannot read scalectl's state: {}", report.state_error));
+  }
+  if (report.droplet.status == "off" && !report.droplet.locked) {
+    ctx.reporter().warn(fmt::format("droplet {} is OFF; `scalectl droplet up` or `down` powers it back on",
+                                    report.droplet.id));
   }
 }
 

@@ -10,7 +10,6 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/core/cost.hpp>
 #include <scalectl/ops/droplet.hpp>
-#include <scalectl/state/store.hpp>
 
 #include "cli/context.hpp"
 #include "cli/since.hpp"
@@ -35,23 +34,6 @@ double dollars(std::int64_t cents)
   return static_cast<double>(cents) / 100.0;
 }
 
-std::vector<core::ResizeRecord> resize_history(state::Store& store, std::int64_t droplet_id, std::int64_t since_ms)
-{
-  std::vector<core::ResizeRecord> out;
-  for (const auto& entry : store.read_log("droplet-resizes", since_ms)) {
-    const auto id = entry.find("droplet_id");
-    if (id == entry.end() || !id->is_number_integer() || id->get<std::int64_t>() != droplet_id) {
-      continue;
-    }
-    core::ResizeRecord r;
-    r.time_ms = entry.value("time_ms", std::int64_t{0});
-    r.from = entry.value("from", "");
-    r.to = entry.value("to", "");
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 void run_cost(Context& ctx, const CostFlags& flags)
 {
   const auto now = ctx.clock().now();
@@ -66,24 +48,15 @@ void run_cost(Context& ctx, const CostFlags& flags)
                                   format_rfc3339(SystemTime(std::chrono::milliseconds(end_ms)))));
   }
   const auto& cfg = ctx.config();
-  const auto spec = cfg.get_string("droplet.id");
-  if (!spec || spec->empty()) {
-    throw usage_error("no droplet given; pass --droplet ID|NAME, set DROPLET_ID, or set [droplet] id in the config");
-  }
-  auto& api = ctx.digitalocean();
-  const auto id = ops::resolve_droplet(api, *spec);
-  const auto droplet = api.get_droplet(id);
-
-  core::CostInput input;
-  input.start_ms = start_ms;
-  input.end_ms = end_ms;
-  input.resizes = resize_history(ctx.store(), id, start_ms);
-  input.current_size = droplet.size_slug;
-  input.baseline_size = cfg.get_string("droplet.up_size").value_or("");
-  for (const auto& size : api.list_sizes()) {
-    input.prices[size.slug] = {size.price_hourly, size.price_monthly};
-  }
-  const auto report = core::compute_cost(input);
+  ops::DropletCostOptions options;
+  options.droplet = cfg.get_string("droplet.id").value_or("");
+  options.start_ms = start_ms;
+  options.end_ms = end_ms;
+  options.baseline_size = cfg.get_string("droplet.up_size").value_or("");
+  auto deps = ctx.droplet_deps();
+  const auto result = ops::droplet_cost(deps, options);
+  const auto& droplet = result.droplet;
+  const auto& report = result.cost;
   const auto start_text = format_rfc3339(SystemTime(std::chrono::milliseconds(start_ms)));
   const auto end_text = format_rfc3339(SystemTime(std::chrono::milliseconds(end_ms)));
 
@@ -110,7 +83,7 @@ void run_cost(Context& ctx, const CostFlags& flags)
       {"sizes", sizes},
       {"actual_cost", dollars(report.actual_cents)},
       {"actual_cents", report.actual_cents},
-      {"baseline", {{"size", input.baseline_size},
+      {"baseline", {{"size", options.baseline_size},
                     {"cost", dollars(report.baseline_cents)},
                     {"cost_cents", report.baseline_cents},
                     {"capped", report.baseline_capped}}},
@@ -123,7 +96,7 @@ void run_cost(Context& ctx, const CostFlags& flags)
     std::cout << fmt::format("droplet {} ({}), {} to {} ({:.2f} hours, {} resize{})\n", droplet.id, droplet.name,
                              start_text, end_text, report.hours, report.resizes, report.resizes == 1 ? "" : "s");
     std::size_t width = std::string_view("actual cost").size();
-    const std::string baseline_label = fmt::format("at {} all the time", input.baseline_size);
+    const std::string baseline_label = fmt::format("at {} all the time", options.baseline_size);
     width = std::max(width, baseline_label.size());
     for (const auto& row : report.sizes) {
       width = std::max(width, row.size.size());

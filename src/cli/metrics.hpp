@@ -7,9 +7,14 @@
 #include <optional>
 #include <string>
 
-namespace scalectl::digitalocean {
+namespace scalectl {
+namespace core {
 struct Droplet;
 }
+namespace digitalocean {
+using Droplet = core::Droplet;
+}
+}  // namespace scalectl
 
 namespace scalectl::cli {
 

@@ -88,4 +88,46 @@ const char* step_name(StepKind kind)
   return "unknown";
 }
 
+std::vector<PlannedStep> simulate_resize(const DropletObservation& start, const std::string& target_size)
+{
+  std::vector<PlannedStep> planned;
+  DropletObservation obs = start;
+  ResizeMemory memory;
+  for (int i = 0; i < 10; ++i) {
+    const auto step = next_resize_step(obs, target_size, memory);
+    switch (step.kind) {
+    case StepKind::wait_action:
+      planned.push_back({step.kind, step.action_id, obs.action_type});
+      obs.action_id.reset();
+      obs.locked = false;
+      if (obs.action_type == "resize") {
+        return planned;  // cannot predict the outcome of someone else's resize
+      }
+      obs.status = obs.action_type == "power_on" ? "active" : "off";
+      continue;
+    case StepKind::wait_unlock:
+      planned.push_back({step.kind, std::nullopt, ""});
+      return planned;
+    case StepKind::shutdown:
+    case StepKind::power_off:
+      obs.status = "off";
+      break;
+    case StepKind::resize:
+      obs.size_slug = target_size;
+      memory.resize_completed = true;
+      break;
+    case StepKind::power_on:
+      obs.status = "active";
+      break;
+    case StepKind::already_done:
+    case StepKind::done:
+    case StepKind::fail:
+      return planned;
+    }
+    planned.push_back({step.kind, std::nullopt, ""});
+    memory.anything_issued = true;
+  }
+  return planned;
+}
+
 }  // namespace scalectl::core

@@ -8,7 +8,7 @@
 
 namespace scalectl::core {
 
-SizeCheck check_target_size(const std::vector<digitalocean::Size>& sizes, const std::string& target_slug,
+SizeCheck check_target_size(const std::vector<Size>& sizes, const std::string& target_slug,
                             const std::string& current_slug, std::int64_t current_disk_gb)
 {
   SizeCheck check;

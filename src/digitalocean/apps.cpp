@@ -169,7 +169,7 @@ std::string app_update_body(const RawJson& spec)
   return "{\"spec\":" + core::dump_raw_json(spec) + ",\"update_all_source_versions\":false}";
 }
 
-App get_app(Client& client, const std::string& app_id)
+App get_app(Api& client, const std::string& app_id)
 {
   const auto path = "/v2/apps/" + app_id;
   try {
@@ -185,7 +185,7 @@ App get_app(Client& client, const std::string& app_id)
   }
 }
 
-std::vector<AppRef> list_apps(Client& client)
+std::vector<AppRef> list_apps(Api& client)
 {
   std::vector<AppRef> apps;
   std::string path = "/v2/apps?per_page=100";
@@ -204,7 +204,7 @@ std::vector<AppRef> list_apps(Client& client)
   return apps;
 }
 
-App update_app_spec(Client& client, const std::string& app_id, const RawJson& spec)
+App update_app_spec(Api& client, const std::string& app_id, const RawJson& spec)
 {
   const auto path = "/v2/apps/" + app_id;
   const auto request = app_update_body(spec);
@@ -217,7 +217,7 @@ App update_app_spec(Client& client, const std::string& app_id, const RawJson& sp
   return parse_app(*app);
 }
 
-Deployment get_deployment(Client& client, const std::string& app_id, const std::string& deployment_id)
+Deployment get_deployment(Api& client, const std::string& app_id, const std::string& deployment_id)
 {
   const auto path = fmt::format("/v2/apps/{}/deployments/{}", app_id, deployment_id);
   const auto body = core::parse_raw_json(client.request_text("GET", path), "the answer to GET " + path);
@@ -228,7 +228,7 @@ Deployment get_deployment(Client& client, const std::string& app_id, const std::
   return parse_deployment(*it);
 }
 
-std::vector<Deployment> list_deployments(Client& client, const std::string& app_id, int per_page)
+std::vector<Deployment> list_deployments(Api& client, const std::string& app_id, int per_page)
 {
   const auto path = fmt::format("/v2/apps/{}/deployments?page=1&per_page={}", app_id, per_page);
   const auto body = core::parse_raw_json(client.request_text("GET", path), "the answer to GET " + path);
@@ -241,7 +241,7 @@ std::vector<Deployment> list_deployments(Client& client, const std::string& app_
   return out;
 }
 
-std::vector<core::AppSize> list_instance_sizes(Client& client)
+std::vector<core::AppSize> list_instance_sizes(Api& client)
 {
   const json body = client.request_json("GET", "/v2/apps/tiers/instance_sizes");
   std::vector<core::AppSize> sizes;

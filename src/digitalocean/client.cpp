@@ -282,4 +282,37 @@ std::vector<Size> Client::list_sizes()
   return sizes;
 }
 
+ApiErrorKind classify_api_error(long status, std::string_view id)
+{
+  if (status == 401 || id == "unauthorized") {
+    return ApiErrorKind::unauthorized;
+  }
+  if (status == 403 || id == "forbidden") {
+    return ApiErrorKind::forbidden;
+  }
+  if (status == 404 || id == "not_found") {
+    return ApiErrorKind::not_found;
+  }
+  if (status == 429 || id == "too_many_requests") {
+    return ApiErrorKind::rate_limited;
+  }
+  if (status == 422 || id == "unprocessable_entity") {
+    return ApiErrorKind::unprocessable;
+  }
+  if (status >= 500) {
+    return ApiErrorKind::server;
+  }
+  return ApiErrorKind::other;
+}
+
+std::optional<Action> in_progress_action(Api& api, std::int64_t droplet_id)
+{
+  for (const auto& action : api.droplet_actions(droplet_id)) {
+    if (action.status == "in-progress") {
+      return action;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace scalectl::digitalocean

@@ -9,6 +9,8 @@
 #include <scalectl/duration.hpp>
 #include <scalectl/report.hpp>
 
+#include "ops/record_write.hpp"
+
 namespace scalectl::ops {
 
 using nlohmann::json;
@@ -81,6 +83,7 @@ class ScaleDriver {
   std::optional<digitalocean::App> m_app;
   std::optional<core::ScalePlan> m_plan;
   bool m_record_open = false;  // the store shows this run as running or submitted
+  bool m_spec_sent = false;    // DigitalOcean accepted the new spec (a deployment carries it)
 };
 
 void ScaleDriver::plan()
@@ -140,7 +143,12 @@ void ScaleDriver::record(const std::string& result, const std::string& error)
   if (final_result) {
     op["ended_at"] = format_rfc3339(now);
   }
-  try {
+  std::vector<std::string> submitted;
+  if (m_report.deployment && m_spec_sent) {
+    submitted.push_back(fmt::format("the spec update of component {} (deployment {})", m_report.component,
+                                    m_report.deployment->id));
+  }
+  write_after_submit(m_deps.reporter, fmt::format("app {}", m_report.app_id), "its record", submitted, [&] {
     m_deps.store().update(app_record_key(m_report.app_id), [&](const std::optional<json>& old) {
       json rec = old.value_or(json::object());
       if (final_result) {
@@ -156,10 +164,7 @@ void ScaleDriver::record(const std::string& result, const std::string& error)
       rec["operation"] = op;
       return rec;
     });
-  } catch (const Error& e) {
-    m_deps.reporter.warn(fmt::format("could not record the scale of app {} in the state store: {}",
-                                     m_report.app_id, e.what()));
-  }
+  });
 }
 
 digitalocean::Deployment ScaleDriver::find_new_deployment(const digitalocean::App& updated)
@@ -265,6 +270,7 @@ AppScaleReport ScaleDriver::run()
                                      core::describe_scale(m_report.after), m_report.changes.size()));
     record("running");
     const auto updated = digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
+    m_spec_sent = true;
     m_report.deployment = find_new_deployment(updated);
     m_deps.reporter.step(fmt::format("deployment {} started: {}", m_report.deployment->id,
                                      progress_text(*m_report.deployment)));

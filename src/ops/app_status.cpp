@@ -1,3 +1,4 @@
+#include <scalectl/ops/lock_holder.hpp>
 #include <scalectl/ops/app.hpp>
 
 #include <algorithm>
@@ -41,7 +42,7 @@ std::string app_lock_resource(const std::string& app_id)
   return "app-" + app_id;
 }
 
-std::string resolve_app(digitalocean::Client& api, const std::string& spec)
+std::string resolve_app(digitalocean::Api& api, const std::string& spec)
 {
   if (spec.empty()) {
     throw usage_error("no app given; pass APP (id or name), set SCALECTL_APP_ID, or set [app] id in the config");
@@ -193,13 +194,7 @@ AppStatusReport app_status(AppDeps& deps, const std::string& app_id, const std::
     if (const auto rec = store.get(app_record_key(app_id))) {
       report.last_scale = rec->value("operation", json(nullptr));
     }
-    if (const auto holder = store.lock_holder(app_lock_resource(app_id))) {
-      report.lock = {{"pid", holder->pid},
-                     {"host", holder->host},
-                     {"user", holder->user},
-                     {"command", holder->command},
-                     {"since", format_rfc3339(SystemTime(std::chrono::milliseconds(holder->since_ms)))}};
-    }
+    report.lock = lock_holder_json(store.lock_holder(app_lock_resource(app_id)));
   } catch (const Error& e) {
     report.state_error = e.what();
   }

@@ -63,7 +63,7 @@ class AppTarget final : public ReplicaTarget {
   std::string current_source() const override { return "the app spec's instance_count"; }
 
  private:
-  digitalocean::Client& api() { return m_deps.digitalocean(); }
+  digitalocean::Api& api() { return m_deps.digitalocean(); }
 
   const std::string& app_id()
   {

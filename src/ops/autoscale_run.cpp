@@ -1,6 +1,7 @@
 // autoscale plan/apply/status: read the state, the metric and the count, run the pure pipeline,
 // and change things only in commit(), the single guarded write.
 
+#include <scalectl/ops/lock_holder.hpp>
 #include <scalectl/ops/autoscale.hpp>
 
 #include <random>
@@ -501,13 +502,6 @@ json PolicyStatus::to_json(std::size_t events) const
                    {"reasons", e.reasons},
                    {"note", e.note}});
   }
-  json lock_json = nullptr;
-  if (lock) {
-    lock_json = {{"pid", lock->pid},
-                 {"host", lock->host},
-                 {"command", lock->command},
-                 {"since", format_rfc3339(SystemTime(std::chrono::milliseconds(lock->since_ms)))}};
-  }
   return {
     {"policy", policy.name},
     {"enabled", policy.enabled},
@@ -533,7 +527,7 @@ json PolicyStatus::to_json(std::size_t events) const
       {"scale_down_until", time_or_null(down_cooldown_until)},
       {"scale_down_remaining_s", remaining(down_cooldown_until)}}},
     {"state", {{"lineage", record.lineage}, {"serial", record.serial}}},
-    {"lock", lock_json},
+    {"lock", lock_holder_json(lock)},
     {"events", evs},
   };
 }

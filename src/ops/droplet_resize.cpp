@@ -1,6 +1,7 @@
 #include <scalectl/ops/droplet.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -11,6 +12,8 @@
 #include <scalectl/duration.hpp>
 #include <scalectl/process.hpp>
 #include <scalectl/report.hpp>
+
+#include "ops/record_write.hpp"
 
 namespace scalectl::ops {
 
@@ -83,12 +86,17 @@ class ResizeDriver {
   milliseconds next_poll(int polls, milliseconds previous, SteadyTime since) const;
   void check_deadline(const std::string& waiting_for) const;
   void record(const std::string& phase, const std::string& result, const std::string& error = {});
+  void write_record(const std::string& what, const std::function<void()>& write);
   void apply_action_outcome(const digitalocean::Action& action);
   void run_guards(const digitalocean::Droplet& droplet);
   void plan_dry_run(const core::DropletObservation& start);
   void validate_target();
   std::string where_we_are() const;
   ResizeReport finish(const std::string& result);
+  ResizeReport finish_done();
+  std::optional<digitalocean::Action> try_submit(StepKind kind);
+  [[noreturn]] void record_failure(const Error& e);
+  void run_after_hook(bool resized);
 
   DropletDeps& m_deps;
   std::int64_t m_id;
@@ -101,6 +109,7 @@ class ResizeDriver {
   digitalocean::Droplet m_last;
   std::string m_failure;  // the error that made the state machine restore power
   digitalocean::Size m_target;
+  int m_resize_refusals = 0;  // consecutive 422 answers to a resize submitted from an off, unlocked droplet
 };
 
 core::DropletObservation ResizeDriver::observe()
@@ -111,12 +120,9 @@ core::DropletObservation ResizeDriver::observe()
   obs.locked = m_last.locked;
   obs.size_slug = m_last.size_slug;
   if (m_last.locked) {
-    for (const auto& action : m_deps.api.droplet_actions(m_id)) {
-      if (action.status == "in-progress") {
-        obs.action_id = action.id;
-        obs.action_type = action.type;
-        break;
-      }
+    if (const auto action = digitalocean::in_progress_action(m_deps.api, m_id)) {
+      obs.action_id = action->id;
+      obs.action_type = action->type;
     }
   }
   m_report.status = m_last.status;
@@ -229,20 +235,18 @@ void ResizeDriver::apply_action_outcome(const digitalocean::Action& action)
   } else if (action.type == "resize") {
     if (ok) {
       m_memory.resize_completed = m_memory.resize_issued;
-      m_deps.store.append("droplet-resizes", {{"time_ms", std::chrono::duration_cast<milliseconds>(
-                                                             m_deps.clock.now().time_since_epoch())
-                                                             .count()},
-                                              {"droplet_id", m_id},
-                                              {"action_id", action.id},
-                                              {"from", m_report.from_size},
-                                              {"to", m_options.target_size},
-                                              {"disk", m_options.resize_disk}});
+      const ResizeLogEntry entry{
+        std::chrono::duration_cast<milliseconds>(m_deps.clock.now().time_since_epoch()).count(),
+        m_id, action.id, m_report.from_size, m_options.target_size, m_options.resize_disk};
+      write_record("the resize log entry", [&] { m_deps.store().append(k_droplet_resizes_log, entry.to_json()); });
       if (m_options.resize_disk && m_memory.resize_issued) {
-        m_deps.store.update(droplet_record_key(m_id), [&](const std::optional<json>& old) {
-          json rec = old.value_or(json::object());
-          rec["disk_resized"] = {{"to", m_options.target_size}, {"action_id", action.id},
-                                 {"at", format_rfc3339(m_deps.clock.now())}};
-          return rec;
+        write_record("the permanent disk resize", [&] {
+          m_deps.store().update(droplet_record_key(m_id), [&](const std::optional<json>& old) {
+            auto rec = DropletRecord::from_json(old.value_or(json::object()));
+            rec.droplet_id = m_id;
+            rec.disk_resized = DiskResized{m_options.target_size, action.id, format_rfc3339(m_deps.clock.now())};
+            return rec.to_json();
+          });
         });
       }
     } else {
@@ -278,44 +282,51 @@ void ResizeDriver::wait_unlock()
 void ResizeDriver::record(const std::string& phase, const std::string& result, const std::string& error)
 {
   const auto now = m_deps.clock.now();
-  m_deps.store.update(droplet_record_key(m_id), [&](const std::optional<json>& old) {
-    json rec = old.value_or(json::object());
-    json actions = json::array();
-    for (const auto& a : m_report.actions) {
-      actions.push_back({{"id", a.id}, {"type", a.type}, {"status", a.status}});
-    }
-    json op = {
-      {"direction", m_options.direction},
-      {"from_size", m_report.from_size},
-      {"to_size", m_options.target_size},
-      {"phase", phase},
-      {"result", result},
-      {"actions", actions},
-      {"resize_disk", m_options.resize_disk},
-      {"memory_before_mb", m_report.memory_before_mb},
-      {"started_at", format_rfc3339(m_started_wall)},
-      {"updated_at", format_rfc3339(now)},
-      {"pid", m_deps.owner.pid},
-      {"host", m_deps.owner.host},
-      {"command", m_deps.owner.command},
-    };
-    if (!error.empty()) {
-      op["error"] = error;
-    }
-    if (result != "running" && result != "submitted") {
-      op["ended_at"] = format_rfc3339(now);
-      op["memory_after_mb"] = m_report.memory_after_mb;
-      json history = rec.value("history", json::array());
-      history.push_back(op);
-      while (history.size() > k_history_limit) {
-        history.erase(history.begin());
+  DropletOperation op;
+  op.direction = m_options.direction;
+  op.from_size = m_report.from_size;
+  op.to_size = m_options.target_size;
+  op.phase = phase;
+  op.result = result;
+  for (const auto& a : m_report.actions) {
+    op.actions.push_back({a.id, a.type, a.status});
+  }
+  op.resize_disk = m_options.resize_disk;
+  op.memory_before_mb = m_report.memory_before_mb;
+  op.started_at = format_rfc3339(m_started_wall);
+  op.updated_at = format_rfc3339(now);
+  op.pid = m_deps.owner.pid;
+  op.host = m_deps.owner.host;
+  op.command = m_deps.owner.command;
+  op.error = error;
+  const bool final_result = result != "running" && result != "submitted";
+  if (final_result) {
+    op.ended_at = format_rfc3339(now);
+    op.memory_after_mb = m_report.memory_after_mb;
+  }
+  write_record("its record", [&] {
+    m_deps.store().update(droplet_record_key(m_id), [&](const std::optional<json>& old) {
+      auto rec = DropletRecord::from_json(old.value_or(json::object()));
+      if (final_result) {
+        rec.history.push_back(op);
+        while (rec.history.size() > k_history_limit) {
+          rec.history.erase(rec.history.begin());
+        }
       }
-      rec["history"] = history;
-    }
-    rec["droplet_id"] = m_id;
-    rec["operation"] = op;
-    return rec;
+      rec.droplet_id = m_id;
+      rec.operation = op;
+      return rec.to_json();
+    });
   });
+}
+
+void ResizeDriver::write_record(const std::string& what, const std::function<void()>& write)
+{
+  std::vector<std::string> submitted;
+  for (const auto& a : m_report.actions) {
+    submitted.push_back(action_label(a));
+  }
+  write_after_submit(m_deps.reporter, fmt::format("droplet {}", m_id), what, submitted, write);
 }
 
 void ResizeDriver::run_guards(const digitalocean::Droplet& droplet)
@@ -334,7 +345,7 @@ void ResizeDriver::run_guards(const digitalocean::Droplet& droplet)
     return;
   }
   if (!m_options.capacity_pool.empty()) {
-    const auto pool = m_deps.store.snapshot(m_options.capacity_pool);
+    const auto pool = m_deps.store().snapshot(m_options.capacity_pool);
     const auto live = std::count_if(pool.leases.begin(), pool.leases.end(), [](const auto& l) { return !l.expired; });
     if (live > 0) {
       throw Error(ExitCode::refused,
@@ -364,50 +375,34 @@ void ResizeDriver::run_guards(const digitalocean::Droplet& droplet)
 
 void ResizeDriver::plan_dry_run(const core::DropletObservation& start)
 {
-  core::DropletObservation obs = start;
-  core::ResizeMemory memory;
-  for (int i = 0; i < 10; ++i) {
-    const auto step = core::next_resize_step(obs, m_options.target_size, memory);
+  for (const auto& step : core::simulate_resize(start, m_options.target_size)) {
     switch (step.kind) {
     case StepKind::wait_action:
-      m_report.planned.push_back(fmt::format("wait for action {} ({})", *step.action_id, obs.action_type));
-      obs.action_id.reset();
-      obs.locked = false;
-      if (obs.action_type == "resize") {
-        return;  // cannot predict the outcome of someone else's resize
-      }
-      obs.status = obs.action_type == "power_on" ? "active" : "off";
-      continue;
+      m_report.planned.push_back(fmt::format("wait for action {} ({})", step.action_id.value_or(0), step.action_type));
+      break;
     case StepKind::wait_unlock:
       m_report.planned.push_back("wait for the droplet to be unlocked");
-      return;
+      break;
     case StepKind::shutdown:
       m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"shutdown\"}} (then "
                                              "power_off if it is not off within {})",
                                              m_id, format_duration(m_options.shutdown_timeout)));
-      obs.status = "off";
-      break;
-    case StepKind::power_off:
-      m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"power_off\"}}", m_id));
-      obs.status = "off";
       break;
     case StepKind::resize:
       m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"resize\",\"size\":\"{}\","
                                              "\"disk\":{}}}",
                                              m_id, m_options.target_size, m_options.resize_disk));
-      obs.size_slug = m_options.target_size;
-      memory.resize_completed = true;
       break;
+    case StepKind::power_off:
     case StepKind::power_on:
-      m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"power_on\"}}", m_id));
-      obs.status = "active";
+      m_report.planned.push_back(fmt::format("POST /v2/droplets/{}/actions {{\"type\":\"{}\"}}", m_id,
+                                             core::step_name(step.kind)));
       break;
     case StepKind::already_done:
     case StepKind::done:
     case StepKind::fail:
-      return;
+      break;
     }
-    memory.anything_issued = true;
   }
 }
 
@@ -432,6 +427,74 @@ ResizeReport ResizeDriver::finish(const std::string& result)
   return m_report;
 }
 
+void ResizeDriver::run_after_hook(bool resized)
+{
+  ProcessRequest request;
+  request.argv = shell_argv(m_options.after_hook);
+  request.timeout = milliseconds(600'000);
+  request.capture = false;
+  request.extra_env = {{"SCALECTL_DROPLET_ID", std::to_string(m_id)},
+                       {"SCALECTL_SIZE", m_last.size_slug},
+                       {"SCALECTL_DIRECTION", m_options.direction}};
+  m_deps.reporter.step(fmt::format("running after_{} hook: {}", m_options.direction, m_options.after_hook));
+  const auto hook = m_deps.processes.run(request);
+  if (hook.exit_code != 0) {
+    finish(resized ? "resized" : "powered_on");
+    throw Error(fmt::format("droplet {} is active at {}, but the after_{} hook `{}` failed ({}); run it by hand", m_id,
+                            m_last.size_slug, m_options.direction, m_options.after_hook,
+                            hook.timed_out ? "timed out" : fmt::format("exit {}", hook.exit_code)));
+  }
+}
+
+ResizeReport ResizeDriver::finish_done()
+{
+  const bool resized = m_memory.resize_completed;
+  record("done", "ok");
+  m_deps.reporter.step(fmt::format("droplet {} is active at {}: memory {} MB -> {} MB", m_id, m_last.size_slug,
+                                   m_report.memory_before_mb, m_last.memory_mb));
+  if (!m_options.after_hook.empty()) {
+    run_after_hook(resized);
+  }
+  return finish(resized ? "resized" : (m_memory.anything_issued ? "powered_on" : "already_at_size"));
+}
+
+std::optional<digitalocean::Action> ResizeDriver::try_submit(StepKind kind)
+{
+  try {
+    return submit(kind);
+  } catch (const digitalocean::ApiError& e) {
+    if (e.kind() != digitalocean::ApiErrorKind::unprocessable) {
+      throw;
+    }
+    // A 422 means "not in this state": a pending event, a droplet still on, or a size the API
+    // refuses. Look again; a resize refused twice in a row from the same off, unlocked state is
+    // refused by the API itself, and the droplet must never stay off because of it.
+    if (kind == StepKind::resize && ++m_resize_refusals >= 2) {
+      m_memory.resize_failed = true;
+      m_failure = fmt::format("the API refused the resize to {}: {}", m_options.target_size, e.api_message());
+      return std::nullopt;
+    }
+    m_deps.reporter.step(fmt::format("the API says: {}; looking again", e.api_message()));
+    return std::nullopt;
+  }
+}
+
+void ResizeDriver::record_failure(const Error& e)
+{
+  if (e.code() == ExitCode::interrupted) {
+    record("interrupted", "interrupted", e.what());
+    throw Error(ExitCode::interrupted,
+                fmt::format("{}; {}; running actions continue at DigitalOcean; rerun `scalectl droplet {}` to resume",
+                            e.what(), where_we_are(), m_options.direction));
+  }
+  if (e.code() == ExitCode::timeout) {
+    record("timeout", "timeout", e.what());
+  } else if (e.code() == ExitCode::failure) {
+    record("failed", "failed", e.what());
+  }
+  throw;
+}
+
 ResizeReport ResizeDriver::run()
 {
   auto obs = observe();
@@ -454,14 +517,15 @@ ResizeReport ResizeDriver::run()
     run_guards(m_last);
   }
 
-  const auto lock = m_deps.store.lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
+  const auto lock = m_deps.store().lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
   // A resumed resize reports the size it started from: the record of the resize in progress has it.
-  if (const auto rec = m_deps.store.get(droplet_record_key(m_id)); rec && rec->contains("operation")) {
-    const json& op = rec->at("operation");
-    if (op.value("result", "") != "ok" && op.value("to_size", "") == m_options.target_size &&
-        op.value("from_size", m_options.target_size) != m_options.target_size && op.value("memory_before_mb", 0) > 0) {
-      m_report.from_size = op.value("from_size", m_report.from_size);
-      m_report.memory_before_mb = op.value("memory_before_mb", m_report.memory_before_mb);
+  if (const auto rec = m_deps.store().get(droplet_record_key(m_id)); rec) {
+    const auto record = DropletRecord::from_json(*rec);
+    if (const auto& op = record.operation; op && op->result != "ok" && op->to_size == m_options.target_size &&
+                                            !op->from_size.empty() && op->from_size != m_options.target_size &&
+                                            op->memory_before_mb > 0) {
+      m_report.from_size = op->from_size;
+      m_report.memory_before_mb = op->memory_before_mb;
     }
   }
   m_deps.reporter.step(fmt::format("droplet {} ({}) is {} at {} with {} MB, {} vCPUs; target {}", m_id, m_last.name,
@@ -477,33 +541,13 @@ ResizeReport ResizeDriver::run()
       obs = observe();  // always after taking the lock: another run may have moved the droplet
       const auto step = core::next_resize_step(obs, m_options.target_size, m_memory);
       m_deps.reporter.detail(fmt::format("next step: {} ({})", core::step_name(step.kind), step.reason));
+      if (step.kind != StepKind::resize) {
+        m_resize_refusals = 0;
+      }
       switch (step.kind) {
       case StepKind::already_done:
-      case StepKind::done: {
-        const bool resized = m_memory.resize_completed;
-        record("done", "ok");
-        m_deps.reporter.step(fmt::format("droplet {} is active at {}: memory {} MB -> {} MB", m_id, m_last.size_slug,
-                                         m_report.memory_before_mb, m_last.memory_mb));
-        if (!m_options.after_hook.empty()) {
-          ProcessRequest request;
-          request.argv = shell_argv(m_options.after_hook);
-          request.timeout = milliseconds(600'000);
-          request.capture = false;
-          request.extra_env = {{"SCALECTL_DROPLET_ID", std::to_string(m_id)},
-                               {"SCALECTL_SIZE", m_last.size_slug},
-                               {"SCALECTL_DIRECTION", m_options.direction}};
-          m_deps.reporter.step(fmt::format("running after_{} hook: {}", m_options.direction, m_options.after_hook));
-          const auto hook = m_deps.processes.run(request);
-          if (hook.exit_code != 0) {
-            finish(resized ? "resized" : "powered_on");
-            throw Error(fmt::format("droplet {} is active at {}, but the after_{} hook `{}` failed ({}); run it by "
-                                    "hand",
-                                    m_id, m_last.size_slug, m_options.direction, m_options.after_hook,
-                                    hook.timed_out ? "timed out" : fmt::format("exit {}", hook.exit_code)));
-          }
-        }
-        return finish(resized ? "resized" : (m_memory.anything_issued ? "powered_on" : "already_at_size"));
-      }
+      case StepKind::done:
+        return finish_done();
       case StepKind::wait_action: {
         auto action = m_deps.api.get_action(*step.action_id);
         m_deps.reporter.step(fmt::format("{} is already in progress; waiting for it", action_label(action)));
@@ -531,23 +575,11 @@ ResizeReport ResizeDriver::run()
         break;
       }
 
-      digitalocean::Action action;
-      try {
-        action = submit(step.kind);
-      } catch (const digitalocean::ApiError& e) {
-        if (e.status() != 422) {
-          throw;
-        }
-        if (step.kind == StepKind::resize && e.api_message().find("pending event") == std::string::npos &&
-            e.api_message().find("currently on") == std::string::npos) {
-          // The API refused the resize itself: never leave the droplet off because of it.
-          m_memory.resize_failed = true;
-          m_failure = fmt::format("the API refused the resize to {}: {}", m_options.target_size, e.api_message());
-          continue;
-        }
-        m_deps.reporter.step(fmt::format("the API says: {}; looking again", e.api_message()));
+      const auto submitted = try_submit(step.kind);
+      if (!submitted) {
         continue;
       }
+      auto action = *submitted;
       if (m_options.no_wait) {
         record(core::step_name(step.kind), "submitted");
         m_deps.reporter.step(fmt::format("submitted {}; rerun `scalectl droplet {}` to continue", action_label(action),
@@ -567,25 +599,13 @@ ResizeReport ResizeDriver::run()
     }
     throw Error(fmt::format("gave up after 64 steps without reaching {}; {}", m_options.target_size, where_we_are()));
   } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) {
-      record("interrupted", "interrupted", e.what());
-      throw Error(ExitCode::interrupted,
-                  fmt::format("{}; {}; running actions continue at DigitalOcean; rerun `scalectl droplet {}` to "
-                              "resume",
-                              e.what(), where_we_are(), m_options.direction));
-    }
-    if (e.code() == ExitCode::timeout) {
-      record("timeout", "timeout", e.what());
-    } else if (e.code() == ExitCode::failure) {
-      record("failed", "failed", e.what());
-    }
-    throw;
+    record_failure(e);
   }
 }
 
 }  // namespace
 
-std::int64_t resolve_droplet(digitalocean::Client& api, const std::string& spec)
+std::int64_t resolve_droplet(digitalocean::Api& api, const std::string& spec)
 {
   if (spec.empty()) {
     throw usage_error("no droplet given; pass --droplet ID|NAME, set DROPLET_ID, or set [droplet] id");

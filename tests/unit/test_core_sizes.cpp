@@ -7,16 +7,16 @@ using namespace scalectl::core;
 
 namespace {
 
-digitalocean::Size size(const char* slug, std::int64_t disk, bool available = true)
+core::Size size(const char* slug, std::int64_t disk, bool available = true)
 {
-  digitalocean::Size s;
+  core::Size s;
   s.slug = slug;
   s.disk_gb = disk;
   s.available = available;
   return s;
 }
 
-const std::vector<digitalocean::Size> k_sizes = {size("s-1vcpu-1gb", 25), size("s-2vcpu-4gb", 80),
+const std::vector<core::Size> k_sizes = {size("s-1vcpu-1gb", 25), size("s-2vcpu-4gb", 80),
                                                  size("s-4vcpu-8gb", 160), size("s-8vcpu-16gb", 320),
                                                  size("s-8vcpu-16gb-intel", 320, false)};
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace scalectl::core {
 
@@ -50,6 +51,18 @@ struct ResizeStep {
 // Returns the next step that moves the observed droplet towards `target_size`, active.
 ResizeStep next_resize_step(const DropletObservation& droplet, const std::string& target_size,
                             const ResizeMemory& memory);
+
+// One step a dry run predicts.
+struct PlannedStep {
+  StepKind kind = StepKind::fail;
+  std::optional<std::int64_t> action_id;  // wait_action: the action waited for
+  std::string action_type;                // wait_action: its type
+};
+
+// Returns the steps a resize of `start` to `target_size` would take if every action it submits
+// succeeded: the dry-run model. It stops at what it cannot predict (a wait for an unlock, the
+// outcome of someone else's resize) and returns no steps when the droplet is already there.
+std::vector<PlannedStep> simulate_resize(const DropletObservation& start, const std::string& target_size);
 
 // Returns the stable name of a step kind ("power_off", "wait_action", ...), for records and JSON.
 const char* step_name(StepKind kind);

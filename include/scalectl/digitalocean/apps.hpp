@@ -15,7 +15,7 @@
 
 namespace scalectl::digitalocean {
 
-class Client;
+class Api;
 
 // One deployment, with its progress summary and, when it failed, the step that failed.
 struct Deployment {
@@ -50,24 +50,24 @@ struct AppRef {
 };
 
 // Returns the app with its spec kept as sent (GET /v2/apps/{id}); a 404 names the app.
-App get_app(Client& client, const std::string& app_id);
+App get_app(Api& client, const std::string& app_id);
 
 // Returns the id and name of every app, following links.pages.next (GET /v2/apps).
-std::vector<AppRef> list_apps(Client& client);
+std::vector<AppRef> list_apps(Api& client);
 
 // Replaces the app's spec (PUT /v2/apps/{id}) with update_all_source_versions false, so no new
 // source is pulled, and returns the app as answered (with the new deployment when the API shows it).
-App update_app_spec(Client& client, const std::string& app_id, const core::RawJson& spec);
+App update_app_spec(Api& client, const std::string& app_id, const core::RawJson& spec);
 
 // Returns one deployment (GET /v2/apps/{app_id}/deployments/{id}).
-Deployment get_deployment(Client& client, const std::string& app_id, const std::string& deployment_id);
+Deployment get_deployment(Api& client, const std::string& app_id, const std::string& deployment_id);
 
 // Returns the app's most recent deployments, newest first (first page only).
-std::vector<Deployment> list_deployments(Client& client, const std::string& app_id, int per_page);
+std::vector<Deployment> list_deployments(Api& client, const std::string& app_id, int per_page);
 
 // Returns every instance size (GET /v2/apps/tiers/instance_sizes); the API sends its numbers as
 // JSON strings ("536870912", "5.00"), which are parsed as numbers here.
-std::vector<core::AppSize> list_instance_sizes(Client& client);
+std::vector<core::AppSize> list_instance_sizes(Api& client);
 
 // Parse API objects (exposed for unit tests).
 Deployment parse_deployment(const core::RawJson& j);

@@ -19,7 +19,7 @@ namespace scalectl {
 class Clock;
 class Reporter;
 namespace digitalocean {
-class Client;
+class Api;
 }
 }  // namespace scalectl
 
@@ -28,7 +28,7 @@ namespace scalectl::ops {
 // The adapters an app operation uses. The store is opened only when asked for (dry runs and
 // status work without it).
 struct AppDeps {
-  digitalocean::Client& api;
+  digitalocean::Api& api;
   std::function<state::Store&()> store;
   Clock& clock;
   Reporter& reporter;
@@ -37,7 +37,7 @@ struct AppDeps {
 
 // Returns the app id for `spec`: a UUID is an id; anything else is matched against the names
 // (and ids) of GET /v2/apps. Throws Error(usage) when empty and Error(failure) when not found.
-std::string resolve_app(digitalocean::Client& api, const std::string& spec);
+std::string resolve_app(digitalocean::Api& api, const std::string& spec);
 
 struct AppScaleOptions {
   std::string component;

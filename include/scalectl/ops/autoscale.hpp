@@ -27,7 +27,7 @@ namespace config {
 class Config;
 }
 namespace digitalocean {
-class Client;
+class Api;
 }
 namespace net {
 class Transport;
@@ -173,7 +173,7 @@ class ReplicaTarget {
 // and for manual/command targets the count last applied (from the state) or a --current override.
 struct TargetDeps {
   ProcessRunner& processes;
-  std::function<digitalocean::Client&()> digitalocean;
+  std::function<digitalocean::Api&()> digitalocean;
   std::optional<std::int64_t> recorded;  // the state's last applied count
   std::optional<std::int64_t> override_current;
   std::int64_t min = 0;

@@ -4,13 +4,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include <scalectl/core/cost.hpp>
 #include <scalectl/digitalocean/client.hpp>
+#include <scalectl/ops/droplet_record.hpp>
 #include <scalectl/state/store.hpp>
 
 namespace scalectl {
@@ -26,8 +29,8 @@ namespace scalectl::ops {
 
 // The adapters a droplet operation uses. All are owned by the caller.
 struct DropletDeps {
-  digitalocean::Client& api;
-  state::Store& store;
+  digitalocean::Api& api;
+  std::function<state::Store&()> store;  // opened only when asked for (status works without it)
   Clock& clock;
   Reporter& reporter;
   ProcessRunner& processes;
@@ -47,7 +50,7 @@ struct SelfCheckOptions {
 std::optional<std::int64_t> detect_own_droplet(const SelfCheckOptions& options);
 
 // Returns the droplet id for `spec`: digits are an id, anything else a unique droplet name.
-std::int64_t resolve_droplet(digitalocean::Client& api, const std::string& spec);
+std::int64_t resolve_droplet(digitalocean::Api& api, const std::string& spec);
 
 struct ResizeOptions {
   std::string direction = "resize";  // "up", "down" or "resize": used in messages and records
@@ -97,6 +100,42 @@ struct ResizeReport {
 // Error(timeout) past total_timeout and Error(interrupted) on a signal, each saying the
 // droplet's state and how to resume.
 ResizeReport resize_droplet(DropletDeps& deps, std::int64_t droplet_id, const ResizeOptions& options);
+
+// What `droplet status` shows: the droplet, its running action, scalectl's record and lock.
+struct DropletStatusReport {
+  digitalocean::Droplet droplet;
+  std::optional<digitalocean::Action> in_progress;  // the running action while the droplet is locked
+  std::optional<DropletOperation> last_operation;
+  std::optional<DiskResized> disk_resized;
+  nlohmann::json lock;      // the lock holder (ops/lock_holder.hpp), or null
+  std::string state_error;  // "" unless scalectl's state could not be read
+
+  nlohmann::json to_json() const;
+};
+
+// Returns the status of the droplet `spec` (id or unique name). A state store that cannot be read
+// is reported in state_error, not thrown.
+DropletStatusReport droplet_status(DropletDeps& deps, const std::string& spec);
+
+// Returns the droplet id for `spec` as resolve_droplet does, with the usage message of the CLI.
+std::int64_t selected_droplet(digitalocean::Api& api, const std::optional<std::string>& spec);
+
+// What `droplet cost` needs: which droplet, the window and the size it is compared with.
+struct DropletCostOptions {
+  std::string droplet;  // id or unique name
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = 0;
+  std::string baseline_size;  // [droplet] up_size: the cost of staying there all the time
+};
+
+// The droplet and its cost over the window, from the `droplet-resizes` log and GET /v2/sizes.
+struct DropletCostReport {
+  digitalocean::Droplet droplet;
+  core::CostReport cost;
+};
+
+// Returns the cost of the droplet over the window (see core::compute_cost).
+DropletCostReport droplet_cost(DropletDeps& deps, const DropletCostOptions& options);
 
 // The state-store key of a droplet's record ("droplet-<id>").
 std::string droplet_record_key(std::int64_t droplet_id);

@@ -1,0 +1,177 @@
+// The droplet resize driver against an in-memory API and store: the failure paths the
+// end-to-end tests cannot reach deterministically.
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include <scalectl/error.hpp>
+#include <scalectl/ops/droplet.hpp>
+#include <scalectl/report.hpp>
+
+#include "support/fake_api.hpp"
+#include "support/fake_clock.hpp"
+#include "support/fake_processes.hpp"
+#include "support/fake_store.hpp"
+
+using namespace scalectl;
+
+namespace {
+
+class RecordingReporter final : public Reporter {
+ public:
+  void step(std::string_view) override {}
+  void progress(std::string_view, std::chrono::milliseconds) override {}
+  void warn(std::string_view message) override { warnings.emplace_back(message); }
+  void detail(std::string_view) override {}
+  std::vector<std::string> warnings;
+};
+
+struct Rig {
+  test::FakeApi api;
+  test::FakeStore store;
+  test::FakeClock clock;
+  test::FakeProcesses processes;
+  RecordingReporter reporter;
+
+  ops::DropletDeps deps()
+  {
+    return ops::DropletDeps{api, [this]() -> state::Store& { return store; }, clock, reporter, processes,
+                            state::LockOwner{42, "host", "user", "scalectl droplet up", 0}};
+  }
+};
+
+ops::ResizeOptions up_options()
+{
+  ops::ResizeOptions options;
+  options.direction = "up";
+  options.target_size = "s-8vcpu-16gb";
+  options.allow_self = true;
+  return options;
+}
+
+std::string operation_result(test::FakeStore& store)
+{
+  const auto rec = ops::DropletRecord::from_json(store.records.at(ops::droplet_record_key(123)));
+  REQUIRE(rec.operation);
+  return rec.operation->result;
+}
+
+}  // namespace
+
+TEST_SUITE("ops.droplet_resize")
+{
+  TEST_CASE("outcomes of a resize, one row per path")
+  {
+    struct Row {
+      const char* name;
+      std::function<void(Rig&)> arrange;
+      std::string result;                  // the report's result ("" when it throws)
+      ExitCode code;                       // the error's code when it throws
+      std::string message_has;             // a phrase of the error
+      std::vector<std::string> submitted;  // actions submitted, in order
+      std::string recorded;                // the record's operation result ("" for no record)
+    };
+    const std::vector<Row> rows = {
+      {"active at the other size: resized", [](Rig&) {}, "resized", ExitCode::ok, "",
+       {"shutdown", "resize", "power_on"}, "ok"},
+      {"already at the target: nothing submitted",
+       [](Rig& r) {
+         r.api.droplet.size_slug = "s-8vcpu-16gb";
+       },
+       "already_at_size", ExitCode::ok, "", {}, ""},
+      {"one 422 pending event on the resize: looks again and resizes",
+       [](Rig& r) { r.api.answers["resize"] = {422}; }, "resized", ExitCode::ok, "",
+       {"shutdown", "resize", "power_on"}, "ok"},
+      {"two 422 answers to the resize from an off droplet: refused, power restored",
+       [](Rig& r) { r.api.answers["resize"] = {422, 422}; }, "", ExitCode::failure, "refused the resize",
+       {"shutdown", "power_on"}, "failed"},
+      {"the resize action errors: power restored, failure reported",
+       [](Rig& r) { r.api.failing_types = {"resize"}; }, "", ExitCode::failure, "errored",
+       {"shutdown", "resize", "power_on"}, "failed"},
+      {"the lock is lost: stops before submitting anything",
+       [](Rig& r) { r.store.lose_locks = true; }, "", ExitCode::failure, "lost the operation lock", {}, "failed"},
+      {"interrupted while waiting: interrupted with a resume hint",
+       [](Rig& r) {
+         r.api.on_poll = [](const digitalocean::Action& a) {
+           if (a.type == "resize") {
+             throw Error(ExitCode::interrupted, "interrupted while waiting");
+           }
+         };
+       },
+       "", ExitCode::interrupted, "rerun `scalectl droplet up` to resume", {"shutdown", "resize"}, "interrupted"},
+    };
+    for (const auto& row : rows) {
+      CAPTURE(row.name);
+      Rig rig;
+      row.arrange(rig);
+      auto deps = rig.deps();
+      if (row.code == ExitCode::ok) {
+        const auto report = ops::resize_droplet(deps, 123, up_options());
+        CHECK(report.result == row.result);
+        if (row.result == "resized") {
+          CHECK(rig.api.droplet.size_slug == "s-8vcpu-16gb");
+          CHECK(rig.api.droplet.status == "active");
+          CHECK(rig.store.logs[ops::k_droplet_resizes_log].size() == 1);
+        }
+      } else {
+        try {
+          ops::resize_droplet(deps, 123, up_options());
+          FAIL("expected an error");
+        } catch (const Error& e) {
+          CHECK(e.code() == row.code);
+          CHECK(std::string(e.what()).find(row.message_has) != std::string::npos);
+        }
+        CHECK(rig.api.droplet.status == (row.code == ExitCode::interrupted ? "off" : "active"));
+      }
+      CHECK(rig.api.submitted == row.submitted);
+      if (row.recorded.empty()) {
+        CHECK(rig.store.records.empty());
+      } else {
+        CHECK(operation_result(rig.store) == row.recorded);
+      }
+    }
+  }
+
+  TEST_CASE("a record write failing after an action was submitted: finishes and names the action")
+  {
+    Rig rig;
+    rig.api.on_poll = [&rig](const digitalocean::Action& a) {
+      if (a.type == "shutdown") {
+        rig.store.fail_writes = true;  // the disk fills up once the shutdown was accepted
+      }
+    };
+    auto deps = rig.deps();
+    const auto report = ops::resize_droplet(deps, 123, up_options());
+    CHECK(report.result == "resized");
+    CHECK(rig.api.droplet.size_slug == "s-8vcpu-16gb");
+    CHECK(rig.api.droplet.status == "active");
+    REQUIRE_FALSE(rig.reporter.warnings.empty());
+    const auto& warning = rig.reporter.warnings.front();
+    CHECK(warning.find("action 1001 (resize) was submitted") != std::string::npos);
+    CHECK(warning.find("the record is missing") != std::string::npos);
+  }
+
+  TEST_CASE("a record write failing before anything was submitted stops the command")
+  {
+    Rig rig;
+    rig.store.fail_writes = true;
+    rig.store.lose_locks = true;  // the first write is the failure record of the lost lock
+    auto deps = rig.deps();
+    CHECK_THROWS_AS(ops::resize_droplet(deps, 123, up_options()), Error);
+    CHECK(rig.api.submitted.empty());
+  }
+
+  TEST_CASE("a dry run submits nothing and plans the three actions")
+  {
+    Rig rig;
+    auto options = up_options();
+    options.dry_run = true;
+    auto deps = rig.deps();
+    const auto report = ops::resize_droplet(deps, 123, options);
+    CHECK(report.result == "dry_run");
+    CHECK(report.planned.size() == 3);
+    CHECK(rig.api.submitted.empty());
+  }
+}
