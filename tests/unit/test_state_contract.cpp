@@ -42,14 +42,14 @@ test::RedisServer& shared_redis()
 // redis-server on TLS only, with an ACL user whose password is in the rediss:// URL.
 test::RedisServer& shared_tls_redis()
 {
-  static test::RedisServer server(test::RedisTls{"redis-server", false});
+  static test::RedisServer server(test::RedisTls(test::RedisTls::Server::redis, test::RedisTls::Auth::password));
   return server;
 }
 
 // valkey-server 8 on TLS only, with mutual TLS (client certificate) and an ACL user.
 test::RedisServer& shared_tls_valkey()
 {
-  static test::RedisServer server(test::RedisTls{"valkey-server", true});
+  static test::RedisServer server(test::RedisTls(test::RedisTls::Server::valkey, test::RedisTls::Auth::client_certificate));
   return server;
 }
 

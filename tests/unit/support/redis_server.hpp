@@ -27,9 +27,13 @@ namespace scalectl::test {
 
 // TLS set-up for RedisServer: a CA and a server certificate (localhost, 127.0.0.1) and a client
 // certificate made by `openssl` in `dir`, an ACL user "scalectl" with a password, the default
-// user off; `server` is redis-server or valkey-server; `mutual` requires client certificates.
+// user off; `valkey` runs valkey-server instead of redis-server; `mutual` requires client certificates.
 struct RedisTls {
-  std::string server = "redis-server";
+  // Not an aggregate, so RedisServer({"--flag", "value"}) still means the plain server.
+  enum class Server { redis, valkey };
+  enum class Auth { password, client_certificate };
+  RedisTls(Server server, Auth auth) : valkey(server == Server::valkey), mutual(auth == Auth::client_certificate) {}
+  bool valkey = false;
   bool mutual = false;
   static constexpr const char* k_user = "scalectl";
   static constexpr const char* k_password = "contract-tls-pw";
@@ -38,7 +42,7 @@ struct RedisTls {
 class RedisServer {
  public:
   // Starts `tls.server` on TLS only (--port 0 --tls-port P) with certificates made by openssl.
-  explicit RedisServer(RedisTls tls) : m_tls(std::move(tls))
+  explicit RedisServer(RedisTls tls) : m_tls(tls)
   {
     make_pki();
     m_extra_args = {"--port", "0", "--tls-cert-file", file("server.crt"), "--tls-key-file", file("server.key"),
@@ -53,7 +57,7 @@ class RedisServer {
       }
       stop();
     }
-    throw std::runtime_error(m_tls->server + " (TLS) did not answer PING; is it installed? see " + log_path());
+    throw std::runtime_error(std::string(m_tls->valkey ? "valkey-server" : "redis-server") + " (TLS) did not answer PING; is it installed? see " + log_path());
   }
 
   // Starts redis-server with `extra_args` appended (e.g. {"--requirepass", "s3cret"}), also
@@ -226,7 +230,7 @@ class RedisServer {
 
   void start()
   {
-    const std::string binary = m_tls ? m_tls->server : "redis-server";
+    const std::string binary = m_tls && m_tls->valkey ? "valkey-server" : "redis-server";
     std::vector<std::string> args{binary,         "--port",     std::to_string(m_port), "--bind",
                                   "127.0.0.1",    "--save",     "",                     "--appendonly",
                                   "no",           "--dir",      m_dir.path().string(),  "--daemonize",
