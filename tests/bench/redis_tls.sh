@@ -28,7 +28,7 @@ openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out s
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
   --tls-cert-file server.crt --tls-key-file server.key --tls-ca-cert-file ca.crt --tls-auth-clients no \
-  --user "bench on >bench-pw ~* &* +@all" --user "default off" >redis.log 2>&1 &
+  --user bench on ">bench-pw" "~*" "&*" "+@all" --user default off >redis.log 2>&1 &
 pid=$!
 cli=(redis-cli --tls --cacert ca.crt -h 127.0.0.1 -p "$port" --user bench --pass bench-pw --no-auth-warning)
 for _ in $(seq 100); do

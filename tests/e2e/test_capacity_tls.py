@@ -87,8 +87,7 @@ class TlsFailureTests(TlsRedisBackend, CapacityCase):
         self.redis.stop()
         self.redis = start_tls_redis(self.tmp, self.pki, mutual=True)
         self.addCleanup(self.redis.stop)
-        env = self.redis.scalectl_env()
-        r = self.scalectl("capacity", "status", SCALECTL_REDIS_URL=env["SCALECTL_REDIS_URL"])
+        r = self.cap("status", SCALECTL_STATE_REDIS_CERT_FILE="", SCALECTL_STATE_REDIS_KEY_FILE="")
         self.assertExit(r, 1)
         self.assertOneErrorLine(r)
 

@@ -115,7 +115,8 @@ def start_tls_redis(tmpdir, pki, server="redis-server", mutual=False, cert="serv
             "--tls-cert-file", pki.crt(cert), "--tls-key-file", pki.key(cert),
             "--tls-ca-cert-file", pki.crt("ca"), "--tls-auth-clients", "yes" if mutual else "no",
             "--tls-protocols", "TLSv1.2 TLSv1.3",
-            "--user", "%s on >%s ~* &* +@all" % (ACL_USER, ACL_PASSWORD), "--user", "default off",
+            # one argument per word: redis joins them into the config line "user NAME on >PW ...".
+            "--user", ACL_USER, "on", ">" + ACL_PASSWORD, "~*", "&*", "+@all", "--user", "default", "off",
         ], tmpdir / ("%s.log" % name))
         redis = TlsRedisProcess(process, port, pki, mutual)
 

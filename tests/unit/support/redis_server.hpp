@@ -47,8 +47,8 @@ class RedisServer {
     make_pki();
     m_extra_args = {"--port", "0", "--tls-cert-file", file("server.crt"), "--tls-key-file", file("server.key"),
                     "--tls-ca-cert-file", file("ca.crt"), "--tls-auth-clients", m_tls->mutual ? "yes" : "no",
-                    "--user", std::string(RedisTls::k_user) + " on >" + RedisTls::k_password + " ~* &* +@all",
-                    "--user", "default off"};
+                    "--user", RedisTls::k_user, "on", std::string(">") + RedisTls::k_password, "~*", "&*",
+                    "+@all", "--user", "default", "off"};
     for (int attempt = 0; attempt < 5; ++attempt) {
       m_port = free_port();
       start();
