@@ -23,6 +23,7 @@ _scalectl() {
       "capacity renew") path="capacity renew" ;;
       "capacity release") path="capacity release" ;;
       "capacity status") path="capacity status" ;;
+      "capacity repair") path="capacity repair" ;;
       "capacity plan") path="capacity plan" ;;
       "autoscale") path="autoscale" ;;
       "autoscale plan") path="autoscale plan" ;;
@@ -48,12 +49,13 @@ _scalectl() {
     "app") COMPREPLY=($(compgen -W "status scale --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
     "app status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --component" -- "$cur")) ;;
     "app scale") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --component --size --count --autoscale --cpu-percent --no-autoscale --workers --from-file --dry-run --no-wait --timeout --wait-lock" -- "$cur")) ;;
-    "capacity") COMPREPLY=($(compgen -W "check allocate renew release status plan --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool" -- "$cur")) ;;
+    "capacity") COMPREPLY=($(compgen -W "check allocate renew release status repair plan --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool" -- "$cur")) ;;
     "capacity check") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --count" -- "$cur")) ;;
     "capacity allocate") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --id --ttl --wait --notify" -- "$cur")) ;;
     "capacity renew") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --ttl" -- "$cur")) ;;
     "capacity release") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --all --force" -- "$cur")) ;;
     "capacity status") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool" -- "$cur")) ;;
+    "capacity repair") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --wait-lock" -- "$cur")) ;;
     "capacity plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --pool --cpu --ram --want --strategy" -- "$cur")) ;;
     "autoscale") COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file" -- "$cur")) ;;
     "autoscale plan") COMPREPLY=($(compgen -W " --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --metrics-file --policy --metric --current --out --detailed-exitcode" -- "$cur")) ;;

@@ -33,6 +33,8 @@ function __scalectl_path
                 set path 'capacity release'
             case 'capacity status'
                 set path 'capacity status'
+            case 'capacity repair'
+                set path 'capacity repair'
             case 'capacity plan'
                 set path 'capacity plan'
             case 'autoscale'
@@ -227,6 +229,7 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'allocate' -d
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'renew' -d 'Extend a live lease; exit 3 if it expired or is unknown'
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'release' -d 'Release a lease (exit 0 if it was not held); --all --force purges the pool'
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'status' -d 'Show limits, reserve, allocated and available CPU/RAM, per-type counts and every lease'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'repair' -d 'Rewrite the pool\'s counters (<pool>:cpu:allocated, <pool>:ram:allocated) from its leases, under the pool\'s lock, and print what changed'
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'plan' -d 'Recommend how many workers of each type fit a server (this one, or --cpu/--ram)'
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s h -r
@@ -320,6 +323,21 @@ complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l state-
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l redis-url -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l metrics-file -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l help -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s h -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l version -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l config -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l output -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s o -r -a 'text json'
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l verbose -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s v -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l quiet -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s q -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l state-dir -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l redis-url -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l metrics-file -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l pool -r
+complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l wait-lock -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l help -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s h -r
 complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l version -r
