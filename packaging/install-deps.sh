@@ -9,12 +9,16 @@ build_pkgs=(cmake make g++ pkg-config ccache
             dpkg-dev)  # dpkg-shlibdeps, for the .deb's Depends
 # droplet schedules: IANA time zones from the system tzdata (g++ 12 lacks C++20's tzdb).
 build_pkgs+=(libhowardhinnant-date-dev tzdata)
+# libssl-dev: rediss:// (TLS to Redis / DigitalOcean Managed Valkey); Debian 12's hiredis has no TLS.
+build_pkgs+=(libssl-dev)
 # lintian checks the .deb, rpm provides rpmbuild for the .rpm, systemd gives systemd-analyze.
 test_pkgs=(redis-server redis-tools python3 groff-base man-db hyperfine time lintian rpm systemd)
 # Prism (the OpenAPI contract proxy) needs node and npm; any install of them will do.
 if ! command -v npm >/dev/null 2>&1; then
   test_pkgs+=(nodejs npm)
 fi
+# TLS Redis tests: openssl makes the test CA and certificates; valkey-server 8 (bookworm-backports).
+test_pkgs+=(openssl ca-certificates valkey-server faketime)
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--build-only" ]]; then
   pkgs=("${build_pkgs[@]}")
@@ -38,5 +42,10 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 echo "scalectl: installing ${missing[*]}" >&2
+# valkey-server 8 is in bookworm-backports only.
+if [[ " ${missing[*]} " == *" valkey-server "* ]] && ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "deb http://deb.debian.org/debian bookworm-backports main" >/etc/apt/sources.list.d/bookworm-backports.list
+fi
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  "${missing[@]/#valkey-server/valkey-server/bookworm-backports}" >/dev/null

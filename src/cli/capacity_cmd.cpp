@@ -106,7 +106,7 @@ void run_check(Context& ctx, const CheckFlags& flags)
   const auto settings = ops::capacity_settings(ctx.config());
   const auto& type = ops::require_worker_type(settings, flags.type);
   const auto snapshot = ctx.store().snapshot(settings.pool);
-  const auto fit = core::check_fit(settings.usable, snapshot.allocated, type.need, flags.count);
+  const auto fit = core::check_fit(settings.usable, state::stricter_usage(snapshot), type.need, flags.count);
   ctx.exit_code = fit.fits ? to_int(ExitCode::ok) : to_int(ExitCode::refused);
 
   if (ctx.output() == OutputFormat::json) {
@@ -116,7 +116,7 @@ void run_check(Context& ctx, const CheckFlags& flags)
                 {"fits", fit.fits},
                 {"reason", fit.reason},
                 {"need", amount_json(type.need * flags.count)},
-                {"allocated", amount_json(snapshot.allocated)},
+                {"allocated", amount_json(state::stricter_usage(snapshot))},
                 {"available", amount_json(fit.available)},
                 {"usable", amount_json(settings.usable)}});
     return;
@@ -533,6 +533,7 @@ void setup_capacity_command(CLI::App& app, Context& ctx)
   auto* status_cmd = capacity->add_subcommand(
     "status", "Show limits, reserve, allocated and available CPU/RAM, per-type counts and every lease");
   status_cmd->callback([&ctx] { ctx.action = [&ctx] { run_status(ctx); }; });
+  setup_capacity_repair_command(*capacity, ctx);
 
   auto plan = std::make_shared<PlanFlags>();
   auto* plan_cmd = capacity->add_subcommand(

@@ -148,12 +148,27 @@ std::vector<std::pair<std::string, TypeCount>> count_types(const StatusView& vie
 
 }  // namespace
 
+namespace {
+
+constexpr std::string_view k_counters_differ =
+    "the seed's counters (changed by old workers with INCRBYFLOAT before their HSET/HDEL) differ from the "
+    "sum of the leases: a worker is between its two steps, or an earlier interleaving left them off; "
+    "admission uses the stricter view; if it persists, run `scalectl capacity repair`";
+
+bool counters_differ(const state::PoolSnapshot& snap)
+{
+  return snap.counters && (snap.counters->resources.millicores != snap.allocated.millicores ||
+                           snap.counters->resources.mib != snap.allocated.mib);
+}
+
+}  // namespace
+
 json status_json(const StatusView& view)
 {
   const auto& s = view.settings;
   const auto& snap = view.snapshot;
   const auto reserve = s.limits.total - s.usable;
-  const auto available = s.usable - snap.allocated;
+  const auto available = s.usable - state::stricter_usage(snap);
 
   json limits = amount_json(s.limits.total);
   limits["cpu_source"] = s.cpu_source;
@@ -195,7 +210,14 @@ json status_json(const StatusView& view)
               {"available", amount_json(available)},
               {"types", types},
               {"leases", leases},
-              {"expired", expired}};
+              {"expired", expired},
+              {"counters", snap.counters ? json{{"cpu", snap.counters->cpu_text},
+                                                {"ram", snap.counters->ram_text},
+                                                {"millicores", snap.counters->resources.millicores},
+                                                {"mib", snap.counters->resources.mib},
+                                                {"differ", counters_differ(snap)},
+                                                {"why", counters_differ(snap) ? json(k_counters_differ) : json()}}
+                                         : json()}};
 }
 
 std::string status_text(const StatusView& view)
@@ -203,7 +225,7 @@ std::string status_text(const StatusView& view)
   const auto& s = view.settings;
   const auto& snap = view.snapshot;
   const auto reserve = s.limits.total - s.usable;
-  const auto available = s.usable - snap.allocated;
+  const auto available = s.usable - state::stricter_usage(snap);
   std::string out;
   out += fmt::format("pool       {} ({})\n", s.pool, view.backend);
   out += fmt::format("server     {} vCPUs ({}), {} GB ({})\n", core::format_vcpus(s.limits.total.millicores),
@@ -214,6 +236,13 @@ std::string status_text(const StatusView& view)
   out += fmt::format("usable     {}\n", amount_text(s.usable));
   out += fmt::format("allocated  {}\n", cpu_usage_line(snap.allocated.millicores, s.usable.millicores));
   out += fmt::format("           {}\n", ram_usage_line(snap.allocated.mib, s.usable.mib));
+  if (counters_differ(snap)) {
+    out += fmt::format("counters   {}:cpu:allocated = {}, {}:ram:allocated = {} (= {})\n", s.pool,
+                       snap.counters->cpu_text.empty() ? "(none)" : snap.counters->cpu_text, s.pool,
+                       snap.counters->ram_text.empty() ? "(none)" : snap.counters->ram_text,
+                       amount_text(snap.counters->resources));
+    out += fmt::format("           note: {}\n", k_counters_differ);
+  }
   out += fmt::format("available  {}\n", amount_text(available));
 
   std::vector<std::vector<std::string>> types{{"TYPE", "PRIORITY", "PER WORKER", "LEASES", "ALLOCATED"}};

@@ -154,6 +154,9 @@ state::Store& Context::store()
       options.state_dir = *dir;
     }
     options.redis_password = cfg.get_string("state.redis_password").value_or("");
+    options.redis_ca_file = cfg.get_string("state.redis_ca_file").value_or("");
+    options.redis_cert_file = cfg.get_string("state.redis_cert_file").value_or("");
+    options.redis_key_file = cfg.get_string("state.redis_key_file").value_or("");
     options.connect_timeout = cfg.get_duration("state.redis_connect_timeout").value_or(options.connect_timeout);
     options.command_timeout = cfg.get_duration("state.redis_command_timeout").value_or(options.command_timeout);
     options.lock_ttl = cfg.get_duration("state.lock_ttl").value_or(options.lock_ttl);

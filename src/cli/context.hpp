@@ -161,6 +161,8 @@ void setup_droplet_cost_command(CLI::App& app, Context& ctx);
 // Adds `droplet claim|unclaim|claims|reconcile|schedule`; call after setup_droplet_command.
 void setup_droplet_claim_command(CLI::App& app, Context& ctx);
 void setup_capacity_command(CLI::App& app, Context& ctx);
+// Adds `capacity repair` under the `capacity` command.
+void setup_capacity_repair_command(CLI::App& capacity, Context& ctx);
 void setup_autoscale_command(CLI::App& app, Context& ctx);
 
 }  // namespace scalectl::cli

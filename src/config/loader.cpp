@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <scalectl/config/show.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
 
@@ -21,6 +22,20 @@
 namespace scalectl::config {
 
 namespace {
+
+// Returns true when `value` is a string (or list of strings) holding a URL with a password, e.g.
+// state.redis_url = "rediss://default:PASSWORD@host:25061": such a file is held to the same
+// permission rule as one setting a secret key.
+bool holds_url_password(const Value& value)
+{
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    return redact_url_passwords(*text) != *text;
+  }
+  if (const auto* items = std::get_if<std::vector<std::string>>(&value)) {
+    return std::ranges::any_of(*items, [](const std::string& item) { return redact_url_passwords(item) != item; });
+  }
+  return false;
+}
 
 constexpr std::string_view k_system_file = "/etc/scalectl/config.toml";
 constexpr std::string_view k_policies = "autoscale.policies";
@@ -197,11 +212,11 @@ class Loader {
       if (problem) {
         throw usage_error(fmt::format("{}: wrong value for {}: {}", where, key, *problem));
       }
-      if (info->secret && detail::group_or_other_access(file->mode)) {
+      if ((info->secret || holds_url_password(*node.value)) && detail::group_or_other_access(file->mode)) {
         throw usage_error(fmt::format(
             "permissions {} for '{}' are too open: it sets the secret {}, so group and others must have no "
             "access; run `chmod 600 {}` or move the secret out of it",
-            detail::mode_text(file->mode), name, key, name));
+            detail::mode_text(file->mode), name, info->secret ? key : key + " (a password inside the URL)", name));
       }
       store(*info, key, *node.value, Origin{layer, where});
     }

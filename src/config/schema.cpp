@@ -79,7 +79,14 @@ std::vector<KeyInfo> make_schema()
        .help = "File backend directory: $STATE_DIRECTORY, else /var/lib/scalectl as root, "
                "else $XDG_STATE_HOME/scalectl or ~/.local/state/scalectl"},
       {.key = "state.redis_url", .type = "string", .env = {"SCALECTL_REDIS_URL"},
-       .help = "redis://[:password@]host:port/db or unix:///path"},
+       .help = "redis://[[user]:password@]host:port/db, rediss://... (TLS) or unix:///path; a file holding a "
+               "password in it must be mode 0600"},
+      {.key = "state.redis_ca_file", .type = "string",
+       .help = "PEM CA certificate(s) trusted for rediss:// instead of the system store"},
+      {.key = "state.redis_cert_file", .type = "string",
+       .help = "PEM client certificate for rediss:// mutual TLS (with state.redis_key_file)"},
+      {.key = "state.redis_key_file", .type = "string",
+       .help = "PEM private key of state.redis_cert_file"},
       {.key = "state.redis_password", .type = "string", .env = {"REDISCLI_AUTH"},
        .help = "Redis password (a file setting it must be mode 0600)", .secret = true},
       {.key = "state.redis_key_prefix", .type = "string", .default_text = "scalectl",

@@ -2,16 +2,12 @@
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/time.h>
 #include <time.h>
 
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
 
 namespace scalectl::state {
@@ -57,13 +53,6 @@ class SigpipeGuard {
   bool m_was_pending = false;
 };
 
-timeval to_timeval(std::chrono::milliseconds ms)
-{
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
 
 }  // namespace
 
@@ -78,21 +67,15 @@ std::string reply_text(const redisReply& reply)
 
 RedisConnection::RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
                                  std::chrono::milliseconds command_timeout)
-    : m_context(nullptr, &redisFree), m_address(endpoint.address()), m_command_timeout(command_timeout)
+    : m_address(endpoint.address()), m_command_timeout(command_timeout)
 {
-  const timeval connect_tv = to_timeval(connect_timeout);
-  m_context.reset(endpoint.socket_path.empty()
-                      ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, connect_tv)
-                      : redisConnectUnixWithTimeout(endpoint.socket_path.c_str(), connect_tv));
-  if (!m_context) {
+  {
+    const SigpipeGuard guard;  // OpenSSL writes the handshake with write(2)
+    m_stream.emplace(endpoint, connect_timeout, command_timeout);
+  }
+  m_reader.reset(redisReaderCreate());
+  if (!m_reader) {
     throw Error(fmt::format("cannot connect to Redis at {}: out of memory", m_address));
-  }
-  if (m_context->err != 0) {
-    throw Error(fmt::format("cannot connect to Redis at {}: {}; {}", m_address, m_context->errstr, k_check_url));
-  }
-  if (redisSetTimeout(m_context.get(), to_timeval(command_timeout)) != REDIS_OK) {
-    throw Error(fmt::format("cannot set the command timeout on the connection to Redis at {}: {}", m_address,
-                            m_context->errstr));
   }
   if (!endpoint.password.empty()) {
     std::vector<std::string_view> args{"AUTH"};
@@ -137,22 +120,43 @@ RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, s
     argv.push_back(arg.data());
     lengths.push_back(arg.size());
   }
+  char* formatted = nullptr;
+  const int length = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lengths.data());
+  if (length < 0 || formatted == nullptr) {
+    throw Error(fmt::format("cannot format a Redis command while {}: out of memory", doing));
+  }
+  const std::unique_ptr<char, decltype(&redisFreeCommand)> owned(formatted, &redisFreeCommand);
   void* raw = nullptr;
   {
     const SigpipeGuard guard;
-    raw = redisCommandArgv(m_context.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
-  }
-  if (raw == nullptr) {
-    m_broken = true;
-    std::string what = m_context->errstr;
-    if (m_context->err == REDIS_ERR_EOF) {
-      what = "the server closed the connection";
-    } else if (m_context->err == REDIS_ERR_IO && (what == std::strerror(EAGAIN) || what == std::strerror(ETIMEDOUT))) {
-      what = fmt::format("no reply within {} (command timeout)", format_duration(m_command_timeout));
+    if (std::string failed = m_stream->write_all({formatted, static_cast<std::size_t>(length)}); !failed.empty()) {
+      throw_io_error(failed, doing);
     }
-    throw Error(fmt::format("Redis at {}: {} while {}; {}", m_address, what, doing, k_check_url));
+    char buffer[16384];
+    for (;;) {
+      if (redisReaderGetReply(m_reader.get(), &raw) != REDIS_OK) {
+        throw_io_error(fmt::format("unreadable reply ({})", m_reader->errstr), doing);
+      }
+      if (raw != nullptr) {
+        break;
+      }
+      std::string failed;
+      const std::size_t got = m_stream->read_some(buffer, sizeof buffer, failed);
+      if (got == 0) {
+        throw_io_error(failed, doing);
+      }
+      if (redisReaderFeed(m_reader.get(), buffer, got) != REDIS_OK) {
+        throw_io_error(fmt::format("unreadable reply ({})", m_reader->errstr), doing);
+      }
+    }
   }
   return RedisReplyPtr(static_cast<redisReply*>(raw), &freeReplyObject);
+}
+
+void RedisConnection::throw_io_error(const std::string& what, std::string_view doing)
+{
+  m_broken = true;
+  throw Error(fmt::format("Redis at {}: {} while {}; {}", m_address, what, doing, k_check_url));
 }
 
 RedisReplyPtr RedisConnection::checked(std::span<const std::string_view> args, std::string_view doing)

@@ -1,6 +1,7 @@
 #pragma once
-// hiredis behind RAII: one connection (connect, AUTH, SELECT, commands, scripts)
-// and a thread-safe session that shares one connection between a store and its lock renewals.
+// One Redis connection (connect, TLS, AUTH, SELECT, commands, scripts) and a thread-safe session
+// that shares one connection between a store and its lock renewals. The bytes travel over
+// RedisStream (socket, optionally TLS); hiredis only formats commands and parses replies.
 
 #include <hiredis/hiredis.h>
 
@@ -13,6 +14,7 @@
 #include <string_view>
 
 #include "state/redis_scripts.hpp"
+#include "state/redis_stream.hpp"
 #include "state/redis_url.hpp"
 
 namespace scalectl::state {
@@ -22,7 +24,7 @@ using RedisReplyPtr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 // Returns the text of a string, status or error reply ("" for other types).
 std::string reply_text(const redisReply& reply);
 
-// One connected, authenticated hiredis context. Not thread-safe; see RedisSession.
+// One connected, authenticated connection. Not thread-safe; see RedisSession.
 class RedisConnection {
  public:
   // Connects, sends AUTH and SELECT when needed; throws Error(failure) saying what to check.
@@ -48,7 +50,11 @@ class RedisConnection {
   [[noreturn]] void throw_reply_error(const redisReply& reply, std::string_view doing) const;
 
  private:
-  std::unique_ptr<redisContext, decltype(&redisFree)> m_context;
+  // Throws the Error(failure) for a lost connection while `doing`, marking it broken.
+  [[noreturn]] void throw_io_error(const std::string& what, std::string_view doing);
+
+  std::optional<RedisStream> m_stream;
+  std::unique_ptr<redisReader, decltype(&redisReaderFree)> m_reader{nullptr, &redisReaderFree};
   std::string m_address;
   std::chrono::milliseconds m_command_timeout;
   bool m_broken = false;

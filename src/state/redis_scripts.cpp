@@ -8,9 +8,14 @@ namespace {
 
 // Shared by the lease scripts. KEYS[1] = <pool>:workers (hash: id -> lease JSON), KEYS[2] =
 // <pool>:cpu:allocated, KEYS[3] = <pool>:ram:allocated (decimal vCPUs and GB, as the seed's
-// workers read them). The totals are rewritten from the hash on every change, never adjusted
-// by increments, so they cannot drift. Amounts are integers: millicores and MiB; leases from the
-// seed's workers only have cpu (vCPUs) and ram (GB) and are rounded like llround(x * scale).
+// workers read them). The seed's workers change the counters with INCRBYFLOAT and then HSET/HDEL
+// the worker, in separate round trips; so scalectl changes them only by exact increments of the
+// lease's own cpu/ram text (INCRBYFLOAT +x on allocate, -x on release and reap): increments
+// commute with the workers', so once every worker has released the counters are back to 0.
+// A decrement never takes a counter below 0 (it stops at 0). Admission uses the stricter of two
+// views: the counters and the sum of the leases (a worker between its INCRBYFLOAT and its HSET
+// only shows in the counters). Amounts are integers: millicores and MiB; leases from the seed's
+// workers only have cpu (vCPUs) and ram (GB) and are rounded like llround(x * scale).
 constexpr const char* k_lease_prelude = R"lua(
 if redis.replicate_commands ~= nil then
   pcall(redis.replicate_commands)
@@ -36,6 +41,76 @@ local function amount(lease, exact, approx, scale)
   return math.floor(v + 0.5)
 end
 
+local function decimal(value, unit, digits, step)
+  local whole = math.floor(value / unit)
+  local frac = value - whole * unit
+  if frac == 0 then
+    return string.format('%d', whole)
+  end
+  local text = string.format('%d.%0' .. digits .. 'd', whole, frac * step)
+  return (string.gsub(text, '0+$', ''))
+end
+
+-- Returns the decimal text of `lease`'s field (as the seed's workers would INCRBYFLOAT it), or
+-- the exact decimal of the integer amount when the field is missing.
+local function amount_text(raw, field, integer, unit, digits, step)
+  local text = string.match(raw, '"' .. field .. '"%s*:%s*(-?[%d%.]+[eE]?[-+]?%d*)')
+  if text ~= nil and tonumber(text) ~= nil then
+    return text
+  end
+  return decimal(integer, unit, digits, step)
+end
+
+-- Returns the counter `key` as a number (missing: 0), and its text; nil and an error when it is
+-- not a finite number of sane size.
+local function counter(key)
+  local text = redis.call('GET', key)
+  if not text then
+    return 0, '0'
+  end
+  local v = tonumber(text)
+  if v == nil or v ~= v or v > 1e12 or v < -1e12 then
+    return nil, key .. ' holds "' .. string.sub(text, 1, 40) .. '", not a number; run `scalectl capacity repair`'
+  end
+  return v, text
+end
+
+-- Returns the counters' view in millicores and MiB (a negative counter counts as 0), their
+-- texts, or nil and an error.
+local function counters()
+  local cpu, cpu_text = counter(KEYS[2])
+  if cpu == nil then
+    return nil, cpu_text
+  end
+  local ram, ram_text = counter(KEYS[3])
+  if ram == nil then
+    return nil, ram_text
+  end
+  return {mc = math.max(0, math.floor(cpu * 1000 + 0.5)), mib = math.max(0, math.floor(ram * 1024 + 0.5)),
+          cpu = cpu_text, ram = ram_text}
+end
+
+-- Adds the decimal `text` to counter `key` with INCRBYFLOAT; a subtraction stops at 0.
+local function adjust(key, text, sign)
+  if sign > 0 then
+    redis.call('INCRBYFLOAT', key, text)
+    return
+  end
+  local current = tonumber(redis.call('GET', key) or '0') or 0
+  if current - tonumber(text) < 0 then
+    if current > 0 then
+      redis.call('SET', key, '0')
+    end
+    return
+  end
+  redis.call('INCRBYFLOAT', key, '-' .. text)
+end
+
+local function adjust_lease(e, sign)
+  adjust(KEYS[2], e.cpu_text, sign)
+  adjust(KEYS[3], e.ram_text, sign)
+end
+
 local function load_pool(now)
   local flat = redis.call('HGETALL', KEYS[1])
   local pool = {}
@@ -52,6 +127,8 @@ local function load_pool(now)
     end
     local expires = lease.expiresAt
     pool[#pool + 1] = {id = id, raw = raw, lease = lease, mc = mc, mib = mib,
+                       cpu_text = amount_text(raw, 'cpu', mc, 1000, 3, 1),
+                       ram_text = amount_text(raw, 'ram', mib, 1024, 10, 9765625),
                        expired = type(expires) == 'number' and expires <= now}
   end
   return pool
@@ -71,6 +148,7 @@ local function reap(pool)
   for _, e in ipairs(pool) do
     if e.expired then
       redis.call('HDEL', KEYS[1], e.id)
+      adjust_lease(e, -1)
       reaped[#reaped + 1] = {e.id, e.raw}
     else
       live[#live + 1] = e
@@ -90,20 +168,6 @@ local function totals(pool)
   return mc, mib
 end
 
-local function decimal(value, unit, digits, step)
-  local whole = math.floor(value / unit)
-  local frac = value - whole * unit
-  if frac == 0 then
-    return string.format('%d', whole)
-  end
-  local text = string.format('%d.%0' .. digits .. 'd', whole, frac * step)
-  return (string.gsub(text, '0+$', ''))
-end
-
-local function write_totals(mc, mib)
-  redis.call('SET', KEYS[2], decimal(mc, 1000, 3, 1))
-  redis.call('SET', KEYS[3], decimal(mib, 1024, 10, 9765625))
-end
 )lua";
 
 constexpr const char* k_allocate = R"lua(
@@ -114,7 +178,12 @@ if pool == nil then
   return redis.error_reply(err)
 end
 local reaped, live = reap(pool)
+local view, cerr = counters()
+if view == nil then
+  return redis.error_reply(cerr)
+end
 local mc, mib = totals(live)
+mc, mib = math.max(mc, view.mc), math.max(mib, view.mib)
 local result = {now = now, mc = mc, mib = mib, reaped = reaped}
 local held = find(live, ARGV[1])
 if held ~= nil then
@@ -133,14 +202,13 @@ else
       lease.expiresAt = nil
     end
     local raw = cjson.encode(lease)
+    adjust(KEYS[2], decimal(need_mc, 1000, 3, 1), 1)
+    adjust(KEYS[3], decimal(need_mib, 1024, 10, 9765625), 1)
     redis.call('HSET', KEYS[1], ARGV[1], raw)
     result.outcome = 'allocated'
     result.lease = raw
-    mc = mc + need_mc
-    mib = mib + need_mib
   end
 end
-write_totals(mc, mib)
 return cjson.encode(result)
 )lua";
 
@@ -163,9 +231,8 @@ if target ~= nil then
   end
   result.lease = target.raw
 end
-local reaped, live = reap(pool)
+local reaped = reap(pool)
 result.reaped = reaped
-write_totals(totals(live))
 return cjson.encode(result)
 )lua";
 
@@ -182,13 +249,13 @@ if target ~= nil then
   result.lease = target.raw
   if not target.expired then
     redis.call('HDEL', KEYS[1], target.id)
+    adjust_lease(target, -1)
     target.mc = 0
     target.mib = 0
   end
 end
-local reaped, live = reap(pool)
+local reaped = reap(pool)
 result.reaped = reaped
-write_totals(totals(live))
 return cjson.encode(result)
 )lua";
 
@@ -197,10 +264,20 @@ local now = now_ms()
 local flat = redis.call('HGETALL', KEYS[1])
 local leases = {}
 for i = 1, #flat, 2 do
-  leases[#leases + 1] = {flat[i], flat[i + 1]}
+  local id, raw = flat[i], flat[i + 1]
+  leases[#leases + 1] = {id, raw}
+  local ok, lease = pcall(cjson.decode, raw)
+  if ok and type(lease) == 'table' then
+    local mc = amount(lease, 'millicores', 'cpu', 1000) or 0
+    local mib = amount(lease, 'mib', 'ram', 1024) or 0
+    local expires = lease.expiresAt
+    if not (type(expires) == 'number' and expires <= now) then
+      adjust_lease({cpu_text = amount_text(raw, 'cpu', mc, 1000, 3, 1),
+                    ram_text = amount_text(raw, 'ram', mib, 1024, 10, 9765625)}, -1)
+    end
+  end
 end
 redis.call('DEL', KEYS[1])
-write_totals(0, 0)
 return cjson.encode({now = now, leases = leases})
 )lua";
 
@@ -215,7 +292,31 @@ for _, e in ipairs(pool) do
   leases[#leases + 1] = {e.id, e.raw}
 end
 local mc, mib = totals(pool)
-return cjson.encode({now = now, mc = mc, mib = mib, leases = leases})
+local view, cerr = counters()
+if view == nil then
+  return redis.error_reply(cerr)
+end
+return cjson.encode({now = now, mc = mc, mib = mib, leases = leases, cmc = view.mc, cmib = view.mib,
+                     cpu = view.cpu, ram = view.ram})
+)lua";
+
+// Rewrites the counters from the live leases (run under the pool's lock by `capacity repair`);
+// returns the texts before and after.
+constexpr const char* k_repair = R"lua(
+local now = now_ms()
+local pool, err = load_pool(now)
+if pool == nil then
+  return redis.error_reply(err)
+end
+local mc, mib = totals(pool)
+local cpu_before = redis.call('GET', KEYS[2]) or ''
+local ram_before = redis.call('GET', KEYS[3]) or ''
+local cpu_after = decimal(mc, 1000, 3, 1)
+local ram_after = decimal(mib, 1024, 10, 9765625)
+redis.call('SET', KEYS[2], cpu_after)
+redis.call('SET', KEYS[3], ram_after)
+return cjson.encode({now = now, mc = mc, mib = mib, cpu_before = cpu_before, ram_before = ram_before,
+                     cpu_after = cpu_after, ram_after = ram_after})
 )lua";
 
 constexpr const char* k_lock_renew = R"lua(
@@ -286,6 +387,12 @@ const LuaScript& lease_purge_script()
 const LuaScript& lease_snapshot_script()
 {
   static const LuaScript script = lease_script("lease-snapshot", k_snapshot);
+  return script;
+}
+
+const LuaScript& lease_repair_script()
+{
+  static const LuaScript script = lease_script("lease-repair", k_repair);
   return script;
 }
 

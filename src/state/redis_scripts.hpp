@@ -22,6 +22,7 @@ const LuaScript& lease_renew_script();     // ARGV: id, ttl ms
 const LuaScript& lease_release_script();   // ARGV: id
 const LuaScript& lease_purge_script();     // ARGV: none
 const LuaScript& lease_snapshot_script();  // ARGV: none
+const LuaScript& lease_repair_script();    // ARGV: none
 
 // Operation-lock scripts. KEYS: the lock key. ARGV[1]: the exact value the holder set.
 const LuaScript& lock_renew_script();    // ARGV[2]: ttl ms; returns 1 if still ours and extended, else 0

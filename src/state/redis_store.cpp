@@ -95,6 +95,13 @@ RedisStore::RedisStore(const StoreOptions& options, Clock& clock)
   if (endpoint->password.empty()) {
     endpoint->password = options.redis_password;
   }
+  endpoint->ca_file = options.redis_ca_file;
+  endpoint->cert_file = options.redis_cert_file;
+  endpoint->key_file = options.redis_key_file;
+  if (!endpoint->tls && !(endpoint->ca_file.empty() && endpoint->cert_file.empty() && endpoint->key_file.empty())) {
+    throw usage_error("state.redis_ca_file, state.redis_cert_file and state.redis_key_file apply to rediss:// only; "
+                      "state.redis_url uses redis:// or unix://");
+  }
   if (m_key_prefix.empty()) {
     throw usage_error("state.key_prefix must not be empty; the default is \"scalectl\"");
   }
@@ -394,12 +401,31 @@ PoolSnapshot RedisStore::snapshot(std::string_view pool)
   PoolSnapshot snapshot;
   snapshot.now_ms = int_field(doc, "now");
   snapshot.allocated = {int_field(doc, "mc"), int_field(doc, "mib")};
+  PoolCounters counters;
+  counters.cpu_text = doc.value("cpu", "");
+  counters.ram_text = doc.value("ram", "");
+  counters.resources = {int_field(doc, "cmc"), int_field(doc, "cmib")};
+  snapshot.counters = counters;
   const std::string hash = pool_keys(pool).workers;
   for_each_pair(doc, "leases", [&](const std::string& id, const json& raw) {
     snapshot.leases.push_back(parse_lease(id, raw, snapshot.now_ms, hash));
   });
   sort_leases(snapshot.leases);
   return snapshot;
+}
+
+RepairResult RedisStore::repair(std::string_view pool)
+{
+  check_name("pool name", pool);
+  const json doc = run_pool_script(lease_repair_script(), pool, {}, fmt::format("repairing pool {}", pool));
+  RepairResult result;
+  result.has_counters = true;
+  result.before.cpu_text = doc.value("cpu_before", "");
+  result.before.ram_text = doc.value("ram_before", "");
+  result.after.cpu_text = doc.value("cpu_after", "");
+  result.after.ram_text = doc.value("ram_after", "");
+  result.after.resources = {int_field(doc, "mc"), int_field(doc, "mib")};
+  return result;
 }
 
 }  // namespace scalectl::state

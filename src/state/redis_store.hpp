@@ -6,6 +6,8 @@
 //   <pool>:workers          hash: lease id -> lease JSON (see lease_json.hpp)
 //   <pool>:cpu:allocated    decimal vCPUs of the live leases, e.g. "4.5"
 //   <pool>:ram:allocated    decimal GB of the live leases, e.g. "2.25"
+// The counters are changed only by exact INCRBYFLOAT increments, like the seed's workers do (see
+// redis_scripts.cpp), and `capacity repair` rewrites them from the leases on request.
 // For Redis Cluster, give the pool a hash tag (pool = "{server}") so its three keys share a slot;
 // the default pool "server" is seed-compatible but not cluster-safe.
 // scalectl's own keys start with StoreOptions::key_prefix and carry one hash tag per kind:
@@ -46,6 +48,7 @@ class RedisStore final : public Store {
   ReleaseResult release(std::string_view pool, std::string_view id) override;
   std::vector<Lease> purge(std::string_view pool) override;
   PoolSnapshot snapshot(std::string_view pool) override;
+  RepairResult repair(std::string_view pool) override;
 
  private:
   // Runs a lease script on `pool`'s keys and returns its parsed JSON result.

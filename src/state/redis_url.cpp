@@ -9,7 +9,7 @@ namespace scalectl::state {
 namespace {
 
 constexpr std::string_view k_url_forms =
-    "expected redis://[[user]:password@]host[:port][/db] or unix:///path/to/socket[?db=N]";
+    "expected redis://[[user]:password@]host[:port][/db], rediss://... (TLS) or unix:///path/to/socket[?db=N]";
 
 std::expected<std::string, std::string> percent_decode(std::string_view text, std::string_view what)
 {
@@ -160,9 +160,11 @@ std::expected<RedisEndpoint, std::string> parse_redis_url(std::string_view url)
     return std::unexpected(fmt::format("it is empty; {}", k_url_forms));
   }
   if (url.starts_with("rediss://")) {
-    return std::unexpected(
-        "TLS (rediss://) is not supported by this build; use redis:// on a trusted network, a unix socket, or a "
-        "local TLS tunnel");
+    auto endpoint = parse_tcp_url(url.substr(9));
+    if (endpoint) {
+      endpoint->tls = true;
+    }
+    return endpoint;
   }
   if (url.starts_with("unix://")) {
     return parse_unix_url(url.substr(7));

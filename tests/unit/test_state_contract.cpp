@@ -39,6 +39,20 @@ test::RedisServer& shared_redis()
   return server;
 }
 
+// redis-server on TLS only, with an ACL user whose password is in the rediss:// URL.
+test::RedisServer& shared_tls_redis()
+{
+  static test::RedisServer server(test::RedisTls(test::RedisTls::Server::redis, test::RedisTls::Auth::password));
+  return server;
+}
+
+// valkey-server 8 on TLS only, with mutual TLS (client certificate) and an ACL user.
+test::RedisServer& shared_tls_valkey()
+{
+  static test::RedisServer server(test::RedisTls(test::RedisTls::Server::valkey, test::RedisTls::Auth::client_certificate));
+  return server;
+}
+
 // One backend under test: how to open stores on it and how to reach behind the Store API.
 class Backend {
  public:
@@ -94,33 +108,40 @@ class FileBackend final : public Backend {
 
 class RedisBackend final : public Backend {
  public:
-  RedisBackend() { REQUIRE(shared_redis().command({"FLUSHALL"}) == "OK"); }
+  explicit RedisBackend(test::RedisServer& server = shared_redis()) : m_server(server)
+  {
+    REQUIRE(m_server.command({"FLUSHALL"}) == "OK");
+  }
   StoreOptions options() const override
   {
     StoreOptions options;
     options.backend = "redis";
-    options.redis_url = shared_redis().url();
+    options.redis_url = m_server.url();
+    m_server.tls_options(options.redis_ca_file, options.redis_cert_file, options.redis_key_file);
     options.lock_ttl = lock_ttl();
     return options;
   }
   void drop_lock(const std::string& resource) override
   {
-    REQUIRE(shared_redis().command({"DEL", "scalectl:{lock}:" + resource}) == "1");
+    REQUIRE(m_server.command({"DEL", "scalectl:{lock}:" + resource}) == "1");
   }
   void put_seed_lease(const std::string& pool, const std::string& id, double cpu, double ram) override
   {
     // Exactly what the seed's allocateResources() does.
-    shared_redis().command({"INCRBYFLOAT", pool + ":cpu:allocated", json(cpu).dump()});
-    shared_redis().command({"INCRBYFLOAT", pool + ":ram:allocated", json(ram).dump()});
+    m_server.command({"INCRBYFLOAT", pool + ":cpu:allocated", json(cpu).dump()});
+    m_server.command({"INCRBYFLOAT", pool + ":ram:allocated", json(ram).dump()});
     const json raw{{"type", "registre"}, {"cpu", cpu}, {"ram", ram}, {"startedAt", 1'732'000'000'000}};
-    REQUIRE(shared_redis().command({"HSET", pool + ":workers", id, raw.dump()}) == "1");
+    REQUIRE(m_server.command({"HSET", pool + ":workers", id, raw.dump()}) == "1");
   }
   std::optional<std::pair<std::string, std::string>> stored_totals(const std::string& pool) override
   {
-    return std::pair{shared_redis().command({"GET", pool + ":cpu:allocated"}),
-                     shared_redis().command({"GET", pool + ":ram:allocated"})};
+    return std::pair{m_server.command({"GET", pool + ":cpu:allocated"}),
+                     m_server.command({"GET", pool + ":ram:allocated"})};
   }
   std::chrono::milliseconds lock_ttl() const override { return 600ms; }
+
+ private:
+  test::RedisServer& m_server;
 };
 
 enum class FileMedium { disk, memory };
@@ -138,6 +159,16 @@ void for_each_backend(Body&& body, FileMedium medium = FileMedium::disk)
   SUBCASE("redis backend")
   {
     RedisBackend backend;
+    body(backend);
+  }
+  SUBCASE("redis backend over TLS (ACL user)")
+  {
+    RedisBackend backend(shared_tls_redis());
+    body(backend);
+  }
+  SUBCASE("valkey 8 backend over mutual TLS")
+  {
+    RedisBackend backend(shared_tls_valkey());
     body(backend);
   }
 }

@@ -88,9 +88,16 @@ TEST_SUITE("state.redis")
       CAPTURE(bad);
       CHECK_FALSE(parse_redis_url(bad).has_value());
     }
-    const auto tls = parse_redis_url("rediss://h:6380");
-    REQUIRE_FALSE(tls.has_value());
-    CHECK(tls.error().find("TLS") != std::string::npos);
+    // DigitalOcean Managed Valkey's connection string, pasted as it is.
+    const auto tls = parse_redis_url("rediss://default:AVNS_s3cr%40t@db-valkey-fra1-1.b.db.ondigitalocean.com:25061");
+    REQUIRE(tls.has_value());
+    CHECK(tls->tls);
+    CHECK(tls->user == "default");
+    CHECK(tls->password == "AVNS_s3cr@t");
+    CHECK(tls->host == "db-valkey-fra1-1.b.db.ondigitalocean.com");
+    CHECK(tls->port == 25061);
+    CHECK(tls->address().find("s3cr") == std::string::npos);
+    CHECK_FALSE(parse_redis_url("redis://h:6380")->tls);
 
     const auto [code, message] = error_of([] { open_store(redis_options("redis://:hunter2@host:notaport")); });
     CHECK(code == to_int(ExitCode::usage));
@@ -181,7 +188,7 @@ TEST_SUITE("state.redis")
     CHECK(server.command({"HLEN", "{server}:workers"}) == "1");
   }
 
-  TEST_CASE("totals drifted by the seed's INCRBYFLOAT are rewritten from the leases")
+  TEST_CASE("drifted counters are a second view, changed only by increments, rewritten only by repair")
   {
     test::RedisServer server;
     auto store = open_store(redis_options(server.url()));
@@ -189,10 +196,29 @@ TEST_SUITE("state.redis")
             AllocateResult::Outcome::allocated);
     server.command({"INCRBYFLOAT", "server:cpu:allocated", "0.30000000000000004"});
     server.command({"SET", "server:ram:allocated", "-7"});
-    CHECK(store->snapshot("server").allocated == core::resources_from(2, 1));  // counted from the hash
+    const auto snapshot = store->snapshot("server");
+    CHECK(snapshot.allocated == core::resources_from(2, 1));  // counted from the hash
+    REQUIRE(snapshot.counters.has_value());
+    CHECK(snapshot.counters->resources == core::Resources{2300, 0});  // a negative counter counts as 0
+    CHECK(snapshot.counters->ram_text == "-7");
+    CHECK(stricter_usage(snapshot) == core::Resources{2300, 1024});
     CHECK(store->release("server", "nobody").outcome == ReleaseResult::Outcome::unknown);
-    CHECK(server.command({"GET", "server:cpu:allocated"}) == "2");
-    CHECK(server.command({"GET", "server:ram:allocated"}) == "1");
+    CHECK(server.command({"GET", "server:cpu:allocated"}) == "2.30000000000000004");  // not rewritten
+    CHECK(server.command({"GET", "server:ram:allocated"}) == "-7");
+    // Releasing w1 subtracts exactly its amounts; a subtraction stops at 0.
+    CHECK(store->release("server", "w1").outcome == ReleaseResult::Outcome::released);
+    CHECK(server.command({"GET", "server:cpu:allocated"}) == "0.30000000000000004");
+    CHECK(server.command({"GET", "server:ram:allocated"}) == "-7");
+    const auto repaired = store->repair("server");
+    CHECK(repaired.has_counters);
+    CHECK(repaired.before.cpu_text == "0.30000000000000004");
+    CHECK(repaired.after.cpu_text == "0");
+    CHECK(server.command({"GET", "server:cpu:allocated"}) == "0");
+    CHECK(server.command({"GET", "server:ram:allocated"}) == "0");
+    server.command({"SET", "server:cpu:allocated", "NaN-ish"});
+    const auto [code, message] = error_of([&] { store->allocate(request("server", "w2", core::resources_from(1, 1))); });
+    CHECK(code == to_int(ExitCode::failure));
+    CHECK(message.find("capacity repair") != std::string::npos);
   }
 
   TEST_CASE("an invalid lease in the hash stops the pool with a message naming it")

@@ -87,4 +87,15 @@ AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& repo
 // which the upper half is jittered by `unit` in [0, 1).
 std::chrono::milliseconds backoff_delay(const WaitPolicy& policy, int attempt, double unit);
 
+// What `capacity repair` did to the seed's counters of one pool.
+struct RepairReport {
+  std::string pool;
+  state::RepairResult result;
+};
+
+// Rewrites `pool`'s counters (<pool>:cpu:allocated, <pool>:ram:allocated) from its live leases,
+// holding the lock "capacity-<pool>" (waiting up to `wait`); never run automatically.
+RepairReport repair_counters(state::Store& store, const state::LockOwner& me, const std::string& pool,
+                             std::chrono::milliseconds wait);
+
 }  // namespace scalectl::ops

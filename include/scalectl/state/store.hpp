@@ -4,6 +4,7 @@
 // default) and Redis (Lua scripts, server time). Tests in tests/unit/test_state_contract.cpp
 // run the same suite against both.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -46,6 +47,9 @@ struct StoreOptions {
   std::filesystem::path state_dir;           // file backend: created 0700; NFS/CIFS refused
   std::string redis_url;                     // redis://[:password@]host:port/db or unix:///path
   std::string redis_password;                // from REDISCLI_AUTH or config; never argv
+  std::string redis_ca_file;                 // rediss://: PEM CA to trust instead of the system store
+  std::string redis_cert_file;               // rediss://: client certificate (mutual TLS)
+  std::string redis_key_file;                // rediss://: its private key
   std::chrono::milliseconds connect_timeout{2'000};
   std::chrono::milliseconds command_timeout{5'000};
   std::chrono::milliseconds lock_ttl{30'000};  // Redis lock expiry; renewed every ttl/3
@@ -64,10 +68,36 @@ struct Lease {
   bool expired = false;  // set in snapshots: past expires_at_ms but not yet reaped
 };
 
+// The seed's counters <pool>:cpu:allocated and <pool>:ram:allocated (Redis backend only).
+struct PoolCounters {
+  std::string cpu_text;          // as stored ("" when missing), e.g. "4.5" or "0.30000000000000004"
+  std::string ram_text;
+  core::Resources resources;     // rounded to millicores / MiB; a negative counter counts as 0
+};
+
 struct PoolSnapshot {
   std::vector<Lease> leases;     // live and expired-not-reaped, sorted by started_at_ms then id
   core::Resources allocated;     // sum of live leases
   std::int64_t now_ms = 0;       // the store's clock (Redis TIME for Redis)
+  std::optional<PoolCounters> counters;  // Redis: the seed's counters, a second view of usage
+};
+
+// Returns the stricter of the two views of usage: the sum of live leases and the counters (a
+// seed worker between its INCRBYFLOAT and its HSET only shows in the counters).
+inline core::Resources stricter_usage(const PoolSnapshot& snapshot)
+{
+  if (!snapshot.counters) {
+    return snapshot.allocated;
+  }
+  return {std::max(snapshot.allocated.millicores, snapshot.counters->resources.millicores),
+          std::max(snapshot.allocated.mib, snapshot.counters->resources.mib)};
+}
+
+// What `capacity repair` changed: the counters before and after being rewritten from the leases.
+struct RepairResult {
+  bool has_counters = false;     // false for backends without counters (file)
+  PoolCounters before;
+  PoolCounters after;
 };
 
 struct AllocateRequest {
@@ -130,6 +160,13 @@ class Store {
   // Removes every lease of `pool` and returns what was removed.
   virtual std::vector<Lease> purge(std::string_view pool) = 0;
   virtual PoolSnapshot snapshot(std::string_view pool) = 0;
+  // Rewrites `pool`'s counters from its live leases (callers hold the pool's lock) and returns
+  // what changed; backends without counters return has_counters = false.
+  virtual RepairResult repair(std::string_view pool)
+  {
+    static_cast<void>(pool);
+    return {};
+  }
 };
 
 // Opens the configured backend. Throws Error(failure) if the backend cannot be reached and
