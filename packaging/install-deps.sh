@@ -13,6 +13,10 @@ test_pkgs=(redis-server redis-tools python3 groff-base man-db hyperfine time lin
 if ! command -v npm >/dev/null 2>&1; then
   test_pkgs+=(nodejs npm)
 fi
+# Fuzzing (tests/fuzz, `make fuzz`): libFuzzer needs clang. clang-15, not bookworm's default
+# clang-14, because the fuzz targets compile the core sources and clang-14 cannot instantiate
+# libstdc++ 12's std::expected; libfuzzer-15-dev is the matching libFuzzer runtime.
+test_pkgs+=(clang-15 libfuzzer-15-dev)
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--build-only" ]]; then
   pkgs=("${build_pkgs[@]}")

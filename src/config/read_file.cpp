@@ -1,6 +1,7 @@
 #include "read_file.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <fcntl.h>
@@ -39,7 +40,8 @@ class UniqueFd {
 
 }  // namespace
 
-std::optional<FileText> read_regular_file(const std::filesystem::path& path, std::string_view what)
+std::optional<FileText> read_regular_file(const std::filesystem::path& path, std::string_view what,
+                                          std::size_t max_bytes)
 {
   // O_NONBLOCK: opening a FIFO named by mistake must not hang; regular files ignore it.
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
@@ -55,6 +57,13 @@ std::optional<FileText> read_regular_file(const std::filesystem::path& path, std
   }
   if (!S_ISREG(info.st_mode)) {
     throw usage_error(fmt::format("{} {} is not a regular file; point it at a file", what, path.string()));
+  }
+  const auto too_big = [&] {
+    return usage_error(fmt::format("{} {} is larger than {} bytes; point it at the right file", what, path.string(),
+                                   max_bytes));
+  };
+  if (static_cast<std::uintmax_t>(info.st_size) > max_bytes) {
+    throw too_big();
   }
   FileText file;
   file.mode = static_cast<unsigned>(info.st_mode) & 07777U;
@@ -72,6 +81,9 @@ std::optional<FileText> read_regular_file(const std::filesystem::path& path, std
       break;
     }
     file.text.append(buffer, static_cast<std::size_t>(n));
+    if (file.text.size() > max_bytes) {
+      throw too_big();  // it grew while being read
+    }
   }
   return file;
 }

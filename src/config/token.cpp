@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <scalectl/process.hpp>
+
 #include <scalectl/error.hpp>
 
 #include "environment.hpp"
@@ -29,6 +31,7 @@ Token checked(std::string_view raw, std::string source)
                                   "hold only the token",
                                   source));
   }
+  hold_secret_in_memory();
   return Token{std::string(value), std::move(source)};
 }
 

@@ -105,7 +105,12 @@ std::int64_t recommend_target(const AutoscalePolicy& policy, double metric, std:
     }
   }
   const double exact = metric / per_worker;
-  const auto needed = static_cast<std::int64_t>(std::max(0.0, std::ceil(exact - k_epsilon)));
+  // Clamped to [0, max] as a double first: a metric of 1e308 or units_per_worker of 1e-300 gives a
+  // ceil() far past INT64_MAX (or inf/NaN), and casting that is undefined behaviour.
+  const double ceiling = std::ceil(exact - k_epsilon);
+  const double upper = static_cast<double>(std::max<std::int64_t>(policy.max, current));
+  const auto needed = static_cast<std::int64_t>(std::isnan(ceiling) ? static_cast<double>(current)
+                                                                   : std::clamp(ceiling, 0.0, upper));
   const std::string why = fmt::format("a metric of {} needs {} at the {} target", count_text(metric), workers(needed),
                                       percent(policy.target_utilisation));
   if (needed > current) {

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <scalectl/process.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
 
@@ -95,6 +96,7 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint, std::chrono::mil
                             m_context->errstr));
   }
   if (!endpoint.password.empty()) {
+    hold_secret_in_memory();
     std::vector<std::string_view> args{"AUTH"};
     if (!endpoint.user.empty()) {
       args.emplace_back(endpoint.user);
