@@ -8,7 +8,7 @@ CMAKE_FLAGS += -DSCALECTL_WERROR=ON
 endif
 
 .PHONY: all deps build test test-release demo install package bench completions clean \
-        build-sanitize test-sanitize build-fuzz fuzz fuzz-smoke
+        build-sanitize test-sanitize test-hardened build-fuzz fuzz fuzz-smoke
 
 all: build
 
@@ -21,8 +21,11 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# `make test` is what CI runs: the release suite, then the sanitizer suite, then a fuzz smoke run.
-test: test-release test-sanitize fuzz-smoke
+# `make test` is what CI runs: the release suite. `make test-hardened` adds the sanitizer suite and
+# a fuzz smoke run (issue 12); it joins `make test` once it has been timed on the CI machine.
+test: test-release
+
+test-hardened: test-release test-sanitize fuzz-smoke
 
 test-release: build
 	@bash tests/contract/install-prism.sh
