@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <scalectl/clock.hpp>
+#include <scalectl/core/numeric.hpp>
 #include <scalectl/duration.hpp>
 
 namespace scalectl::core {
@@ -105,10 +106,11 @@ std::int64_t recommend_target(const AutoscalePolicy& policy, double metric, std:
     }
   }
   const double exact = metric / per_worker;
-  // Clamped to [0, max] as a double first: a metric of 1e308 or units_per_worker of 1e-300 gives a
-  // ceil() far past INT64_MAX (or inf/NaN), and casting that is undefined behaviour.
+  // Clamped as a double first: a metric of 1e308 or units_per_worker of 1e-300 gives a ceil() far
+  // past INT64_MAX (or inf/NaN), and casting that is undefined behaviour. The bounds stage later
+  // brings the recommendation down to max and says so.
   const double ceiling = std::ceil(exact - k_epsilon);
-  const double upper = static_cast<double>(std::max<std::int64_t>(policy.max, current));
+  const double upper = static_cast<double>(std::max<std::int64_t>({policy.max, current, k_max_amount}));
   const auto needed = static_cast<std::int64_t>(std::isnan(ceiling) ? static_cast<double>(current)
                                                                    : std::clamp(ceiling, 0.0, upper));
   const std::string why = fmt::format("a metric of {} needs {} at the {} target", count_text(metric), workers(needed),

@@ -171,8 +171,8 @@ void require_lease_id(std::string_view id)
     throw usage_error("a worker id must be 1 to 200 characters");
   }
   if (!core::is_identifier(id)) {
-    throw usage_error(fmt::format("worker id '{}' has a character outside the id alphabet; use only ASCII letters, "
-                                  "digits, '-', '_', '.' or ':'",
+    throw usage_error(fmt::format("worker id '{}' has a space, a control character or another character outside the "
+                                  "id alphabet; use only ASCII letters, digits, '-', '_', '.' or ':'",
                                   core::escape_for_display(id)));
   }
 }

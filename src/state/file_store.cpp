@@ -265,7 +265,7 @@ void FileStore::append(std::string_view name, const json& entry)
   check_name("log name", name);
   const std::string file = file_component(name) + ".jsonl";
   const std::string display = (m_dir / "logs" / file).string();
-  UniqueFd fd(::openat(m_logs_fd.get(), file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  UniqueFd fd(::openat(m_logs_fd.get(), file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
     throw Error(fmt::format("cannot open the log {}: {}; check the permissions of the state directory", display,
                             errno_text()));
@@ -273,7 +273,8 @@ void FileStore::append(std::string_view name, const json& entry)
   const std::string line = entry.dump(-1, ' ', false, k_json_error) + "\n";
   flock_blocking(fd.get(), LOCK_EX, display);
   // A failed write (full disk, EFBIG) is rolled back to the old size, so no partial line is left
-  // for the next append to be glued onto. A partial line left by a crash is closed first.
+  // for the next append to be glued onto. A partial line left by a crash is closed first (O_RDWR
+  // above: the last byte is read with pread).
   struct stat before {};
   if (::fstat(fd.get(), &before) != 0) {
     throw Error(fmt::format("cannot read the size of the log {}: {}", display, errno_text()));

@@ -1,5 +1,7 @@
 // Lease JSON as the file and Redis backends store it: a lease that parses serialises and parses
 // back to the same lease, with bounded amounts.
+#include <nlohmann/json.hpp>
+
 #include <scalectl/core/numeric.hpp>
 
 #include "state/lease_json.hpp"
