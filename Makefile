@@ -7,7 +7,8 @@ ifeq ($(CI),true)
 CMAKE_FLAGS += -DSCALECTL_WERROR=ON
 endif
 
-.PHONY: all deps build test demo install package bench completions clean
+.PHONY: all deps build test test-release demo install package bench completions clean \
+        build-sanitize test-sanitize test-hardened build-fuzz fuzz fuzz-smoke
 
 all: build
 
@@ -20,9 +21,46 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+# `make test` is what CI runs: the release suite. `make test-hardened` adds the sanitizer suite and
+# a fuzz smoke run (issue 12); it joins `make test` once it has been timed on the CI machine.
+test: test-release
+
+test-hardened: test-release test-sanitize fuzz-smoke
+
+test-release: build
 	@bash tests/contract/install-prism.sh
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# Sanitizer build (ASan + UBSan, any report aborts) in its own directory; its ctest runs the unit
+# tests and the end-to-end suite against that binary with SCALECTL_SANITIZED=1 (see
+# tests/support/fixtures.py: race tests use fewer processes and longer waits).
+SAN_BUILD_DIR ?= build-asan
+$(SAN_BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCALECTL_SANITIZE=ON $(CMAKE_FLAGS)
+
+build-sanitize: deps $(SAN_BUILD_DIR)/CMakeCache.txt
+	cmake --build $(SAN_BUILD_DIR) -j $(JOBS) --target scalectl unit_tests
+
+test-sanitize: build-sanitize
+	cd $(SAN_BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1800 -R '^(unit|e2e\.)' -E '^e2e\.test_package$$'
+
+# libFuzzer targets (tests/fuzz, clang): `make fuzz` runs each for FUZZ_SECONDS; CI runs the smoke
+# length, FUZZ_SMOKE_SECONDS each.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_CXX ?= clang++-15
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 30
+$(FUZZ_BUILD_DIR)/CMakeCache.txt:
+	cmake -S tests/fuzz -B $(FUZZ_BUILD_DIR) -DCMAKE_CXX_COMPILER=$(FUZZ_CXX)
+
+build-fuzz: deps $(FUZZ_BUILD_DIR)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS)
+
+fuzz: build-fuzz
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+fuzz-smoke: build-fuzz
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)
 
 demo: build
 	@bash tests/demo.sh $(BUILD_DIR)/scalectl
@@ -37,4 +75,4 @@ package: build
 	cd $(BUILD_DIR) && cpack
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

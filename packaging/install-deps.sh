@@ -19,6 +19,12 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 # TLS Redis tests: openssl makes the test CA and certificates; valkey-server 8 (bookworm-backports).
 test_pkgs+=(openssl ca-certificates valkey-server faketime)
+# Fuzzing (tests/fuzz, `make fuzz`): libFuzzer needs clang. clang-15, not bookworm's default
+# clang-14, because the fuzz targets compile the core sources and clang-14 cannot instantiate
+# libstdc++ 12's std::expected; libfuzzer-15-dev is the matching libFuzzer runtime.
+test_pkgs+=(clang-15 libfuzzer-15-dev)
+# Completion tests drive the real shells: bash (always there), zsh and fish, bash and zsh through tmux.
+test_pkgs+=(zsh fish tmux)
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--build-only" ]]; then
   pkgs=("${build_pkgs[@]}")

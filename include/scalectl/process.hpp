@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scalectl {
@@ -34,6 +35,14 @@ class ProcessRunner {
 
 // Returns the real runner (fork/exec, own process group, SIGKILL on timeout or interrupt).
 ProcessRunner& real_process_runner();
+
+// Marks the process non-dumpable (prctl PR_SET_DUMPABLE 0): called once a secret is loaded, so a
+// crash writes no core file holding it.
+void hold_secret_in_memory() noexcept;
+
+// Returns true for the environment variables that hold secrets (DIGITALOCEAN_ACCESS_TOKEN,
+// DIGITALOCEAN_TOKEN, REDISCLI_AUTH): the real runner never passes them to a child process.
+bool is_secret_env(std::string_view name);
 
 // Returns argv for running `command` through /bin/sh -c, as hooks and busy checks are written.
 std::vector<std::string> shell_argv(const std::string& command);

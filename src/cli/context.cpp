@@ -10,6 +10,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/ops/app.hpp>
 #include <scalectl/ops/droplet.hpp>
+#include <scalectl/config/show.hpp>
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/net/http.hpp>
@@ -28,19 +29,11 @@ namespace scalectl::cli {
 
 namespace {
 
-// Hides the password of URLs like redis://:secret@host:6379 before argv is logged or recorded.
-std::string redact_url_password(std::string arg)
+// Hides the password of URLs like redis://:secret@host:6379 before argv is logged or recorded
+// (the same rule as `config show`: up to the last '@', as the URL parser reads it).
+std::string redact_url_password(const std::string& arg)
 {
-  const auto scheme = arg.find("://");
-  const auto at = arg.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) {
-    return arg;
-  }
-  const auto colon = arg.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) {
-    return arg;
-  }
-  return arg.substr(0, colon + 1) + "<redacted>" + arg.substr(at);
+  return config::redact_url_passwords(arg);
 }
 
 std::string host_name()

@@ -14,12 +14,13 @@ struct FileText {
   unsigned mode = 0;  // permission bits, e.g. 0600
 };
 
-// The largest file read_regular_file() accepts unless told otherwise: config and token files are tiny.
-inline constexpr std::size_t k_max_file_bytes = 1024u * 1024u;
+// Largest file read by default: config, token, plan and spec files are a few kB.
+inline constexpr std::size_t k_max_file_bytes = 4U << 20U;
 
 // Reads the regular file at `path` (following symlinks) and returns its text and mode; returns
 // nullopt when it does not exist. Throws Error(usage) naming `what` ("config file", "token
-// file") when it exists but is not a regular file, is larger than `max_bytes`, or cannot be read.
+// file") when it exists but is not a regular file (a FIFO, /dev/zero), is larger than
+// `max_bytes`, or cannot be read.
 std::optional<FileText> read_regular_file(const std::filesystem::path& path, std::string_view what,
                                           std::size_t max_bytes = k_max_file_bytes);
 

@@ -1,5 +1,7 @@
 #include <scalectl/config/show.hpp>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "keys.hpp"
@@ -58,9 +60,15 @@ std::string redact_url_passwords(std::string_view text)
   std::string out;
   std::size_t done = 0;
   for (std::size_t scheme = text.find("://"); scheme != std::string_view::npos;
-       scheme = text.find("://", scheme + 3)) {
+       scheme = text.find("://", std::max(scheme + 3, done))) {
     const std::size_t start = scheme + 3;
-    const std::size_t end = std::min(text.find_first_of("/?# \t\n", start), text.size());
+    // redis:// and rediss://: the LAST '@' before the end of the word, as the Redis URL parser
+    // reads it (a password may hold '@', '/', '?' or '#'). Other URLs: the authority ends at
+    // the first '/', '?' or '#', as RFC 3986 and curl read it.
+    const std::string_view scheme_name = text.substr(0, scheme);
+    const bool redis = scheme_name.ends_with("redis") || scheme_name.ends_with("rediss");
+    const std::size_t end =
+        std::min(text.find_first_of(redis ? " \t\r\n" : "/?# \t\r\n", start), text.size());
     const std::string_view authority = text.substr(start, end - start);
     const std::size_t at = authority.rfind('@');
     if (at == std::string_view::npos) {

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <scalectl/process.hpp>
+
 #include <scalectl/error.hpp>
 
 #include "doctl.hpp"
@@ -32,6 +34,7 @@ Token checked(std::string_view raw, std::string source)
                                   "hold only the token",
                                   source));
   }
+  hold_secret_in_memory();
   return Token{std::string(value), std::move(source)};
 }
 

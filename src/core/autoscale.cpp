@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <scalectl/clock.hpp>
+#include <scalectl/core/numeric.hpp>
 #include <scalectl/duration.hpp>
 
 namespace scalectl::core {
@@ -122,7 +123,13 @@ std::int64_t recommend_target(const AutoscalePolicy& policy, const TargetOf& t, 
     }
   }
   const double exact = metric / per_worker;
-  const auto needed = static_cast<std::int64_t>(std::clamp(std::ceil(exact - k_epsilon), 0.0, 1e15));
+  // Clamped as a double first: a metric of 1e308 or units_per_worker of 1e-300 gives a ceil() far
+  // past INT64_MAX (or inf/NaN), and casting that is undefined behaviour. The bounds stage later
+  // brings the recommendation down to max and says so.
+  const double ceiling = std::ceil(exact - k_epsilon);
+  const double upper = static_cast<double>(std::max<std::int64_t>({policy.max, current, k_max_amount}));
+  const auto needed = static_cast<std::int64_t>(std::isnan(ceiling) ? static_cast<double>(current)
+                                                                   : std::clamp(ceiling, 0.0, upper));
   const std::string why = fmt::format("a metric of {} needs {} at the {} target", count_text(metric), workers(needed),
                                       percent(t.target));
   if (needed > current) {

@@ -1,4 +1,5 @@
 #include <scalectl/digitalocean/client.hpp>
+#include <scalectl/core/numeric.hpp>
 
 #include <cctype>
 
@@ -23,6 +24,17 @@ std::string url_encode(std::string_view text)
     } else {
       out += fmt::format("%{:02X}", u);
     }
+  }
+  return out;
+}
+
+// Returns `text` with control characters shown as \xHH (for error messages quoting the server).
+std::string escape_control(std::string_view text)
+{
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += byte < 0x20 || byte == 0x7f ? fmt::format("\\x{:02x}", byte) : std::string(1, c);
   }
   return out;
 }
@@ -114,7 +126,13 @@ std::string next_page_path(const json& body)
   if (next == pages->end() || !next->is_string()) {
     return {};
   }
-  return path_of(next->get<std::string>());
+  const auto link = next->get<std::string>();
+  if (link.find("://") == std::string::npos && !link.starts_with('/')) {
+    // Relative links must be absolute paths: "@127.0.0.2:80/v2/..." appended to the base URL
+    // would send the token to another host. The client refuses it; keep it visible as is.
+    return link;
+  }
+  return path_of(link);
 }
 
 Droplet parse_droplet(const json& j)
@@ -125,9 +143,9 @@ Droplet parse_droplet(const json& j)
   d.status = string_or(j, "status");
   d.locked = j.value("locked", false);
   d.size_slug = string_or(j, "size_slug");
-  d.memory_mb = static_cast<std::int64_t>(number_or(j, "memory", 0));
-  d.vcpus = static_cast<int>(number_or(j, "vcpus", 0));
-  d.disk_gb = static_cast<std::int64_t>(number_or(j, "disk", 0));
+  d.memory_mb = core::clamp_to_int64(number_or(j, "memory", 0), 0, core::k_max_amount);
+  d.vcpus = static_cast<int>(core::clamp_to_int64(number_or(j, "vcpus", 0), 0, 1 << 20));
+  d.disk_gb = core::clamp_to_int64(number_or(j, "disk", 0), 0, core::k_max_amount);
   if (const auto size = j.find("size"); size != j.end() && size->is_object()) {
     if (d.size_slug.empty()) {
       d.size_slug = string_or(*size, "slug");
@@ -159,9 +177,9 @@ Size parse_size(const json& j)
 {
   Size s;
   s.slug = string_or(j, "slug");
-  s.memory_mb = static_cast<std::int64_t>(number_or(j, "memory", 0));
-  s.vcpus = static_cast<int>(number_or(j, "vcpus", 0));
-  s.disk_gb = static_cast<std::int64_t>(number_or(j, "disk", 0));
+  s.memory_mb = core::clamp_to_int64(number_or(j, "memory", 0), 0, core::k_max_amount);
+  s.vcpus = static_cast<int>(core::clamp_to_int64(number_or(j, "vcpus", 0), 0, 1 << 20));
+  s.disk_gb = core::clamp_to_int64(number_or(j, "disk", 0), 0, core::k_max_amount);
   s.price_monthly = number_or(j, "price_monthly", 0);
   s.price_hourly = number_or(j, "price_hourly", 0);
   s.available = j.value("available", true);
@@ -181,6 +199,13 @@ std::string Client::request_text(std::string_view method, const std::string& pat
 {
   net::Request request;
   request.method = std::string(method);
+  // The token goes to the base URL only: a path that does not start with one '/' ("@evil:80/",
+  // "//evil/") would change the host the URL names.
+  if (!path.starts_with('/') || path.starts_with("//") || path.find_first_of("\\ \t\r\n") != std::string::npos) {
+    throw Error(fmt::format("refusing to send the API token to \"{}\": not a path on the API base URL {} (a "
+                            "pagination link from the server?); check DIGITALOCEAN_API_URL",
+                            escape_control(path.substr(0, 200)), m_options.base_url));
+  }
   request.url = m_options.base_url + path;
   request.headers.push_back({"Authorization", "Bearer " + m_options.token});
   request.headers.push_back({"Accept", "application/json"});

@@ -5,14 +5,16 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <regex>
-#include <sstream>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <scalectl/error.hpp>
+
+#include "config/read_file.hpp"
 
 namespace scalectl::ops {
 
@@ -22,14 +24,18 @@ namespace {
 
 std::string read_text(const std::string& path)
 {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw usage_error(fmt::format("cannot read --from-file {}: {}", path, std::strerror(errno)));
+  // A regular file under the size cap: a FIFO or /dev/zero is refused, not read for ever.
+  auto file = config::detail::read_regular_file(path, "--from-file");
+  if (!file) {
+    throw usage_error(fmt::format("cannot read --from-file {}: {}", path, std::strerror(ENOENT)));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return std::move(file->text);
 }
+
+// Aliases make a YAML document a graph: `a: &a [*a]` is a cycle, and nine nested aliases of nine
+// ("billion laughs") expand to 10^9 nodes from 600 bytes. The walk is bounded in depth and size.
+constexpr std::size_t k_max_yaml_depth = 64;
+constexpr std::size_t k_max_yaml_nodes = 200'000;
 
 // Resolves a plain (unquoted) YAML scalar as YAML 1.2's core schema does.
 RawJson plain_scalar(const std::string& text)
@@ -65,36 +71,74 @@ RawJson plain_scalar(const std::string& text)
   return text;
 }
 
-RawJson from_yaml(const YAML::Node& node)
-{
-  switch (node.Type()) {
-  case YAML::NodeType::Sequence: {
-    RawJson out = RawJson::array();
-    for (const auto& element : node) {
-      out.push_back(from_yaml(element));
+class YamlWalk {
+ public:
+  explicit YamlWalk(const std::string& path) : m_path(path) {}
+
+  // Returns `node` as RawJson; throws Error(usage) on an alias cycle or a document too large.
+  RawJson convert(const YAML::Node& node)
+  {
+    if (++m_nodes > k_max_yaml_nodes) {
+      throw usage_error(fmt::format("--from-file {} expands to more than {} YAML nodes (aliases?); give a plain app "
+                                    "spec",
+                                    m_path, k_max_yaml_nodes));
     }
-    return out;
-  }
-  case YAML::NodeType::Map: {
-    RawJson out = RawJson::object();
-    for (const auto& member : node) {
-      out[member.first.Scalar()] = from_yaml(member.second);
+    if (node.IsSequence() || node.IsMap()) {
+      for (const auto& ancestor : m_stack) {
+        if (ancestor.is(node)) {
+          throw usage_error(fmt::format("--from-file {} has a YAML alias that contains itself (a cycle); give a "
+                                        "plain app spec",
+                                        m_path));
+        }
+      }
+      if (m_stack.size() >= k_max_yaml_depth) {
+        throw usage_error(fmt::format("--from-file {} nests YAML deeper than {} levels; give a plain app spec", m_path,
+                                      k_max_yaml_depth));
+      }
     }
-    return out;
-  }
-  case YAML::NodeType::Scalar:
-    // yaml-cpp tags plain scalars "?" and quoted ones "!"; explicit tags are kept as strings.
-    if (node.Tag() == "?" || node.Tag() == "tag:yaml.org,2002:int" || node.Tag() == "tag:yaml.org,2002:float" ||
-        node.Tag() == "tag:yaml.org,2002:bool") {
-      return plain_scalar(node.Scalar());
+    switch (node.Type()) {
+    case YAML::NodeType::Sequence: {
+      m_stack.push_back(node);
+      RawJson out = RawJson::array();
+      for (const auto& element : node) {
+        out.push_back(convert(element));
+      }
+      m_stack.pop_back();
+      return out;
     }
-    return node.Scalar();
-  case YAML::NodeType::Null:
-  case YAML::NodeType::Undefined:
+    case YAML::NodeType::Map: {
+      m_stack.push_back(node);
+      RawJson out = RawJson::object();
+      for (const auto& member : node) {
+        if (!member.first.IsScalar()) {
+          throw usage_error(fmt::format("--from-file {} has a YAML map key that is not a scalar; give a plain app "
+                                        "spec",
+                                        m_path));
+        }
+        out[member.first.Scalar()] = convert(member.second);
+      }
+      m_stack.pop_back();
+      return out;
+    }
+    case YAML::NodeType::Scalar:
+      // yaml-cpp tags plain scalars "?" and quoted ones "!"; explicit tags are kept as strings.
+      if (node.Tag() == "?" || node.Tag() == "tag:yaml.org,2002:int" || node.Tag() == "tag:yaml.org,2002:float" ||
+          node.Tag() == "tag:yaml.org,2002:bool") {
+        return plain_scalar(node.Scalar());
+      }
+      return node.Scalar();
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    }
     return nullptr;
   }
-  return nullptr;
-}
+
+ private:
+  const std::string& m_path;
+  std::vector<YAML::Node> m_stack;
+  std::size_t m_nodes = 0;
+};
 
 bool is_json(const std::string& path, const std::string& text)
 {
@@ -118,7 +162,7 @@ RawJson read_spec_file(const std::string& path)
     }
   }
   try {
-    return from_yaml(YAML::Load(text));
+    return YamlWalk(path).convert(YAML::Load(text));
   } catch (const YAML::Exception& e) {
     throw usage_error(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }

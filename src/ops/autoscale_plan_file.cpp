@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
+
+#include "config/read_file.hpp"
 
 #include <scalectl/atomic_file.hpp>
 #include <scalectl/error.hpp>
@@ -24,6 +24,7 @@ using nlohmann::json;
 
 constexpr const char* k_format = "scalectl-autoscale-plan";
 constexpr int k_version = 1;
+constexpr std::int64_t k_max_time_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
 
 std::int64_t to_ms(SystemTime t)
 {
@@ -51,14 +52,13 @@ void write_plan_file(const std::filesystem::path& path, const json& document)
 
 SavedPlan read_plan_file(const std::filesystem::path& path)
 {
-  std::ifstream in(path);
-  if (!in) {
+  // A regular file under the size cap: `autoscale apply /dev/zero` or a FIFO must not hang or eat memory.
+  const auto file = config::detail::read_regular_file(path, "the plan file");
+  if (!file) {
     throw usage_error(fmt::format("cannot read the plan file {}: {}; give the file written by `autoscale plan --out`",
-                                  path.string(), std::strerror(errno)));
+                                  path.string(), std::strerror(ENOENT)));
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const json doc = json::parse(buffer.str(), nullptr, false);
+  const json doc = json::parse(file->text, nullptr, false);
   const auto bad = [&](std::string_view what) {
     return usage_error(fmt::format("{} is not a usable scalectl plan file ({}); write one with `scalectl autoscale plan "
                                    "--policy NAME --out {}`",
@@ -91,8 +91,14 @@ SavedPlan read_plan_file(const std::filesystem::path& path)
     for (const auto& r : doc.at("reasons")) {
       plan.reasons.push_back(r.at("text").get<std::string>());
     }
-    plan.created_at = SystemTime(std::chrono::milliseconds(doc.at("created_at_ms").get<std::int64_t>()));
-    plan.expires_at = SystemTime(std::chrono::milliseconds(doc.at("expires_at_ms").get<std::int64_t>()));
+    // Bounded before they become time points (nanoseconds overflow after the year 2262).
+    const auto created_ms = doc.at("created_at_ms").get<std::int64_t>();
+    const auto expires_ms = doc.at("expires_at_ms").get<std::int64_t>();
+    if (created_ms < 0 || created_ms > k_max_time_ms || expires_ms < 0 || expires_ms > k_max_time_ms) {
+      throw bad("created_at_ms or expires_at_ms out of range");
+    }
+    plan.created_at = SystemTime(std::chrono::milliseconds(created_ms));
+    plan.expires_at = SystemTime(std::chrono::milliseconds(expires_ms));
   } catch (const json::exception& e) {
     throw bad(fmt::format("missing or wrong field: {}", e.what()));
   }

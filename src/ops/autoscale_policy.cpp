@@ -1,5 +1,6 @@
 // Reading one [autoscale.policies.NAME] table into a validated PolicyConfig.
 
+#include <scalectl/core/identifier.hpp>
 #include <scalectl/ops/autoscale.hpp>
 
 #include <algorithm>
@@ -358,6 +359,11 @@ std::vector<std::string> policy_names(const config::Config& config)
 
 PolicyConfig load_policy(const config::Config& config, const std::string& name)
 {
+  if (!core::is_identifier(name) || name.size() > 100) {
+    throw usage_error(fmt::format("policy name '{}' has a character outside the name alphabet; use 1 to 100 ASCII "
+                                  "letters, digits, '-', '_', '.' or ':'",
+                                  core::escape_for_display(name)));
+  }
   const auto names = policy_names(config);
   if (std::find(names.begin(), names.end(), name) == names.end()) {
     throw usage_error(fmt::format("no autoscale policy named \"{}\"{}; define [autoscale.policies.{}] in the config "

@@ -404,6 +404,17 @@ ApplyReport apply_saved_plan(AutoscaleDeps& deps, const PolicyConfig& policy, co
   auto lock = deps.store.lock(autoscale_key(policy.name), deps.owner, deps.wait_lock);
   const AutoscaleRecord record = read_record(deps.store, policy.name);
   const SystemTime now = deps.clock.now();
+  // A saved plan is a file anyone may have edited: its dates and its target are checked again.
+  if (saved.created_at > now + std::chrono::minutes(5)) {
+    throw usage_error(fmt::format("the plan for policy {} was created at {}, in the future (more than 5m of clock "
+                                  "skew); make a new one with `scalectl autoscale plan --policy {} --out FILE`",
+                                  policy.name, format_rfc3339(saved.created_at), policy.name));
+  }
+  if (saved.desired < policy.tuning.min || saved.desired > policy.tuning.max) {
+    throw usage_error(fmt::format("the plan for policy {} asks for {} replicas, outside the policy's bounds [{}, {}]; "
+                                  "make a new one with `scalectl autoscale plan --policy {} --out FILE`",
+                                  policy.name, saved.desired, policy.tuning.min, policy.tuning.max, policy.name));
+  }
   if (now >= saved.expires_at) {
     stale(policy.name, fmt::format("it expired at {} (plan_ttl {})", format_rfc3339(saved.expires_at),
                                    format_duration(policy.plan_ttl)));

@@ -13,6 +13,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/config/config.hpp>
+#include <scalectl/core/identifier.hpp>
 #include <scalectl/error.hpp>
 #include <scalectl/report.hpp>
 
@@ -169,13 +170,10 @@ void require_lease_id(std::string_view id)
   if (id.empty() || id.size() > 200) {
     throw usage_error("a worker id must be 1 to 200 characters");
   }
-  for (const char c : id) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte == 0x7f) {
-      throw usage_error(fmt::format("worker id '{}' contains a space or control character; use letters, digits, "
-                                    "'-', '_', '.' or ':'",
-                                    id));
-    }
+  if (!core::is_identifier(id)) {
+    throw usage_error(fmt::format("worker id '{}' has a space, a control character or another character outside the "
+                                  "id alphabet; use only ASCII letters, digits, '-', '_', '.' or ':'",
+                                  core::escape_for_display(id)));
   }
 }
 
@@ -184,6 +182,11 @@ std::string generate_lease_id(std::string_view type, std::string_view host, long
   std::random_device device;
   std::uniform_int_distribution<std::uint32_t> digits;
   std::string short_host(host.substr(0, host.find('.')));
+  for (char& c : short_host) {
+    if (!core::is_identifier(std::string_view(&c, 1))) {
+      c = '-';  // generated ids stay inside the id alphabet whatever the host name holds
+    }
+  }
   return fmt::format("{}-{}-{}-{:08x}", type, short_host.empty() ? "host" : short_host, pid, digits(device));
 }
 

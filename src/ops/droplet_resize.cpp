@@ -329,6 +329,28 @@ void ResizeDriver::write_record(const std::string& what, const std::function<voi
   write_after_submit(m_deps.reporter, fmt::format("droplet {}", m_id), what, submitted, write);
 }
 
+// Returns `: stderr "<last line>"` for an error message (control characters escaped, at most 200
+// bytes), or "" when the check wrote nothing.
+static std::string stderr_quote(const std::string& err)
+{
+  std::string text = err;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.pop_back();
+  }
+  if (const auto nl = text.rfind('\n'); nl != std::string::npos) {
+    text = text.substr(nl + 1);
+  }
+  if (text.empty()) {
+    return "";
+  }
+  std::string shown;
+  for (const char c : text.substr(0, 200)) {
+    const auto byte = static_cast<unsigned char>(c);
+    shown += byte < 0x20 || byte == 0x7f ? fmt::format("\\x{:02x}", byte) : std::string(1, c);
+  }
+  return fmt::format(": stderr \"{}\"", shown);
+}
+
 void ResizeDriver::run_guards(const digitalocean::Droplet& droplet)
 {
   if (!m_options.allow_self) {
@@ -369,6 +391,16 @@ void ResizeDriver::run_guards(const digitalocean::Droplet& droplet)
                   fmt::format("refusing to scale droplet {} down: busy_check `{}` says work is running (exit 0); "
                               "rerun later or pass --force",
                               m_id, m_options.busy_check));
+    }
+    if (result.exit_code != 1) {
+      // Fail closed: only exit 1 means idle. 127 (a typo), a signal or any other code is not an answer.
+      throw Error(ExitCode::refused,
+                  fmt::format("refusing to scale droplet {} down: busy_check `{}` {} (only 0 = busy and 1 = idle "
+                              "count){}; fix the check or pass --force",
+                              m_id, m_options.busy_check,
+                              result.exit_code < 0 ? std::string("was killed by a signal")
+                                                   : fmt::format("exited {}", result.exit_code),
+                              stderr_quote(result.err)));
     }
   }
 }
@@ -513,11 +545,16 @@ ResizeReport ResizeDriver::run()
                                      m_last.size_slug, m_last.memory_mb));
     return finish("already_at_size");
   }
-  if (first.kind != StepKind::power_on && first.kind != StepKind::wait_action) {
+  const auto lock = m_deps.store().lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
+  // Under the lock: the guards and the "from" size/memory see what the run we may have waited for left.
+  obs = observe();
+  m_report.from_size = m_last.size_slug;
+  m_report.memory_before_mb = m_last.memory_mb;
+  if (const auto locked_first = core::next_resize_step(obs, m_options.target_size, m_memory);
+      locked_first.kind != StepKind::power_on && locked_first.kind != StepKind::wait_action &&
+      locked_first.kind != StepKind::already_done) {
     run_guards(m_last);
   }
-
-  const auto lock = m_deps.store().lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
   // A resumed resize reports the size it started from: the record of the resize in progress has it.
   if (const auto rec = m_deps.store().get(droplet_record_key(m_id)); rec) {
     const auto record = DropletRecord::from_json(*rec);
@@ -528,6 +565,7 @@ ResizeReport ResizeDriver::run()
       m_report.memory_before_mb = op->memory_before_mb;
     }
   }
+  bool observed = true;
   m_deps.reporter.step(fmt::format("droplet {} ({}) is {} at {} with {} MB, {} vCPUs; target {}", m_id, m_last.name,
                                    m_last.status, m_last.size_slug, m_last.memory_mb, m_last.vcpus,
                                    m_options.target_size));
@@ -538,7 +576,10 @@ ResizeReport ResizeDriver::run()
                                 "`scalectl droplet {}` to resume",
                                 m_id, where_we_are(), m_options.direction));
       }
-      obs = observe();  // always after taking the lock: another run may have moved the droplet
+      if (!observed) {
+        obs = observe();  // always after taking the lock: another run may have moved the droplet
+      }
+      observed = false;
       const auto step = core::next_resize_step(obs, m_options.target_size, m_memory);
       m_deps.reporter.detail(fmt::format("next step: {} ({})", core::step_name(step.kind), step.reason));
       if (step.kind != StepKind::resize) {

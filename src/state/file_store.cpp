@@ -265,16 +265,37 @@ void FileStore::append(std::string_view name, const json& entry)
   check_name("log name", name);
   const std::string file = file_component(name) + ".jsonl";
   const std::string display = (m_dir / "logs" / file).string();
-  UniqueFd fd(::openat(m_logs_fd.get(), file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  UniqueFd fd(::openat(m_logs_fd.get(), file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
     throw Error(fmt::format("cannot open the log {}: {}; check the permissions of the state directory", display,
                             errno_text()));
   }
   const std::string line = entry.dump(-1, ' ', false, k_json_error) + "\n";
   flock_blocking(fd.get(), LOCK_EX, display);
-  write_all(fd.get(), line, display);
-  if (::fdatasync(fd.get()) != 0) {
-    throw Error(fmt::format("cannot flush the log {}: {}; check the filesystem", display, errno_text()));
+  // A failed write (full disk, EFBIG) is rolled back to the old size, so no partial line is left
+  // for the next append to be glued onto. A partial line left by a crash is closed first (O_RDWR
+  // above: the last byte is read with pread).
+  struct stat before {};
+  if (::fstat(fd.get(), &before) != 0) {
+    throw Error(fmt::format("cannot read the size of the log {}: {}", display, errno_text()));
+  }
+  std::string text = line;
+  if (before.st_size > 0) {
+    char last = '\n';
+    if (::pread(fd.get(), &last, 1, before.st_size - 1) == 1 && last != '\n') {
+      text.insert(text.begin(), '\n');
+    }
+  }
+  try {
+    write_all(fd.get(), text, display);
+    if (::fdatasync(fd.get()) != 0) {
+      throw Error(fmt::format("cannot flush the log {}: {}; check the filesystem", display, errno_text()));
+    }
+  } catch (...) {
+    if (::ftruncate(fd.get(), before.st_size) == 0) {
+      ::fdatasync(fd.get());
+    }
+    throw;
   }
 }
 
@@ -307,9 +328,13 @@ std::vector<json> FileStore::read_log(std::string_view name, std::int64_t since_
       continue;
     }
     json entry = json::parse(line, nullptr, false);
-    if (entry.is_discarded()) {
-      throw Error(fmt::format("line {} of the log {} is not valid JSON; inspect it with `sed -n {}p {}`",
-                              line_number, display, line_number, display));
+    if (entry.is_discarded() || !entry.is_object()) {
+      // One torn or edited line must not hide the rest of the history: skip it, say where it is.
+      const std::string warning = fmt::format("scalectl: warning: skipping line {} of the log {}: not a JSON record; "
+                                              "inspect it with `sed -n {}p {}`\n",
+                                              line_number, display, line_number, display);
+      [[maybe_unused]] const auto n = ::write(STDERR_FILENO, warning.data(), warning.size());
+      continue;
     }
     if (log_entry_time(entry) >= since_ms) {
       entries.push_back(std::move(entry));

@@ -1,4 +1,5 @@
 #include "state/lease_json.hpp"
+#include <scalectl/core/numeric.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -37,7 +38,8 @@ std::int64_t integer_or(const json& value, const char* key, std::int64_t fallbac
   if (it == value.end() || !it->is_number()) {
     return fallback;
   }
-  return it->is_number_float() ? static_cast<std::int64_t>(std::llround(it->get<double>())) : it->get<std::int64_t>();
+  return it->is_number_float() ? core::clamp_to_int64(std::round(it->get<double>()), -core::k_max_amount, core::k_max_amount)
+                                : it->get<std::int64_t>();
 }
 
 std::string string_or(const json& value, const char* key)

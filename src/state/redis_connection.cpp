@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <scalectl/process.hpp>
+#include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
 
 namespace scalectl::state {
@@ -78,6 +80,7 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint, std::chrono::mil
     throw Error(fmt::format("cannot connect to Redis at {}: out of memory", m_address));
   }
   if (!endpoint.password.empty()) {
+    hold_secret_in_memory();
     std::vector<std::string_view> args{"AUTH"};
     if (!endpoint.user.empty()) {
       args.emplace_back(endpoint.user);

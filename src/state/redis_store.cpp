@@ -1,4 +1,5 @@
 #include "state/redis_store.hpp"
+#include <scalectl/core/numeric.hpp>
 
 #include <random>
 
@@ -36,7 +37,9 @@ PoolKeys pool_keys(std::string_view pool)
 std::int64_t int_field(const json& doc, const char* name)
 {
   const auto it = doc.find(name);
-  return it != doc.end() && it->is_number() ? static_cast<std::int64_t>(it->get<double>()) : 0;
+  return it != doc.end() && it->is_number()
+             ? core::clamp_to_int64(it->get<double>(), -core::k_max_amount, core::k_max_amount)
+             : 0;
 }
 
 // Returns the lease stored as `raw` under `id`; throws Error(failure) naming the hash if invalid.

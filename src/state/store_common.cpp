@@ -1,4 +1,5 @@
 #include "state/store_common.hpp"
+#include <scalectl/core/numeric.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -150,7 +151,7 @@ std::int64_t log_entry_time(const nlohmann::json& entry)
     return 0;
   }
   if (it->is_number_float()) {
-    return static_cast<std::int64_t>(it->get<double>());
+    return core::clamp_to_int64(it->get<double>(), -core::k_max_amount, core::k_max_amount);
   }
   return it->get<std::int64_t>();
 }

@@ -26,6 +26,21 @@ Error file_error(const char* what, const std::filesystem::path& path)
 
 void replace_file(const std::filesystem::path& path, std::string_view text, mode_t mode)
 {
+  // Never rename over a device, FIFO, socket, directory or symlink: as root that would replace
+  // /dev/full or a link's target with a regular file.
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    const char* kind = S_ISLNK(existing.st_mode)    ? "a symbolic link"
+                       : S_ISCHR(existing.st_mode)  ? "a character device"
+                       : S_ISBLK(existing.st_mode)  ? "a block device"
+                       : S_ISFIFO(existing.st_mode) ? "a FIFO"
+                       : S_ISDIR(existing.st_mode)  ? "a directory"
+                       : S_ISSOCK(existing.st_mode) ? "a socket"
+                                                    : "not a regular file";
+    throw Error(ExitCode::usage, fmt::format("refusing to write {}: it is {}, not a regular file; pick a path that "
+                                             "does not exist or is a regular file",
+                                             path.string(), kind));
+  }
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
   const int fd = ::mkstemp(temp.data());

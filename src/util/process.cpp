@@ -5,11 +5,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -29,6 +32,21 @@ class RealProcessRunner final : public ProcessRunner {
   ProcessResult run(const ProcessRequest& request) override;
 };
 
+}  // namespace
+
+void hold_secret_in_memory() noexcept
+{
+  // No core dump and no ptrace/proc access by other users: the token or password is in memory.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+bool is_secret_env(std::string_view name)
+{
+  return name == "DIGITALOCEAN_ACCESS_TOKEN" || name == "DIGITALOCEAN_TOKEN" || name == "REDISCLI_AUTH";
+}
+
+namespace {
+
 void close_fd(int& fd)
 {
   if (fd >= 0) {
@@ -47,10 +65,25 @@ ProcessResult RealProcessRunner::run(const ProcessRequest& request)
   if (request.capture && (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)) {
     throw Error(fmt::format("cannot create a pipe to run `{}`: {}", request.argv[0], std::strerror(errno)));
   }
+  // The child's environment, built before fork(): scalectl's own environment without the secrets
+  // (hooks and checks never see the API token or the Redis password), plus request.extra_env.
   std::vector<std::string> env_storage;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view kv(*entry);
+    const std::string_view name = kv.substr(0, kv.find('='));
+    if (is_secret_env(name) || request.extra_env.contains(std::string(name))) {
+      continue;
+    }
+    env_storage.emplace_back(kv);
+  }
   for (const auto& [key, value] : request.extra_env) {
     env_storage.push_back(key + "=" + value);
   }
+  std::vector<char*> envp;
+  for (auto& kv : env_storage) {
+    envp.push_back(kv.data());
+  }
+  envp.push_back(nullptr);
   std::vector<char*> argv;
   for (const auto& arg : request.argv) {
     argv.push_back(const_cast<char*>(arg.c_str()));
@@ -73,10 +106,7 @@ ProcessResult RealProcessRunner::run(const ProcessRequest& request)
     if (devnull >= 0) {
       ::dup2(devnull, STDIN_FILENO);
     }
-    for (auto& kv : env_storage) {
-      ::putenv(kv.data());
-    }
-    ::execvp(argv[0], argv.data());
+    ::execvpe(argv[0], argv.data(), envp.data());
     const std::string msg = fmt::format("scalectl: error: cannot run `{}`: {}\n", request.argv[0], std::strerror(errno));
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg.data(), msg.size());
     ::_exit(127);

@@ -45,6 +45,17 @@ _live_lock = threading.Lock()
 _counter = [0]
 
 
+# Sanitizer runs: the build-asan ctest sets SCALECTL_SANITIZED=1 (tests/CMakeLists.txt). ASan and
+# UBSan make every scalectl process several times slower to start and run, so race and load
+# tests use fewer processes there (through scaled()); release-build runs keep their full sizes.
+SANITIZED = os.environ.get("SCALECTL_SANITIZED") == "1"
+
+
+def scaled(full, sanitized):
+    """Return `full` in a release run and the smaller `sanitized` under the sanitizers."""
+    return sanitized if SANITIZED else full
+
+
 class FixtureError(RuntimeError):
     """A helper could not start or talk to what it manages."""
 

@@ -1,0 +1,332 @@
+"""End to end: the defects an adversarial pass found (issue 12), one regression test each.
+
+Careless operators, hostile files and broken servers: every case here failed on the
+code before the fix and names the defect it replays."""
+
+import http.server
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import threading
+import time
+import unittest
+
+from e2e_base import DOWN, UP, ScalectlTestCase
+from support.fixtures import scalectl_path
+
+
+class HostileInputTests(ScalectlTestCase):
+
+    def seed(self, **fields):
+        fields.setdefault("name", "pdf-worker")
+        fields.setdefault("size_slug", DOWN)
+        fields.setdefault("status", "active")
+        if fields["size_slug"] == UP:
+            fields.setdefault("disk", 80)
+        return self.sim.seed_droplet(**fields)["id"]
+
+    def warnings(self, result):
+        return [l for l in result.stderr.splitlines() if l.startswith("scalectl: warning:")]
+
+    # --- defect 1: droplet down --wait-lock runs its guards under the lock ------------------
+    def test_d01_wait_lock_down_runs_busy_check_under_the_lock(self):
+        did = self.seed()
+        flag = self.tmp / "busy.flag"
+        self.sim.configure(action_seconds=0.5)
+        env = self.env(SCALECTL_DROPLET_AFTER_UP="touch %s" % flag,
+                       SCALECTL_DROPLET_BUSY_CHECK="test -f %s" % flag)
+        up = self.popen("droplet", "up", "--droplet", did, env=env)
+        self.wait_for(lambda: self.actions_of(did), timeout=60, what="the up run's first action")
+        down = self.scalectl("droplet", "down", "--droplet", did, "--wait-lock", "2m", env=env)
+        self.assertEqual(up.wait(timeout=120), 0)
+        self.assertTrue(flag.exists())
+        self.assertExit(down, 3)
+        self.assertIn("busy_check", self.assertOneErrorLine(down))
+        self.assertEqual(self.sim.droplet_state(did)["size_slug"], UP)
+
+    def test_d01_wait_lock_down_records_the_size_it_found_under_the_lock(self):
+        did = self.seed()
+        self.sim.configure(action_seconds=0.5)
+        up = self.popen("droplet", "up", "--droplet", did)
+        self.wait_for(lambda: self.actions_of(did), timeout=60, what="the up run's first action")
+        down = self.scalectl("droplet", "down", "--droplet", did, "--wait-lock", "2m", "-o", "json")
+        self.assertEqual(up.wait(timeout=120), 0)
+        self.assertExit(down, 0)
+        out = self.json_out(down)
+        self.assertEqual((out["from_size"], out["memory_before_mb"]), (UP, 16384))
+        self.assertEqual(out["to_size"], DOWN)
+
+    # --- defect 2: an existing non-regular target is never replaced -------------------------
+    def test_d02_metrics_file_refuses_a_fifo_and_a_symlink(self):
+        did = self.seed(size_slug=UP)
+        fifo = self.tmp / "metrics.fifo"
+        os.mkfifo(fifo)
+        target = self.tmp / "elsewhere.txt"
+        target.write_text("keep me\n")
+        link = self.tmp / "metrics.link"
+        link.symlink_to(target)
+        for path, kind in ((fifo, "FIFO"), (link, "symbolic link")):
+            with self.subTest(kind=kind):
+                r = self.scalectl("droplet", "up", "--droplet", did, "--metrics-file", path)
+                self.assertExit(r, 0)  # the metrics file is best effort: one warning
+                warnings = self.warnings(r)
+                self.assertEqual(len(warnings), 1, r.stderr)
+                self.assertIn(kind, warnings[0])
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(target.read_text(), "keep me\n")
+
+    def test_d02_plan_out_refuses_a_fifo(self):
+        fifo = self.tmp / "plan.fifo"
+        os.mkfifo(fifo)
+        cfg = self.tmp / "autoscale.toml"
+        cfg.write_text('[autoscale.policies.w]\nmetric = { value = 850 }\nunits_per_worker = 1000\n'
+                       'min = 1\nmax = 10\ntarget = "manual"\n')
+        r = self.scalectl("--config", cfg, "autoscale", "plan", "--policy", "w", "--out", fifo)
+        self.assertExit(r, 2)
+        self.assertIn("FIFO", self.assertOneErrorLine(r))
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+
+    # --- defect 7: a failed append to the audit log is rolled back --------------------------
+    def test_d07_full_disk_does_not_tear_the_audit_log(self):
+        did = self.seed()
+        self.assertExit(self.scalectl("droplet", "up", "--droplet", did), 0)
+        audit = self.state_dir / "logs" / "audit.jsonl"
+        first = audit.read_text()
+        audit.write_text(first * 4)  # four complete records: the next append is the 5th
+        size = audit.stat().st_size
+        limit = size + 40  # the next record is longer: its write stops part-way with EFBIG
+
+        def limited():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        env = {k: os.environ[k] for k in ("PATH", "LANG", "TMPDIR") if k in os.environ}
+        env.update(self.env())
+        subprocess.run([str(scalectl_path()), "droplet", "down", "--droplet", str(did)], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120, preexec_fn=limited)
+        self.assertEqual(audit.stat().st_size, size, "the torn append was not rolled back")
+        self.assertExit(self.scalectl("droplet", "up", "--droplet", did), 0)
+        lines = audit.read_text().splitlines()
+        for line in lines:
+            json.loads(line)
+        r = self.scalectl("log", "-o", "json")
+        self.assertExit(r, 0)
+        self.assertEqual(self.json_out(r)["count"], len(lines))
+
+    def test_d07_a_malformed_line_is_skipped_with_a_warning_naming_it(self):
+        did = self.seed()
+        self.assertExit(self.scalectl("droplet", "up", "--droplet", did), 0)
+        audit = self.state_dir / "logs" / "audit.jsonl"
+        good = audit.read_text()
+        audit.write_text(good + '{"what": "droplet.res\n' + good)
+        r = self.scalectl("log", "-o", "json")
+        self.assertExit(r, 0)
+        self.assertEqual(self.json_out(r)["count"], 2)
+        warnings = self.warnings(r)
+        self.assertEqual(len(warnings), 1, r.stderr)
+        self.assertIn("line 2", warnings[0])
+
+    # --- defect 8: busy_check fails closed --------------------------------------------------
+    def test_d08_busy_check_that_cannot_answer_refuses_with_its_stderr(self):
+        did = self.seed(size_slug=UP)
+        for check, expect in (("no-such-busy-check-xyz", "exited 127"),
+                              ("echo check-broke >&2; exit 2", "exited 2"),
+                              ("kill -9 $$", "killed by a signal")):
+            with self.subTest(check=check):
+                r = self.scalectl("droplet", "down", "--droplet", did, SCALECTL_DROPLET_BUSY_CHECK=check)
+                self.assertExit(r, 3)
+                line = self.assertOneErrorLine(r)
+                self.assertIn(expect, line)
+                if "check-broke" in check:
+                    self.assertIn("check-broke", line)
+                if "no-such" in check:
+                    self.assertIn("not found", line)
+        self.assertEqual(self.actions_of(did), [])
+        r = self.scalectl("droplet", "down", "--droplet", did, SCALECTL_DROPLET_BUSY_CHECK="exit 1")
+        self.assertExit(r, 0)  # 1 = idle
+        self.assertEqual(self.sim.droplet_state(did)["size_slug"], DOWN)
+
+    # --- defect 9: secrets ------------------------------------------------------------------
+    def test_d09_a_password_with_at_signs_is_redacted_to_the_last_at(self):
+        did = self.seed(size_slug=UP)
+        cfg = self.tmp / "file-backend.toml"
+        cfg.write_text('[state]\nbackend = "file"\n')
+        cfg.chmod(0o600)
+        r = self.scalectl("--config", cfg, "--redis-url", "redis://:pre@SECRETTAIL/x?y@127.0.0.1:9",
+                          "droplet", "down", "--droplet", did)
+        self.assertExit(r, 0)
+        audit = (self.state_dir / "logs" / "audit.jsonl").read_text()
+        self.assertIn("<redacted>@127.0.0.1:9", audit)
+        self.assertNotIn("SECRETTAIL", audit)
+        self.assertNotIn("pre@", audit)
+
+    def test_d09_hooks_do_not_inherit_the_token_or_the_redis_password(self):
+        did = self.seed()
+        seen = self.tmp / "hook-env"
+        r = self.scalectl("droplet", "up", "--droplet", did,
+                          DIGITALOCEAN_ACCESS_TOKEN="sim-token", REDISCLI_AUTH="redis-secret",
+                          SCALECTL_DROPLET_AFTER_UP="env > %s" % seen)
+        self.assertExit(r, 0)
+        env_text = seen.read_text()
+        self.assertIn("SCALECTL_DROPLET_ID=%d" % did, env_text)
+        for name in ("DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN", "REDISCLI_AUTH"):
+            self.assertNotIn(name + "=", env_text)
+        self.assertNotIn("sim-token", env_text)
+        self.assertNotIn("redis-secret", env_text)
+
+    def test_d09_pagination_link_to_another_host_is_refused(self):
+        hits = []
+
+        class Evil(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                hits.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"droplets": []}')
+
+            def log_message(self, *args):
+                pass
+
+        evil = http.server.HTTPServer(("127.0.0.2", 0), Evil)
+        threading.Thread(target=evil.serve_forever, daemon=True).start()
+        self.addCleanup(evil.server_close)
+        self.addCleanup(evil.shutdown)
+        link = "@127.0.0.2:%d/v2/droplets?page=2" % evil.server_address[1]
+
+        class Api(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                body = json.dumps({"droplets": [], "links": {"pages": {"next": link}}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        api = http.server.HTTPServer(("127.0.0.1", 0), Api)
+        threading.Thread(target=api.serve_forever, daemon=True).start()
+        self.addCleanup(api.server_close)
+        self.addCleanup(api.shutdown)
+        r = self.scalectl("droplet", "status", "--droplet", "no-such-name",
+                          DIGITALOCEAN_API_URL="http://127.0.0.1:%d" % api.server_address[1])
+        self.assertEqual(hits, [])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("refusing to send the API token", self.assertOneErrorLine(r))
+
+
+class HostileFileTests(ScalectlTestCase):
+    """Defects reached through files and flags alone: no simulator."""
+    start_sim = False
+
+    def setUp(self):
+        super().setUp()
+        self.config = self.tmp / "config.toml"
+        self.config.write_text("")
+
+    def env(self, **extra):
+        env = super().env(**extra)
+        env["SCALECTL_CONFIG"] = str(self.config)
+        return env
+
+    def policy(self, metric="850", units="1000", mode="", extra=""):
+        self.config.write_text('[autoscale.policies.w]\nmetric = { value = %s }\nunits_per_worker = %s\n'
+                               'min = 1\nmax = 3\ntarget = "manual"\n%s\n%s\n' % (metric, units, mode, extra))
+
+    def run_bounded(self, *args, timeout=30):
+        r = self.scalectl(*args, timeout=timeout)
+        return r
+
+    # --- defect 3: target mode with a huge metric or a tiny units_per_worker ---------------
+    def test_d03_target_mode_clamps_before_converting_to_an_integer(self):
+        for metric, units in (("1e308", "1000"), ("850", "1e-300")):
+            with self.subTest(metric=metric, units=units):
+                self.policy(metric=metric, units=units, mode='mode = "target"')
+                r = self.run_bounded("autoscale", "plan", "--policy", "w", "--current", "2", "-o", "json")
+                self.assertExit(r, 0)
+                self.assertEqual(self.json_out(r)["desired"], 3)  # max
+
+    # --- defect 4: a saved plan is checked again ----------------------------------------------
+    def saved_plan(self):
+        self.policy()
+        plan = self.tmp / "plan.json"
+        r = self.scalectl("autoscale", "plan", "--policy", "w", "--out", plan)
+        self.assertExit(r, 0)
+        return plan, json.loads(plan.read_text())
+
+    def test_d04_saved_plan_desired_outside_the_bounds_is_refused(self):
+        plan, doc = self.saved_plan()
+        for desired in (-5, 1000000):
+            with self.subTest(desired=desired):
+                doc["desired"] = desired
+                plan.write_text(json.dumps(doc))
+                r = self.scalectl("autoscale", "apply", plan)
+                self.assertExit(r, 2)
+                self.assertIn("outside the policy's bounds", self.assertOneErrorLine(r))
+        r = self.scalectl("autoscale", "status", "--policy", "w", "-o", "json")
+        self.assertEqual(self.json_out(r)["policies"][0]["state"]["serial"], 0)
+
+    def test_d04_saved_plan_from_the_future_is_refused(self):
+        plan, doc = self.saved_plan()
+        year = 31 * 365 * 86400 * 1000
+        doc["created_at_ms"] += year
+        doc["expires_at_ms"] += year
+        plan.write_text(json.dumps(doc))
+        r = self.scalectl("autoscale", "apply", plan)
+        self.assertExit(r, 2)
+        self.assertIn("in the future", self.assertOneErrorLine(r))
+
+    # --- defect 5: untrusted files are regular and bounded ------------------------------------
+    def test_d05_apply_refuses_dev_zero_and_a_fifo(self):
+        self.policy()
+        fifo = self.tmp / "plan.fifo"
+        os.mkfifo(fifo)
+        for path in ("/dev/zero", fifo):
+            with self.subTest(path=path):
+                r = self.run_bounded("autoscale", "apply", path)
+                self.assertExit(r, 2)
+                self.assertIn("not a regular file", self.assertOneErrorLine(r))
+        big = self.tmp / "big.json"
+        with open(big, "wb") as f:
+            f.truncate(64 << 20)  # sparse: 64 MB of zeros
+        r = self.run_bounded("autoscale", "apply", big)
+        self.assertExit(r, 2)
+        self.assertIn("larger than", self.assertOneErrorLine(r))
+
+    def test_d05_yaml_alias_cycle_and_billion_laughs_are_refused(self):
+        cycle = self.tmp / "cycle.yaml"
+        cycle.write_text("a: &a [*a, *a]\n")
+        laughs = self.tmp / "laughs.yaml"
+        rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        for prev, name in zip("abcdefgh", "bcdefghi"):
+            rows.append("%s: &%s [%s]" % (name, name, ",".join(["*" + prev] * 9)))
+        laughs.write_text("\n".join(rows) + "\n")
+        for path, expect in ((cycle, "cycle"), (laughs, "YAML nodes")):
+            with self.subTest(path=path.name):
+                r = self.run_bounded("app", "scale", "shop", "--component", "worker", "--from-file", path)
+                self.assertExit(r, 2)
+                self.assertIn(expect, self.assertOneErrorLine(r))
+
+    # --- defect 6: ids and names in a documented alphabet ------------------------------------
+    def test_d06_ids_and_policy_names_outside_the_alphabet_exit_2(self):
+        self.config.write_text('[capacity]\nmax_cpu = 4\nmax_ram_gb = 8\nreserved_cpu_percent = 0\nreserved_ram_percent = 0\n'
+                               '[capacity.worker_types.unit]\ncpu = 1\nram_gb = 1\n')
+        for bad in (b"w\xff\xfe", b"w\x1b[31m", "w\u00e9".encode()):
+            with self.subTest(id=bad):
+                r = subprocess.run([str(scalectl_path()), "capacity", "allocate", "unit", "--id", bad],
+                                   env=self.env(), capture_output=True, timeout=60)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(b"id alphabet", r.stderr)
+        r = subprocess.run([str(scalectl_path()), "autoscale", "plan", "--policy", b"w\x1b[2J"],
+                           env=self.env(), capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"invalid policy name", r.stderr)
+
+if __name__ == "__main__":
+    unittest.main()
