@@ -15,6 +15,16 @@ function __scalectl_path
                 set path 'droplet down'
             case 'droplet cost'
                 set path 'droplet cost'
+            case 'droplet claim'
+                set path 'droplet claim'
+            case 'droplet unclaim'
+                set path 'droplet unclaim'
+            case 'droplet claims'
+                set path 'droplet claims'
+            case 'droplet reconcile'
+                set path 'droplet reconcile'
+            case 'droplet schedule'
+                set path 'droplet schedule'
             case 'app'
                 set path 'app'
             case 'app status'
@@ -57,427 +67,545 @@ function __scalectl_path
     end
     echo $path
 end
+function __scalectl_at
+    set -l path (__scalectl_path)
+    test "$path" = "$argv[1]"
+end
 complete -c scalectl -f
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'droplet' -d 'Resize one droplet vertically (power off, resize, power on)'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'app' -d 'Scale App Platform components (size, count, autoscaling, WEB_CONCURRENCY)'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'capacity' -d 'Share one CPU/RAM budget between workers with atomic leases'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'autoscale' -d 'Set worker counts from a metric (queue depth, mailboxes) with cooldowns and stabilization'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'config' -d 'Inspect the layered configuration'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'completion' -d 'Print the bash, zsh or fish completion script'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -a 'log' -d 'Show the audit log: every change scalectl made, who, when and the result'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = ""' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'status' -d 'Show size, price, status, running actions and scalectl\'s lock'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'up' -d 'Resize to up_size (e.g. 16 GB for a batch) and power back on'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'down' -d 'Resize to down_size; refuses while busy_check says busy or leases are live'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -a 'cost' -d 'Hours at each size and their cost from the recorded resizes, against staying at up_size'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet"' -l droplet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet status"' -l droplet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l droplet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l size -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l dry-run -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l no-wait -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l allow-self -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l wait-lock -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l timeout -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l shutdown-timeout -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet up"' -l resize-disk -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l droplet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l size -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l dry-run -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l no-wait -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l allow-self -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l wait-lock -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l timeout -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l shutdown-timeout -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet down"' -l force -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l droplet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l since -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "droplet cost"' -l until -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'status' -d 'Show each service, worker and job: size, instances, WEB_CONCURRENCY, monthly cost, deployments and scalectl\'s last scale'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -a 'scale' -d 'Change one component\'s size, instance count, autoscaling or WEB_CONCURRENCY and wait for the deployment'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app status"' -l component -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l component -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l size -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l count -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l autoscale -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l cpu-percent -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l no-autoscale -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l workers -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l from-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l dry-run -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l no-wait -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l timeout -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "app scale"' -l wait-lock -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'check' -d 'Exit 0 if COUNT workers of TYPE fit now, 3 (with the reason) if not'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'allocate' -d 'Check and take a lease for one TYPE worker atomically; prints the worker id (exit 3: no room)'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'renew' -d 'Extend a live lease; exit 3 if it expired or is unknown'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'release' -d 'Release a lease (exit 0 if it was not held); --all --force purges the pool'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'status' -d 'Show limits, reserve, allocated and available CPU/RAM, per-type counts and every lease'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'repair' -d 'Rewrite the pool\'s counters (<pool>:cpu:allocated, <pool>:ram:allocated) from its leases, under the pool\'s lock, and print what changed'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -a 'plan' -d 'Recommend how many workers of each type fit a server (this one, or --cpu/--ram)'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity check"' -l count -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l id -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l ttl -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l wait -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity allocate"' -l notify -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity renew"' -l ttl -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l all -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity release"' -l force -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity status"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity repair"' -l wait-lock -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l pool -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l cpu -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l ram -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l want -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "capacity plan"' -l strategy -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'plan' -d 'Show what apply would do and why, stage by stage; change nothing'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'apply' -d 'Plan and apply under the policy\'s lock, or apply exactly a saved plan FILE (exit 5 if stale)'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -a 'status' -d 'Show each policy\'s current and desired count, last metric, cooldowns and recent events'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l policy -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l metric -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l current -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l out -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale plan"' -l detailed-exitcode -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l policy -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l metric -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l current -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l dry-run -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale apply"' -l wait-lock -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l policy -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "autoscale status"' -l events -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -a 'show' -d 'Print each effective value with its origin (secrets redacted)'
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "config show"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "completion"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l help -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s h -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l version -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l config -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l output -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s o -r -a 'text json'
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l verbose -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s v -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l quiet -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s q -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l state-dir -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l redis-url -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l metrics-file -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l since -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l resource -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l what -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -l lines -r
-complete -c scalectl -n 'test "(__scalectl_path)" = "log"' -s n -r
+complete -c scalectl -n '__scalectl_at ""' -a 'droplet' -d 'Resize one droplet vertically'
+complete -c scalectl -n '__scalectl_at ""' -a 'app' -d 'Scale App Platform components'
+complete -c scalectl -n '__scalectl_at ""' -a 'capacity' -d 'Share one CPU/RAM budget between workers with atomic leases'
+complete -c scalectl -n '__scalectl_at ""' -a 'autoscale' -d 'Set worker counts from a metric'
+complete -c scalectl -n '__scalectl_at ""' -a 'config' -d 'Inspect the layered configuration'
+complete -c scalectl -n '__scalectl_at ""' -a 'completion' -d 'Print the bash, zsh or fish completion script'
+complete -c scalectl -n '__scalectl_at ""' -a 'log' -d 'Show the audit log: every change scalectl made, who, when and the r...'
+complete -c scalectl -n '__scalectl_at ""' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at ""' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at ""' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at ""' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at ""' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at ""' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at ""' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at ""' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at ""' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at ""' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at ""' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at ""' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at ""' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at ""' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'status' -d 'Show size, price, status, running actions and scalectl\'s lock'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'up' -d 'Resize to up_size (e.g. 16 GB for a batch) and power back on'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'down' -d 'Resize to down_size; refuses while busy_check says busy or leases a...'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'cost' -d 'Hours at each size and their cost from the recorded resizes, agains...'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'claim' -d 'Record that job ID needs the droplet at up_size'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'unclaim' -d 'Remove claim ID (idempotent)'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'claims' -d 'List the live claims: id, size, host, pid, age, expiry'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'reconcile' -d 'Resize the droplet to what its claims, schedule and down_size ask for'
+complete -c scalectl -n '__scalectl_at "droplet"' -a 'schedule' -d 'Show the [droplet.schedule] windows and the next ten transitions'
+complete -c scalectl -n '__scalectl_at "droplet"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet status"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet status"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet status"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet status"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet status"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet up"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet up"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet up"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet up"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l size -x -a '(scalectl __complete sizes 2>/dev/null)' -d 'Target size slug (default: [droplet] up_size)'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l dry-run -d 'Print the exact actions it would issue and issue none'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l no-wait -d 'Submit the next action and return; rerun the same command to continue'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l allow-self -d 'Allow resizing the droplet scalectl itself runs on'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l wait-lock -x -d 'Wait up to DURATION for another scalectl\'s lock on this droplet ins...'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l timeout -x -d 'Bound the whole command'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l shutdown-timeout -x -d 'Wait this long for a graceful shutdown before power_off'
+complete -c scalectl -n '__scalectl_at "droplet up"' -l resize-disk -d 'Also grow the disk. PERMANENT: the droplet can never be resized bel...'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet down"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet down"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet down"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet down"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l size -x -a '(scalectl __complete sizes 2>/dev/null)' -d 'Target size slug (default: [droplet] down_size)'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l dry-run -d 'Print the exact actions it would issue and issue none'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l no-wait -d 'Submit the next action and return; rerun the same command to continue'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l allow-self -d 'Allow resizing the droplet scalectl itself runs on'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l wait-lock -x -d 'Wait up to DURATION for another scalectl\'s lock on this droplet ins...'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l timeout -x -d 'Bound the whole command'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l shutdown-timeout -x -d 'Wait this long for a graceful shutdown before power_off'
+complete -c scalectl -n '__scalectl_at "droplet down"' -l force -d 'Skip the busy_check and live-lease guards'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l since -x -d 'Start of the window: a duration back from now or an RFC 3339 time'
+complete -c scalectl -n '__scalectl_at "droplet cost"' -l until -x -d 'End of the window (default: now): a duration back or an RFC 3339 time'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l id -x -d 'The claim\'s id (one per job; repeating it renews the claim)'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l ttl -x -d 'The claim expires after DURATION'
+complete -c scalectl -n '__scalectl_at "droplet claim"' -l wait -x -d 'Block up to DURATION until the droplet is active at a satisfying size'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet unclaim"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l tag -x -d 'Reconcile every droplet with this tag'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l every -x -d 'Loop every DURATION (jittered) until SIGTERM/SIGINT'
+complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l dry-run -d 'Print what it would do and do nothing'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "droplet schedule"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "app"' -a 'status' -d 'Show each service, worker and job: size, instances, WEB_CONCURRENCY...'
+complete -c scalectl -n '__scalectl_at "app"' -a 'scale' -d 'Change one component\'s size, instance count, autoscaling or WEB_CON...'
+complete -c scalectl -n '__scalectl_at "app"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "app"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "app"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "app"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "app"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "app"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "app"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "app"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "app"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "app"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "app"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "app"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "app"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "app"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "app status"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "app status"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "app status"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "app status"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "app status"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "app status"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "app status"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "app status"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "app status"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "app status"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "app status"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "app status"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "app status"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "app status"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "app status"' -l component -x -d 'Show only this component'
+complete -c scalectl -n '__scalectl_at "app scale"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "app scale"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "app scale"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "app scale"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "app scale"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "app scale"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "app scale"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "app scale"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "app scale"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "app scale"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "app scale"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "app scale"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "app scale"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "app scale"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "app scale"' -l component -x -d 'Service, worker or job to scale'
+complete -c scalectl -n '__scalectl_at "app scale"' -l size -x -d 'Instance size slug (GET /v2/apps/tiers/instance_sizes)'
+complete -c scalectl -n '__scalectl_at "app scale"' -l count -x -d 'Fixed instance count, 1-250'
+complete -c scalectl -n '__scalectl_at "app scale"' -l autoscale -x -d 'Autoscale between MIN:MAX instances'
+complete -c scalectl -n '__scalectl_at "app scale"' -l cpu-percent -x -d 'CPU target of autoscaling, 1-100'
+complete -c scalectl -n '__scalectl_at "app scale"' -l no-autoscale -d 'Stop autoscaling; the count becomes --count or the autoscaling minimum'
+complete -c scalectl -n '__scalectl_at "app scale"' -l workers -x -d 'Set WEB_CONCURRENCY: a number, or \'auto\' for one worker per [app] w...'
+complete -c scalectl -n '__scalectl_at "app scale"' -l from-file -r -F -d 'Apply the scaling fields of --component from a local app spec'
+complete -c scalectl -n '__scalectl_at "app scale"' -l dry-run -d 'Print the spec diff and the monthly cost before and after; send not...'
+complete -c scalectl -n '__scalectl_at "app scale"' -l no-wait -d 'Return once the deployment has started, printing its id'
+complete -c scalectl -n '__scalectl_at "app scale"' -l timeout -x -d 'Wait this long for the deployment'
+complete -c scalectl -n '__scalectl_at "app scale"' -l wait-lock -x -d 'Wait up to DURATION for another scalectl\'s lock on this app instead...'
+complete -c scalectl -n '__scalectl_at "capacity"' -a 'check' -d 'Exit 0 if COUNT workers of TYPE fit now, 3'
+complete -c scalectl -n '__scalectl_at "capacity"' -a 'allocate' -d 'Check and take a lease for one TYPE worker atomically; prints the w...'
+complete -c scalectl -n '__scalectl_at "capacity"' -a 'renew' -d 'Extend a live lease; exit 3 if it expired or is unknown'
+complete -c scalectl -n '__scalectl_at "capacity"' -a 'release' -d 'Release a lease (exit 0 if it was not held); --all --force purges t...'
+complete -c scalectl -n '__scalectl_at "capacity"' -a 'status' -d 'Show limits, reserve, allocated and available CPU/RAM, per-type cou...'
+complete -c scalectl -n '__scalectl_at "capacity"' -a 'repair' -d 'Rewrite the pool\'s counters'
+complete -c scalectl -n '__scalectl_at "capacity"' -a 'plan' -d 'Recommend how many workers of each type fit a server'
+complete -c scalectl -n '__scalectl_at "capacity"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity check"' -x -a '(scalectl __complete worker-types 2>/dev/null)'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity check"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity check"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity check"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity check"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity check"' -l count -x -d 'Number of workers (default 1)'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -x -a '(scalectl __complete worker-types 2>/dev/null)'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l id -x -d 'Worker id; allocating an id that holds a live lease returns it'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l ttl -x -d 'Lease expires unless renewed within DURATION, e.g. 5m; \'none\' for n...'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l wait -x -d 'Wait up to DURATION for room'
+complete -c scalectl -n '__scalectl_at "capacity allocate"' -l notify -d 'Also report a denial (no room) as an event'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity renew"' -l ttl -x -d 'New expiry from now, e.g. 5m'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity release"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity release"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity release"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity release"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l all -d 'Remove every lease of the pool'
+complete -c scalectl -n '__scalectl_at "capacity release"' -l force -d 'Confirm --all'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity status"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity status"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity status"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity status"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity status"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity repair"' -l wait-lock -x -d 'Wait up to DURATION for the pool\'s lock'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l pool -x -d 'Capacity pool (default: [capacity] pool, else server; Redis keys <p...'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l cpu -x -d 'vCPUs of the server (default: [capacity] max_cpu, else this host)'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l ram -x -d 'RAM of the server in GB'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l want -x -d 'At most COUNT workers of TYPE, as TYPE=COUNT'
+complete -c scalectl -n '__scalectl_at "capacity plan"' -l strategy -x -a 'balanced priority' -d 'balanced: one worker per type per round, higher priority first; pri...'
+complete -c scalectl -n '__scalectl_at "autoscale"' -a 'plan' -d 'Show what apply would do and why, stage by stage; change nothing'
+complete -c scalectl -n '__scalectl_at "autoscale"' -a 'apply' -d 'Plan and apply under the policy\'s lock, or apply exactly a saved pl...'
+complete -c scalectl -n '__scalectl_at "autoscale"' -a 'status' -d 'Show each policy\'s current and desired count, last metric, cooldown...'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "autoscale"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l policy -x -a '(scalectl __complete policies 2>/dev/null)' -d 'Policy name: [autoscale.policies.NAME]; AUTO_SCALER_* variables con...'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l metric -x -d 'Use this metric value instead of reading the policy\'s metric'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l current -x -d 'Current count of a manual or command target'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l out -r -F -d 'Save the plan to FILE for `autoscale apply FILE`'
+complete -c scalectl -n '__scalectl_at "autoscale plan"' -l detailed-exitcode -d 'Exit 0 when no change is proposed, 4 when one is, 1 on errors'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l policy -x -a '(scalectl __complete policies 2>/dev/null)' -d 'Policy name: [autoscale.policies.NAME]; AUTO_SCALER_* variables con...'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l metric -x -d 'Use this metric value instead of reading the policy\'s metric'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l current -x -d 'Current count of a manual or command target'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l dry-run -d 'Do everything but the write: change nothing, record nothing'
+complete -c scalectl -n '__scalectl_at "autoscale apply"' -l wait-lock -x -d 'Wait up to DURATION for another run\'s lock on this policy'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l policy -x -a '(scalectl __complete policies 2>/dev/null)' -d 'Policy name: [autoscale.policies.NAME]; AUTO_SCALER_* variables con...'
+complete -c scalectl -n '__scalectl_at "autoscale status"' -l events -x -d 'How many recent events to show'
+complete -c scalectl -n '__scalectl_at "config"' -a 'show' -d 'Print each effective value with its origin'
+complete -c scalectl -n '__scalectl_at "config"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "config"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "config"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "config"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "config"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "config"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "config"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "config"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "config"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "config"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "config"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "config"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "config"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "config"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "config show"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "config show"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "config show"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "config show"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "config show"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "config show"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "config show"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "config show"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "config show"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "config show"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "config show"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "config show"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "config show"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "config show"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "completion"' -x -a 'bash zsh fish'
+complete -c scalectl -n '__scalectl_at "completion"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "completion"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "completion"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "completion"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "completion"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "completion"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "completion"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "completion"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "completion"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "completion"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "completion"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "completion"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "completion"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "completion"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "log"' -l help -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "log"' -s h -d 'Print this help message and exit'
+complete -c scalectl -n '__scalectl_at "log"' -l version -d 'Display program version information and exit'
+complete -c scalectl -n '__scalectl_at "log"' -l config -r -F -d 'Read this config file after the system and user files'
+complete -c scalectl -n '__scalectl_at "log"' -l output -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "log"' -s o -x -a 'text json' -d 'Output format'
+complete -c scalectl -n '__scalectl_at "log"' -l verbose -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "log"' -s v -d 'Log each HTTP request'
+complete -c scalectl -n '__scalectl_at "log"' -l quiet -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "log"' -s q -d 'Print nothing on success'
+complete -c scalectl -n '__scalectl_at "log"' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory of the file backend'
+complete -c scalectl -n '__scalectl_at "log"' -l redis-url -x -d 'Use the Redis state backend at redis://[:password@]host:port/db or ...'
+complete -c scalectl -n '__scalectl_at "log"' -l context -x -d 'Use the token of this doctl auth context'
+complete -c scalectl -n '__scalectl_at "log"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
+complete -c scalectl -n '__scalectl_at "log"' -l since -x -d 'Only entries from this long ago'
+complete -c scalectl -n '__scalectl_at "log"' -l resource -x -d 'Only entries for this resource, e.g. droplet-123'
+complete -c scalectl -n '__scalectl_at "log"' -l what -x -d 'Only entries of this kind, e.g. droplet.resize'
+complete -c scalectl -n '__scalectl_at "log"' -l lines -x -d 'Show only the last N entries'
+complete -c scalectl -n '__scalectl_at "log"' -s n -x -d 'Show only the last N entries'

@@ -9,7 +9,7 @@
 
 namespace scalectl::cli {
 
-void record_droplet_metrics(Context& ctx, const digitalocean::Droplet& droplet)
+void record_droplet_metrics(Context& ctx, const core::Droplet& droplet)
 {
   ctx.metrics().droplet(droplet);
 }

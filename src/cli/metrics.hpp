@@ -11,9 +11,6 @@ namespace scalectl {
 namespace core {
 struct Droplet;
 }
-namespace digitalocean {
-using Droplet = core::Droplet;
-}
 }  // namespace scalectl
 
 namespace scalectl::cli {
@@ -21,7 +18,7 @@ namespace scalectl::cli {
 class Context;
 
 // Records the series of `droplet` for this invocation's textfile.
-void record_droplet_metrics(Context& ctx, const digitalocean::Droplet& droplet);
+void record_droplet_metrics(Context& ctx, const core::Droplet& droplet);
 // Records the series of autoscale policy `policy` for this invocation's textfile.
 void record_autoscale_metrics(Context& ctx, const std::string& policy, std::int64_t current, std::int64_t desired,
                               std::optional<double> metric);

@@ -73,14 +73,14 @@ ClaimReport claim_droplet(DropletDeps& deps, const ClaimOptions& options)
   const auto view = detail::get_droplet_view(deps.api, id);
   detail::refuse_state_on_droplet(options.state, view);
   const auto start_ms = now_ms(deps.clock);
-  const auto sizes = detail::size_catalogue(deps.api, deps.store, start_ms);
+  const auto sizes = detail::size_catalogue(deps.api, deps.store(), start_ms);
   if (!core::find_size(sizes, options.size)) {
     throw usage_error(fmt::format("unknown size '{}' for claim {}; see the slugs of `doctl compute size list`",
                                   options.size, options.id));
   }
 
   ClaimReport report;
-  deps.store.update(droplet_claims_key(id), [&](const std::optional<json>& old) {
+  deps.store().update(droplet_claims_key(id), [&](const std::optional<json>& old) {
     auto set = core::ClaimSet::from_json(old.value_or(json(nullptr)));
     set.prune(start_ms);
     core::Claim c;
@@ -136,7 +136,7 @@ bool unclaim_droplet(DropletDeps& deps, const std::string& droplet, const std::s
   const auto droplet_id = resolve_droplet(deps.api, droplet);
   const auto at = now_ms(deps.clock);
   bool removed = false;
-  deps.store.update(droplet_claims_key(droplet_id), [&](const std::optional<json>& old) {
+  deps.store().update(droplet_claims_key(droplet_id), [&](const std::optional<json>& old) {
     auto set = core::ClaimSet::from_json(old.value_or(json(nullptr)));
     set.prune(at);
     removed = set.claims.erase(id) > 0;
@@ -156,7 +156,7 @@ std::pair<std::int64_t, std::vector<core::Claim>> list_claims(DropletDeps& deps,
   if (now_out != nullptr) {
     *now_out = at;
   }
-  const auto rec = deps.store.get(droplet_claims_key(droplet_id));
+  const auto rec = deps.store().get(droplet_claims_key(droplet_id));
   return {droplet_id, core::ClaimSet::from_json(rec.value_or(json(nullptr))).live(at)};
 }
 

@@ -119,7 +119,7 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
   out.droplet_name = d.name;
   out.current_size = d.size_slug;
   detail::refuse_state_on_droplet(options.state, view);
-  if (const auto holder = deps.store.lock_holder(droplet_lock_resource(d.id))) {
+  if (const auto holder = deps.store().lock_holder(droplet_lock_resource(d.id))) {
     out.result = "locked";
     out.exit_code = to_int(ExitCode::lock_held);
     out.reason = fmt::format("another scalectl (pid {} on {}: {}) holds droplet {}'s lock", holder->pid,
@@ -127,12 +127,12 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
     return out;
   }
   const auto at = now_ms(deps.clock);
-  const auto rec = deps.store.get(droplet_claims_key(d.id));
+  const auto rec = deps.store().get(droplet_claims_key(d.id));
   auto claims = core::ClaimSet::from_json(rec.value_or(json(nullptr)));
   if (!claims.live(at).empty() || claims.claims.size() != claims.live(at).size()) {
     // Expired claims end now for down_delay purposes only once recorded: prune them in the store.
     if (claims.claims.size() != claims.live(at).size()) {
-      deps.store.update(droplet_claims_key(d.id), [&](const std::optional<json>& old) {
+      deps.store().update(droplet_claims_key(d.id), [&](const std::optional<json>& old) {
         auto set = core::ClaimSet::from_json(old.value_or(json(nullptr)));
         set.prune(at);
         return set.to_json();
@@ -144,14 +144,14 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
   in.now_ms = at;
   in.current_size = d.size_slug;
   in.status = d.locked ? "locked" : d.status;
-  in.resume_pending = operation_unfinished(deps.store, d.id);
+  in.resume_pending = operation_unfinished(deps.store(), d.id);
   in.claims = claims.live(at);
   in.scheduled = core::scheduled_sizes(options.schedule, deps.clock.now());
   in.down_size = options.down_size;
   in.last_claim_ended_ms = claims.last_ended_ms;
   in.down_delay = options.down_delay;
   if (!options.capacity_pool.empty()) {
-    const auto pool = deps.store.snapshot(options.capacity_pool);
+    const auto pool = deps.store().snapshot(options.capacity_pool);
     in.live_leases = static_cast<int>(
       std::count_if(pool.leases.begin(), pool.leases.end(), [](const auto& l) { return !l.expired; }));
   }
@@ -162,13 +162,13 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
                                   return c.size == d.size_slug;
                                 })));
   if (!trivially_idle) {
-    in.sizes = detail::size_catalogue(deps.api, deps.store, at);
+    in.sizes = detail::size_catalogue(deps.api, deps.store(), at);
   }
   auto decision = core::decide_reconcile(in);
   out.desired_size = decision.desired;
   out.source = decision.source;
   out.reason = decision.reason;
-  const auto fallback = recorded_fallback(deps.store, d.id);
+  const auto fallback = recorded_fallback(deps.store(), d.id);
   if (decision.kind == core::ReconcileDecision::Kind::resize && fallback && fallback->wanted == decision.desired &&
       fallback->used == d.size_slug && in.status == "active" && !in.resume_pending) {
     out.result = "idle";
@@ -245,7 +245,7 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
     }
   }
   try {
-    record_outcome(deps.store, out, used_fallback, now_ms(deps.clock));
+    record_outcome(deps.store(), out, used_fallback, now_ms(deps.clock));
   } catch (const Error& e) {
     deps.reporter.warn(fmt::format("could not record the reconcile of droplet {}: {}", d.id, e.what()));
   }

@@ -26,7 +26,7 @@ std::string trail_tag(const ReconcileOutcome& outcome)
   return tag;
 }
 
-void set_trail_tag(digitalocean::Client& api, Reporter& reporter, const DropletView& view,
+void set_trail_tag(digitalocean::Api& api, Reporter& reporter, const DropletView& view,
                    const ReconcileOutcome& outcome)
 {
   const auto tag = trail_tag(outcome);

@@ -21,7 +21,7 @@ std::string trail_tag(const ReconcileOutcome& outcome);
 
 // Tags the droplet with trail_tag(outcome) and removes its older trail tags. Failures are
 // warnings: the trail is informational and must not fail a reconcile.
-void set_trail_tag(digitalocean::Client& api, Reporter& reporter, const DropletView& view,
+void set_trail_tag(digitalocean::Api& api, Reporter& reporter, const DropletView& view,
                    const ReconcileOutcome& outcome);
 
 }  // namespace scalectl::ops::detail

@@ -99,7 +99,7 @@ DropletView parse_droplet_view(const json& j)
   return v;
 }
 
-DropletView get_droplet_view(digitalocean::Client& api, std::int64_t id)
+DropletView get_droplet_view(digitalocean::Api& api, std::int64_t id)
 {
   const auto body = api.request_json("GET", fmt::format("/v2/droplets/{}", id));
   if (!body.is_object() || !body.contains("droplet")) {
@@ -108,7 +108,7 @@ DropletView get_droplet_view(digitalocean::Client& api, std::int64_t id)
   return parse_droplet_view(body["droplet"]);
 }
 
-std::vector<DropletView> list_tagged(digitalocean::Client& api, const std::string& tag)
+std::vector<DropletView> list_tagged(digitalocean::Api& api, const std::string& tag)
 {
   std::vector<DropletView> out;
   std::string path = fmt::format("/v2/droplets?tag_name={}&per_page=200", tag);
@@ -125,7 +125,7 @@ std::vector<DropletView> list_tagged(digitalocean::Client& api, const std::strin
   return out;
 }
 
-std::vector<core::SizeSpec> size_catalogue(digitalocean::Client& api, state::Store& store, std::int64_t now_ms)
+std::vector<core::SizeSpec> size_catalogue(digitalocean::Api& api, state::Store& store, std::int64_t now_ms)
 {
   constexpr const char* k_key = "digitalocean-sizes";
   if (const auto cached = store.get(k_key); cached && cached->is_object()) {

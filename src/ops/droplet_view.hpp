@@ -25,14 +25,14 @@ struct DropletView {
 DropletView parse_droplet_view(const nlohmann::json& j);
 
 // Returns the droplet by id with one GET /v2/droplets/{id}.
-DropletView get_droplet_view(digitalocean::Client& api, std::int64_t id);
+DropletView get_droplet_view(digitalocean::Api& api, std::int64_t id);
 
 // Returns every droplet tagged `tag`: GET /v2/droplets?tag_name=&per_page=200, one request a page.
-std::vector<DropletView> list_tagged(digitalocean::Client& api, const std::string& tag);
+std::vector<DropletView> list_tagged(digitalocean::Api& api, const std::string& tag);
 
 // Returns the size catalogue, from the state store when fetched in the last 6 hours, else from
 // GET /v2/sizes (and stores it).
-std::vector<core::SizeSpec> size_catalogue(digitalocean::Client& api, state::Store& store, std::int64_t now_ms);
+std::vector<core::SizeSpec> size_catalogue(digitalocean::Api& api, state::Store& store, std::int64_t now_ms);
 
 // Throws Error(refused) when the Redis host of `state` resolves to one of `view`'s addresses.
 void refuse_state_on_droplet(const StateLocation& state, const DropletView& view);

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include <scalectl/digitalocean/client.hpp>
+#include <scalectl/core/droplet.hpp>
 #include <scalectl/exit_code.hpp>
 #include <scalectl/state/store.hpp>
 
@@ -28,7 +28,7 @@ double bytes(std::int64_t mib)
 
 }  // namespace
 
-std::vector<PromSample> droplet_samples(const digitalocean::Droplet& droplet)
+std::vector<PromSample> droplet_samples(const core::Droplet& droplet)
 {
   const std::string id = std::to_string(droplet.id);
   return {

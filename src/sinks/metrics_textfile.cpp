@@ -9,7 +9,7 @@
 
 #include <scalectl/atomic_file.hpp>
 #include <scalectl/clock.hpp>
-#include <scalectl/digitalocean/client.hpp>
+#include <scalectl/core/droplet.hpp>
 #include <scalectl/error.hpp>
 
 #include "config/read_file.hpp"
@@ -70,7 +70,7 @@ void MetricsTextfile::set_group(const std::string& group, std::vector<core::Prom
   m_pending[group] = std::move(samples);
 }
 
-void MetricsTextfile::droplet(const digitalocean::Droplet& droplet)
+void MetricsTextfile::droplet(const core::Droplet& droplet)
 {
   set_group(fmt::format("droplet:{}", droplet.id), droplet_samples(droplet));
 }

@@ -18,7 +18,7 @@
 
 namespace scalectl {
 class Clock;
-namespace digitalocean {
+namespace core {
 struct Droplet;
 }
 namespace state {
@@ -35,7 +35,7 @@ inline constexpr std::size_t k_max_metrics_memory_bytes = 64u * 1024u * 1024u;
 using MetricGroups = std::map<std::string, std::vector<core::PromSample>>;
 
 // Returns the droplet series: info (size as a label), memory, vCPUs and monthly price.
-std::vector<core::PromSample> droplet_samples(const digitalocean::Droplet& droplet);
+std::vector<core::PromSample> droplet_samples(const core::Droplet& droplet);
 // Returns the pool series: usable, available, and per type allocated, leases and the workers
 // that still fit (core::fit_count, the answer of `capacity check`). Expired leases are not counted.
 std::vector<core::PromSample> capacity_samples(const std::string& pool, const state::PoolSnapshot& snapshot,
@@ -67,7 +67,7 @@ class MetricsTextfile {
   // Replaces the pending samples of `group` with `samples` (an empty list removes the group's series).
   void set_group(const std::string& group, std::vector<core::PromSample> samples);
   // Records the series of `droplet` (group "droplet:<id>").
-  void droplet(const digitalocean::Droplet& droplet);
+  void droplet(const core::Droplet& droplet);
   // Records the series of capacity pool `pool` (group "capacity:<pool>").
   void capacity(const std::string& pool, const state::PoolSnapshot& snapshot, core::Resources usable,
                 const std::vector<core::WorkerType>& types);
