@@ -157,8 +157,8 @@ constexpr std::string_view k_counters_differ =
 
 bool counters_differ(const state::PoolSnapshot& snap)
 {
-  return snap.counters && (snap.counters->resources.millicores != snap.allocated.millicores ||
-                           snap.counters->resources.mib != snap.allocated.mib);
+  const auto counters = state::effective_counters(snap);
+  return counters && (counters->millicores != snap.allocated.millicores || counters->mib != snap.allocated.mib);
 }
 
 }  // namespace

@@ -34,8 +34,7 @@ struct ReconcileFlags {
 
 ops::DropletDeps deps_of(Context& ctx)
 {
-  return ops::DropletDeps{ctx.digitalocean(), ctx.store(), ctx.clock(), ctx.reporter(), ctx.processes(),
-                          ctx.lock_owner()};
+  return ctx.droplet_deps();
 }
 
 std::string droplet_spec(Context& ctx)

@@ -56,6 +56,7 @@ class CliTests(ScalectlTestCase):
     def test_config_show_gives_origins_and_redacts_secrets(self):
         cfg = self.tmp / "c.toml"
         cfg.write_text("[droplet]\nup_size = \"s-4vcpu-8gb\"\n[state]\nredis_url = \"redis://:hunter2@127.0.0.1:1/0\"\n")
+        os.chmod(cfg, 0o600)  # it holds a password inside a URL: group/other access is refused (issue 11)
         r = self.scalectl("--config", cfg, "config", "show", "--state-dir", self.tmp / "st", DROPLET_ID="55",
                           REDISCLI_AUTH="pw-from-env")
         self.assertExit(r, 0)

@@ -102,7 +102,7 @@ class ShellCompletionTests(ScalectlTestCase):
 
     def common_cases(self):
         self.tab("scalectl dro", "scalectl droplet ")
-        self.tab("scalectl droplet u", "scalectl droplet up ")
+        self.tab("scalectl droplet st", "scalectl droplet status ")
         self.tab("scalectl droplet up --size m3-2v", "scalectl droplet up --size m3-2vcpu-16gb ")
         self.tab("scalectl droplet status --droplet pdf-w", "scalectl droplet status --droplet pdf-worker ")
         self.tab("scalectl -o j", "scalectl -o json ")

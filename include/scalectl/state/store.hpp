@@ -82,15 +82,33 @@ struct PoolSnapshot {
   std::optional<PoolCounters> counters;  // Redis: the seed's counters, a second view of usage
 };
 
+// Returns the counters as they stand once the expired leases still listed are reaped: scalectl
+// takes an expired lease's amounts off the counters when it reaps it. nullopt without counters.
+inline std::optional<core::Resources> effective_counters(const PoolSnapshot& snapshot)
+{
+  if (!snapshot.counters) {
+    return std::nullopt;
+  }
+  core::Resources c = snapshot.counters->resources;
+  for (const auto& lease : snapshot.leases) {
+    if (lease.expired) {
+      c.millicores = std::max<std::int64_t>(0, c.millicores - lease.resources.millicores);
+      c.mib = std::max<std::int64_t>(0, c.mib - lease.resources.mib);
+    }
+  }
+  return c;
+}
+
 // Returns the stricter of the two views of usage: the sum of live leases and the counters (a
 // seed worker between its INCRBYFLOAT and its HSET only shows in the counters).
 inline core::Resources stricter_usage(const PoolSnapshot& snapshot)
 {
-  if (!snapshot.counters) {
+  const auto counters = effective_counters(snapshot);
+  if (!counters) {
     return snapshot.allocated;
   }
-  return {std::max(snapshot.allocated.millicores, snapshot.counters->resources.millicores),
-          std::max(snapshot.allocated.mib, snapshot.counters->resources.mib)};
+  return {std::max(snapshot.allocated.millicores, counters->millicores),
+          std::max(snapshot.allocated.mib, counters->mib)};
 }
 
 // What `capacity repair` changed: the counters before and after being rewritten from the leases.
