@@ -228,6 +228,7 @@ _scalectl() {
     "capacity status|--context") COMPREPLY=(); return ;;
     "capacity status|--metrics-file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "capacity status|--pool") COMPREPLY=(); return ;;
+    "capacity status|--format") COMPREPLY=(); return ;;
     "capacity repair|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "capacity repair|--output") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     "capacity repair|-o") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
@@ -320,6 +321,7 @@ _scalectl() {
     "log|--what") COMPREPLY=(); return ;;
     "log|--lines") COMPREPLY=(); return ;;
     "log|-n") COMPREPLY=(); return ;;
+    "log|--format") COMPREPLY=(); return ;;
   esac
   case "$path" in
     "")
@@ -382,7 +384,7 @@ _scalectl() {
       COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --pool --all --force" -- "$cur"))
       ;;
     "capacity status")
-      COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --pool" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --pool --format --no-header" -- "$cur"))
       ;;
     "capacity repair")
       COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --pool --wait-lock" -- "$cur"))
@@ -413,7 +415,7 @@ _scalectl() {
       case "$cur" in -*) ;; *) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;; esac
       ;;
     "log")
-      COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --since --resource --what --lines -n" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --since --resource --what --lines -n --format --no-header" -- "$cur"))
       ;;
   esac
 }

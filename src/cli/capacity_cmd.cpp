@@ -419,7 +419,7 @@ void run_release(Context& ctx, const ReleaseFlags& flags)
 
 // --- status and plan --------------------------------------------------------------------------
 
-void run_status(Context& ctx)
+void run_status(Context& ctx, const ColumnOptions& columns)
 {
   StatusView view;
   view.settings = ops::capacity_settings(ctx.config());
@@ -428,6 +428,8 @@ void run_status(Context& ctx)
   view.backend = store.describe();
   if (ctx.output() == OutputFormat::json) {
     print_json(status_json(view));
+  } else if (columns.given()) {
+    std::cout << table_text(lease_rows(view.snapshot), columns);  // scripts: only the lease table
   } else {
     std::cout << status_text(view);
   }
@@ -532,7 +534,9 @@ void setup_capacity_command(CLI::App& app, Context& ctx)
 
   auto* status_cmd = capacity->add_subcommand(
     "status", "Show limits, reserve, allocated and available CPU/RAM, per-type counts and every lease");
-  status_cmd->callback([&ctx] { ctx.action = [&ctx] { run_status(ctx); }; });
+  auto status_columns = std::make_shared<ColumnOptions>();
+  add_column_flags(*status_cmd, *status_columns);
+  status_cmd->callback([&ctx, status_columns] { ctx.action = [&ctx, status_columns] { run_status(ctx, *status_columns); }; });
   setup_capacity_repair_command(*capacity, ctx);
 
   auto plan = std::make_shared<PlanFlags>();

@@ -86,32 +86,6 @@ std::string ram_usage_line(std::int64_t used, std::int64_t usable)
                      core::percent_of(used, usable));
 }
 
-std::string table_text(const std::vector<std::vector<std::string>>& rows)
-{
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) {
-        line += std::string(widths[i] - row[i].size() + 2, ' ');
-      }
-    }
-    while (!line.empty() && line.back() == ' ') {
-      line.pop_back();
-    }
-    out += line + "\n";
-  }
-  return out;
-}
-
 namespace {
 
 struct TypeCount {
@@ -220,6 +194,18 @@ json status_json(const StatusView& view)
                                          : json()}};
 }
 
+std::vector<std::vector<std::string>> lease_rows(const state::PoolSnapshot& snap)
+{
+  std::vector<std::vector<std::string>> leases{{"ID", "TYPE", "CPU", "RAM", "HOST", "PID", "AGE", "EXPIRES"}};
+  for (const auto& lease : snap.leases) {
+    leases.push_back({lease.id, lease.type, core::format_vcpus(lease.resources.millicores),
+                      core::format_gb(lease.resources.mib) + " GB", lease.host.empty() ? "-" : lease.host,
+                      lease.pid != 0 ? std::to_string(lease.pid) : "-", age_text(snap.now_ms - lease.started_at_ms),
+                      expiry_text(lease, snap.now_ms)});
+  }
+  return leases;
+}
+
 std::string status_text(const StatusView& view)
 {
   const auto& s = view.settings;
@@ -258,14 +244,10 @@ std::string status_text(const StatusView& view)
   out += "\n" + table_text(types);
 
   std::int64_t expired = 0;
-  std::vector<std::vector<std::string>> leases{{"ID", "TYPE", "CPU", "RAM", "HOST", "PID", "AGE", "EXPIRES"}};
   for (const auto& lease : snap.leases) {
     expired += lease.expired ? 1 : 0;
-    leases.push_back({lease.id, lease.type, core::format_vcpus(lease.resources.millicores),
-                      core::format_gb(lease.resources.mib) + " GB", lease.host.empty() ? "-" : lease.host,
-                      lease.pid != 0 ? std::to_string(lease.pid) : "-", age_text(snap.now_ms - lease.started_at_ms),
-                      expiry_text(lease, snap.now_ms)});
   }
+  const auto leases = lease_rows(snap);
   if (snap.leases.empty()) {
     out += "\nno leases\n";
   } else {

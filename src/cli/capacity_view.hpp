@@ -11,6 +11,8 @@
 #include <scalectl/ops/capacity.hpp>
 #include <scalectl/state/store.hpp>
 
+#include "cli/columns.hpp"
+
 namespace scalectl::cli::capacity_view {
 
 // Returns {"cpu": vCPUs, "ram_gb": GB, "millicores", "mib"}; cpu and ram_gb are rounded to 3 decimals.
@@ -26,8 +28,8 @@ nlohmann::json lease_json(const state::Lease& lease, std::int64_t now_ms);
 std::string cpu_usage_line(std::int64_t used, std::int64_t usable);
 std::string ram_usage_line(std::int64_t used, std::int64_t usable);
 
-// Returns rows as left-aligned columns separated by two spaces, one line each.
-std::string table_text(const std::vector<std::vector<std::string>>& rows);
+// Returns the lease table of `snap` (rows[0] is the header: ID TYPE CPU RAM HOST PID AGE EXPIRES).
+std::vector<std::vector<std::string>> lease_rows(const state::PoolSnapshot& snap);
 
 // What `capacity status` shows.
 struct StatusView {

@@ -31,7 +31,7 @@ const std::map<std::string, std::string>& placeholders()
     {"type", "TYPE"},               {"--want", "TYPE=COUNT"},           {"--autoscale", "MIN:MAX"},
     {"--cpu-percent", "PERCENT"},   {"--cpu", "VCPUS"},                 {"--ram", "GB"},
     {"--metric", "NUMBER"},         {"--resource", "RESOURCE"},         {"--what", "KIND"},
-    {"shell", "SHELL"},             {"--strategy", "balanced|priority"}, {"--every", "DURATION"},     {"--tag", "TAG"},
+    {"shell", "SHELL"},             {"--strategy", "balanced|priority"}, {"--every", "DURATION"}, {"--format", "COL,..."},     {"--tag", "TAG"},
   };
   return names;
 }
@@ -185,7 +185,10 @@ const std::vector<VerbHelp>& verb_help()
      {0, 1, 2, 3, 130}},
     {"capacity renew", {"scalectl capacity renew job-42 --ttl 2h"}, {0, 1, 2, 3}},
     {"capacity release", {"scalectl capacity release job-42", "scalectl capacity release --all --force"}, {0, 1, 2}},
-    {"capacity status", {"scalectl capacity status", "scalectl capacity status --pool server -o json"}, {0, 1, 2}},
+    {"capacity status",
+     {"scalectl capacity status", "scalectl capacity status --pool server -o json",
+      "scalectl capacity status --format ID,HOST,PID --no-header"},
+     {0, 1, 2}},
     {"capacity repair", {"scalectl capacity repair", "scalectl capacity repair --pool server --wait-lock 1m"},
      {0, 1, 2, 75}},
     {"capacity plan", {"scalectl capacity plan", "scalectl capacity plan --cpu 8 --ram 16 --want ocr=4"}, {0, 1, 2}},
@@ -204,7 +207,10 @@ const std::vector<VerbHelp>& verb_help()
      {"scalectl completion bash > ~/.local/share/bash-completion/completions/scalectl",
       "scalectl completion fish > ~/.config/fish/completions/scalectl.fish"},
      {0, 2}},
-    {"log", {"scalectl log -n 20", "scalectl log --since 7d --what droplet.resize -o json"}, {0, 1, 2}},
+    {"log",
+     {"scalectl log -n 20", "scalectl log --since 7d --what droplet.resize -o json",
+      "scalectl log --format time,what,result --no-header"},
+     {0, 1, 2}},
   };
   return table;
 }

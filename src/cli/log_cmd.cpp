@@ -12,6 +12,7 @@
 #include <scalectl/error.hpp>
 #include <scalectl/state/store.hpp>
 
+#include "cli/columns.hpp"
 #include "cli/context.hpp"
 #include "cli/since.hpp"
 
@@ -26,6 +27,7 @@ struct LogFlags {
   std::string resource;
   std::string what;
   int count = 0;
+  ColumnOptions columns;  // --format/--no-header: a table of these columns instead of the lines
 };
 
 std::string text_of(const json& entry, const char* key)
@@ -75,7 +77,7 @@ void run_log(Context& ctx, const LogFlags& flags)
               << std::endl;
     return;
   }
-  if (entries.empty()) {
+  if (entries.empty() && !flags.columns.given()) {
     std::cout << "no audit entries" << (flags.since.empty() ? "" : " since " + flags.since)
               << (flags.resource.empty() ? "" : " for " + flags.resource) << "\n";
     return;
@@ -112,6 +114,14 @@ void run_log(Context& ctx, const LogFlags& flags)
     w_result = std::max(w_result, row.result.size());
     rows.push_back(std::move(row));
   }
+  if (flags.columns.given()) {
+    std::vector<std::vector<std::string>> table{{"TIME", "WHO", "WHAT", "RESOURCE", "CHANGE", "RESULT", "TOOK", "REASON"}};
+    for (const auto& r : rows) {
+      table.push_back({r.time, r.who, r.what, r.resource, r.change, r.result, r.took, r.reason});
+    }
+    std::cout << table_text(table, flags.columns);
+    return;
+  }
   for (const auto& r : rows) {
     std::string line = fmt::format("{}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {}", r.time, r.who, w_who, r.what,
                                    w_what, r.resource, w_resource, r.change, w_change, r.result, w_result, r.took);
@@ -133,6 +143,7 @@ void setup_log_command(CLI::App& app, Context& ctx)
   log->add_option("--resource", flags->resource, "Only entries for this resource, e.g. droplet-123");
   log->add_option("--what", flags->what, "Only entries of this kind, e.g. droplet.resize");
   log->add_option("-n,--lines", flags->count, "Show only the last N entries (0: all)");
+  add_column_flags(*log, flags->columns);
   log->callback([&ctx, flags] { ctx.action = [&ctx, flags] { run_log(ctx, *flags); }; });
 }
 

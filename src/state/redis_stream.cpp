@@ -253,7 +253,11 @@ std::string RedisStream::write_all(std::string_view data)
       if (n <= 0) {
         const int e = errno;
         const int kind = SSL_get_error(m_ssl.get(), n);
-        if (kind == SSL_ERROR_SYSCALL && (e == EAGAIN || e == EWOULDBLOCK)) {
+        const bool socket_level = kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE;
+        if (socket_level && e == EINTR) {
+          continue;  // a signal (SIGINT is checked by the caller between commands), as for plain sockets
+        }
+        if (socket_level && (e == EAGAIN || e == EWOULDBLOCK)) {
           return fmt::format("no progress writing within {} (command timeout)", format_duration(m_command_timeout));
         }
         return kind == SSL_ERROR_SYSCALL ? std::string(std::strerror(e)) : ssl_error_text();
@@ -289,9 +293,13 @@ std::size_t RedisStream::read_some(char* buffer, std::size_t size, std::string& 
       }
       const int e = errno;
       const int kind = SSL_get_error(m_ssl.get(), n);
+      const bool socket_level = kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE;
+      if (socket_level && e == EINTR) {
+        continue;  // a signal, as for plain sockets: the caller checks for SIGINT between commands
+      }
       if (kind == SSL_ERROR_ZERO_RETURN || (kind == SSL_ERROR_SYSCALL && e == 0)) {
         error = "the server closed the connection";
-      } else if (kind == SSL_ERROR_SYSCALL && (e == EAGAIN || e == EWOULDBLOCK)) {
+      } else if (socket_level && (e == EAGAIN || e == EWOULDBLOCK)) {
         error = timed_out;
       } else if (kind == SSL_ERROR_SYSCALL) {
         error = std::strerror(e);
