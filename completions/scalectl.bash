@@ -126,6 +126,7 @@ _scalectl() {
     "droplet claims|--context") COMPREPLY=(); return ;;
     "droplet claims|--metrics-file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "droplet claims|--droplet") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete droplets 2>/dev/null)" -- "$cur")); return ;;
+    "droplet claims|--format") COMPREPLY=(); return ;;
     "droplet reconcile|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "droplet reconcile|--output") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     "droplet reconcile|-o") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
@@ -349,7 +350,7 @@ _scalectl() {
       COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --droplet" -- "$cur"))
       ;;
     "droplet claims")
-      COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --droplet" -- "$cur"))
+      COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --droplet --format --no-header" -- "$cur"))
       ;;
     "droplet reconcile")
       COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --droplet --tag --every --dry-run" -- "$cur"))

@@ -243,6 +243,8 @@ complete -c scalectl -n '__scalectl_at "droplet claims"' -l redis-url -x -d 'Use
 complete -c scalectl -n '__scalectl_at "droplet claims"' -l context -x -d 'Use the token of this doctl auth context'
 complete -c scalectl -n '__scalectl_at "droplet claims"' -l metrics-file -r -F -d 'Write a Prometheus node_exporter textfile here after the command'
 complete -c scalectl -n '__scalectl_at "droplet claims"' -l droplet -x -a '(scalectl __complete droplets 2>/dev/null)' -d 'Droplet ID or unique name'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l format -x -d 'Print only the table, with these columns in this order'
+complete -c scalectl -n '__scalectl_at "droplet claims"' -l no-header -d 'Print only the table, without its header line'
 complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l help -d 'Print this help message and exit'
 complete -c scalectl -n '__scalectl_at "droplet reconcile"' -s h -d 'Print this help message and exit'
 complete -c scalectl -n '__scalectl_at "droplet reconcile"' -l version -d 'Display program version information and exit'

@@ -11,6 +11,7 @@
 #include <scalectl/duration.hpp>
 #include <scalectl/ops/droplet_claims.hpp>
 
+#include "cli/columns.hpp"
 #include "cli/context.hpp"
 
 namespace scalectl::cli {
@@ -147,7 +148,7 @@ void run_unclaim(Context& ctx, const std::string& id)
   std::cout << (removed ? fmt::format("claim {} removed\n", id) : fmt::format("claim {} was not held\n", id));
 }
 
-void run_claims(Context& ctx)
+void run_claims(Context& ctx, const ColumnOptions& columns)
 {
   auto deps = deps_of(ctx);
   std::int64_t now = 0;
@@ -162,16 +163,17 @@ void run_claims(Context& ctx)
     std::cout << json{{"droplet_id", id}, {"claims", list}}.dump(2) << std::endl;
     return;
   }
-  if (claims.empty()) {
+  if (claims.empty() && !columns.given()) {
     std::cout << fmt::format("no live claims on droplet {}\n", id);
     return;
   }
-  std::cout << fmt::format("{:<24} {:<16} {:<20} {:>8} {:>8}  {}\n", "ID", "SIZE", "HOST", "PID", "AGE", "EXPIRES");
+  std::vector<std::vector<std::string>> rows{{"ID", "SIZE", "HOST", "PID", "AGE", "EXPIRES"}};
   for (const auto& c : claims) {
-    std::cout << fmt::format("{:<24} {:<16} {:<20} {:>8} {:>8}  {}\n", c.id, c.size, c.host, c.pid,
-                             format_duration(std::chrono::milliseconds((now - c.created_ms) / 1000 * 1000)),
-                             c.expires_at_ms ? format_ms(*c.expires_at_ms) : "never");
+    rows.push_back({c.id, c.size, c.host, std::to_string(c.pid),
+                    format_duration(std::chrono::milliseconds((now - c.created_ms) / 1000 * 1000)),
+                    c.expires_at_ms ? format_ms(*c.expires_at_ms) : "never"});
   }
+  std::cout << table_text(rows, columns);
 }
 
 ops::ReconcileOptions reconcile_options(Context& ctx, const ReconcileFlags& flags)
@@ -306,7 +308,9 @@ void setup_droplet_claim_command(CLI::App& app, Context& ctx)
   unclaim->callback([&ctx, uid] { ctx.action = [&ctx, uid] { run_unclaim(ctx, *uid); }; });
 
   auto* claims = droplet->add_subcommand("claims", "List the live claims: id, size, host, pid, age, expiry");
-  claims->callback([&ctx] { ctx.action = [&ctx] { run_claims(ctx); }; });
+  auto claim_columns = std::make_shared<ColumnOptions>();
+  add_column_flags(*claims, *claim_columns);
+  claims->callback([&ctx, claim_columns] { ctx.action = [&ctx, claim_columns] { run_claims(ctx, *claim_columns); }; });
 
   auto rflags = std::make_shared<ReconcileFlags>();
   auto* reconcile = droplet->add_subcommand(

@@ -111,6 +111,9 @@ class ReconcileTests(ScalectlTestCase):
         self.on_droplet("droplet", "claim", "up", "--id", "job-b")
         claims = self.json_out(self.on_control("-o", "json", "droplet", "claims"))["claims"]
         self.assertEqual(sorted(c["id"] for c in claims), ["job-a", "job-b"])
+        r = self.on_control("droplet", "claims", "--format", "id,size", "--no-header")  # doctl's flags
+        self.assertExit(r, 0)
+        self.assertEqual(sorted(line.split() for line in r.stdout.splitlines()), [["job-a", UP], ["job-b", UP]])
         self.assertExit(self.on_control("droplet", "reconcile"), 0)
         self.on_droplet("droplet", "unclaim", "job-a")
         time.sleep(2.1)
