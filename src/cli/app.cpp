@@ -132,6 +132,7 @@ void build_cli(CLI::App& app, Context& ctx)
   app.add_option("--config", ctx.globals.config_file, "Read this config file after the system and user files")
     ->envname("SCALECTL_CONFIG");
   app.add_option("-o,--output", ctx.globals.output, "Output format")
+    ->type_name("FORMAT")
     ->check(CLI::IsMember({"text", "json"}))
     ->default_str("text");
   app.add_flag("-v,--verbose", ctx.globals.verbose, "Log each HTTP request (method, path, status, duration)");

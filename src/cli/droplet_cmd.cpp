@@ -187,7 +187,7 @@ void add_resize_verb(CLI::App& droplet, Context& ctx, const std::string& directi
                 "Allow resizing the droplet scalectl itself runs on (it will be powered off)");
   cmd->add_option("--wait-lock", flags->wait_lock,
                   "Wait up to DURATION for another scalectl's lock on this droplet instead of exiting 75");
-  ctx.bind_flag(*cmd, "--timeout", "droplet.timeout", "Bound the whole command (exit 6), e.g. 30m");
+  ctx.bind_flag(*cmd, "--timeout", "droplet.timeout", "Bound the whole command (exit 6), e.g. 30m (default [droplet] timeout, 30m)");
   ctx.bind_flag(*cmd, "--shutdown-timeout", "droplet.shutdown_timeout",
                 "Wait this long for a graceful shutdown before power_off (default 2m)");
   if (direction == "up") {
