@@ -224,10 +224,22 @@ RedisStream::RedisStream(const RedisEndpoint& endpoint, std::chrono::millisecond
     }
   }
   set_timeouts(m_fd.get(), connect_timeout);
-  if (SSL_connect(m_ssl.get()) != 1) {
+  ERR_clear_error();
+  if (const int rc = SSL_connect(m_ssl.get()); rc != 1) {
+    const int e = errno;
+    const int kind = SSL_get_error(m_ssl.get(), rc);
     const long verify = SSL_get_verify_result(m_ssl.get());
     if (verify != X509_V_OK) {
       throw Error(verify_failure(verify, endpoint, m_address));
+    }
+    if ((kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) &&
+        (e == EAGAIN || e == EWOULDBLOCK)) {
+      // The socket's receive timeout (the connect timeout) ran out mid-handshake: a plaintext server
+      // waiting for a command, or a loaded one.
+      throw Error(fmt::format("the TLS handshake with Redis at {} got no answer within {}; either the server does "
+                              "not speak TLS on this port (use its TLS port, or redis:// only if it is on a trusted "
+                              "network) or it is overloaded (retry, or raise state.redis_connect_timeout)",
+                              m_address, format_duration(connect_timeout)));
     }
     const std::string text = ssl_error_text();
     if (text.find("wrong version number") != std::string::npos || text.find("packet length") != std::string::npos ||
