@@ -1,4 +1,4 @@
-"""Completion in the real shells: bash and zsh driven through tmux (keys typed, TAB pressed, the
+"""Completion in the real shells: bash, zsh and fish driven through tmux (keys typed, TAB pressed, the
 screen read back), fish through its own completion engine (`complete -C`). Values come from the
 config, the completion cache a normal command wrote, fixed lists and file names; no TAB may send a
 request to the API."""
@@ -129,6 +129,14 @@ class ShellCompletionTests(ScalectlTestCase):
         self.common_cases()
         # zsh lists descriptions beside the words.
         self.tab("scalectl droplet ", expected_words=("Resize to up_size",))
+
+    @unittest.skipUnless(shutil.which("fish"), "fish is not installed")
+    def test_fish_tab(self):
+        init = ("set -g fish_greeting ''; set -g fish_autosuggestion_enabled 0; "
+                "function fish_prompt; echo -n 'READY>'; end; function fish_right_prompt; end; "
+                "function fish_title; end; source %s" % (COMPLETIONS / "scalectl.fish"))
+        self.start_tmux(["fish", "--no-config", "--init-command", init])
+        self.common_cases()
 
     @unittest.skipUnless(shutil.which("fish"), "fish is not installed")
     def test_fish(self):
