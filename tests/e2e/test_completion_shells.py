@@ -1,5 +1,5 @@
 """Completion in the real shells: bash, zsh and fish driven through tmux (keys typed, TAB pressed, the
-screen read back), fish through its own completion engine (`complete -C`). Values come from the
+screen read back), and fish also through its own completion engine (`complete -C`, for descriptions). Values come from the
 config, the completion cache a normal command wrote, fixed lists and file names; no TAB may send a
 request to the API."""
 
