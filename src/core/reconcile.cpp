@@ -194,7 +194,7 @@ ReconcileDecision decide_reconcile(const ReconcileInput& in)
   const bool shrink = cur && want && satisfies(*cur, *want);
   if (!shrink) {
     d.kind = ReconcileDecision::Kind::resize;
-    d.reason = fmt::format("{} wants {}; the droplet is at {}", d.source, d.desired, in.current_size);
+    d.reason = fmt::format("{} wants {}; the droplet was at {}", d.source, d.desired, in.current_size);
     return d;
   }
   if (in.live_leases > 0) {
@@ -211,7 +211,7 @@ ReconcileDecision decide_reconcile(const ReconcileInput& in)
     return d;
   }
   d.kind = ReconcileDecision::Kind::resize;
-  d.reason = fmt::format("no live claim; {} wants {}; the droplet is at {}", d.source, d.desired, in.current_size);
+  d.reason = fmt::format("no live claim; {} wants {}; the droplet was at {}", d.source, d.desired, in.current_size);
   return d;
 }
 

@@ -344,10 +344,17 @@ void reconcile_every(DropletDeps& deps, const ReconcileOptions& options, std::ch
     const auto jitter_max = std::max<std::int64_t>(pause.count() / 10, 1);
     std::uniform_int_distribution<std::int64_t> dist(0, jitter_max);
     const auto until = deps.clock.monotonic() + pause + std::chrono::milliseconds(dist(rng));
-    while (!interrupted() && deps.clock.monotonic() < until) {
-      deps.clock.sleep_for(std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds{200},
-        std::chrono::duration_cast<std::chrono::milliseconds>(until - deps.clock.monotonic())));
+    try {
+      while (!interrupted() && deps.clock.monotonic() < until) {
+        deps.clock.sleep_for(std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds{200},
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - deps.clock.monotonic())));
+      }
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::interrupted) {
+        return;  // SIGTERM/SIGINT between cycles: nothing is in flight, a clean stop (exit 0)
+      }
+      throw;
     }
   }
 }

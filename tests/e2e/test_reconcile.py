@@ -247,6 +247,15 @@ class ReconcileTests(ScalectlTestCase):
         self.assertEqual((st["status"], st["size_slug"]), ("active", UP))
         self.assertEqual(len(self.resizes()), 1)
 
+    def test_every_stopped_by_sigterm_between_cycles_exits_0(self):
+        # Nothing claimed: each cycle only looks. A SIGTERM during the pause is a clean stop.
+        self.sim.clear_requests()
+        proc = self.popen("droplet", "reconcile", "--every", "1s", env=self.control_env())
+        self.wait_for(lambda: len(self.sim.requests()) >= 2, 60, "two idle cycles")
+        os.killpg(proc.pid, signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=60), 0)
+        self.assertEqual(self.resizes(), [])
+
     def test_claim_wait_on_the_droplet_itself_is_refused(self):
         r = self.on_droplet("droplet", "claim", "up", "--id", "w", "--wait", "1m")
         self.assertExit(r, 2)
