@@ -1,10 +1,12 @@
 """Shared set-up for end-to-end tests: a scratch dir, the DO simulator, and an environment
 that points scalectl at loopback only (API, metadata DMI file, state dir, HOME)."""
 
+import http.server
 import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -69,6 +71,26 @@ class ScalectlTestCase(unittest.TestCase):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         out.close()
+
+    def start_metadata_server(self, droplet_id):
+        """Serve DigitalOcean's metadata id endpoint on loopback, answering `droplet_id`; returns its URL."""
+
+        class Metadata(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = str(droplet_id).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Metadata)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return "http://127.0.0.1:%d/metadata/v1/id" % server.server_address[1]
 
     def assertExit(self, result, code):
         self.assertEqual(result.returncode, code,

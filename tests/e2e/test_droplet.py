@@ -1,10 +1,8 @@
 """End to end: `scalectl droplet status|up|down` against the DO simulator over real HTTP."""
 
-import http.server
 import json
 import os
 import signal
-import threading
 import time
 import unittest
 
@@ -222,24 +220,8 @@ class DropletTests(ScalectlTestCase):
 
     def test_self_resize_is_refused(self):
         did = self.seed()
-
-        class Metadata(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = str(did).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.HTTPServer(("127.0.0.1", 0), Metadata)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = self.start_metadata_server(did)
         self.dmi.write_text("DigitalOcean\n")
-        url = "http://127.0.0.1:%d/metadata/v1/id" % server.server_address[1]
         r = self.scalectl("droplet", "up", "--droplet", did, SCALECTL_DROPLET_METADATA_URL=url)
         self.assertExit(r, 3)
         self.assertIn("--allow-self", self.assertOneErrorLine(r))

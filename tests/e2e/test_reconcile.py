@@ -2,13 +2,11 @@
 real redis-server shared by two identities: the "pipeline" on the droplet (DMI vendor file says
 DigitalOcean, a loopback metadata server answers the droplet id) and a control host."""
 
-import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
-import threading
 import time
 import unittest
 
@@ -38,24 +36,7 @@ class ReconcileTests(ScalectlTestCase):
         self.did = self.sim.seed_droplet(name="pdf-worker", size_slug=DOWN, status="active")["id"]
         self.droplet_dmi = self.tmp / "droplet_sys_vendor"
         self.droplet_dmi.write_text("DigitalOcean\n")
-        did = self.did
-
-        class Metadata(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = str(did).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.HTTPServer(("127.0.0.1", 0), Metadata)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
-        self.metadata_url = "http://127.0.0.1:%d/metadata/v1/id" % server.server_address[1]
+        self.metadata_url = self.start_metadata_server(self.did)
 
     def control_env(self, **extra):
         """The control host: not a droplet, sharing Redis."""
