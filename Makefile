@@ -21,9 +21,10 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# `make test` is what CI runs: the release suite. `make test-hardened` adds the sanitizer suite and
-# a fuzz smoke run (issue 12); it joins `make test` once it has been timed on the CI machine.
-test: test-release
+# `make test` is what CI runs: the release suite, then the same unit and end-to-end suites against
+# an ASan+UBSan build, then every fuzz target for FUZZ_SMOKE_SECONDS. `make test-release` is the
+# release suite alone (the quick local loop).
+test: test-hardened
 
 test-hardened: test-release test-sanitize fuzz-smoke
 
@@ -57,10 +58,10 @@ build-fuzz: deps $(FUZZ_BUILD_DIR)/CMakeCache.txt
 	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS)
 
 fuzz: build-fuzz
-	@bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(JOBS)
 
 fuzz-smoke: build-fuzz
-	@bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS) $(JOBS)
 
 demo: build
 	@bash tests/demo.sh $(BUILD_DIR)/scalectl

@@ -1,4 +1,5 @@
 #include <scalectl/cli.hpp>
+#include <scalectl/core/text.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -36,11 +37,14 @@ void print_error(Context& ctx, ExitCode code, const std::string& message)
       c = ' ';
     }
   }
+  // One line, whatever a server or a file put in the message (escape sequences, CR).
+  line = core::escape_control(line);
   end_live_line();  // e.g. Ctrl-C during a wait: the error starts on a fresh line
   std::fprintf(stderr, "scalectl: error: %s\n", line.c_str());
   if (ctx.output() == OutputFormat::json) {
+    // Invalid UTF-8 in the message becomes U+FFFD instead of a second failure.
     const nlohmann::json body = {{"error", {{"message", line}, {"exit_code", to_int(code)}}}};
-    std::cout << body.dump() << std::endl;
+    std::cout << body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   }
 }
 

@@ -14,6 +14,7 @@
 #include <scalectl/ops/app.hpp>
 
 #include "cli/context.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -104,7 +105,7 @@ std::string workers_text(const core::ComponentScale& c)
 void print_scale(Context& ctx, const ops::AppScaleReport& r)
 {
   if (ctx.output() == OutputFormat::json) {
-    std::cout << r.to_json().dump(2) << std::endl;
+    print_json(r.to_json());
     return;
   }
   const auto what = fmt::format("app {} component {}", r.app_name, r.component);
@@ -233,7 +234,7 @@ void run_status(Context& ctx)
   const auto report = ops::app_status(deps, id, selected_component(ctx, false),
                                       ctx.config().get_int("app.workers_rule_mb").value_or(512));
   if (ctx.output() == OutputFormat::json) {
-    std::cout << report.to_json().dump(2) << std::endl;
+    print_json(report.to_json());
   } else {
     std::cout << fmt::format("app          {} ({}), updated {}\n", report.app_name, report.app_id, report.updated_at);
     std::cout << fmt::format("{:<20} {:<8} {:<20} {:<16} {:<26} {}\n", "COMPONENT", "KIND", "SIZE", "INSTANCES",

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <scalectl/core/numeric.hpp>
 #include <scalectl/ops/lock_holder.hpp>
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
@@ -14,6 +15,7 @@
 
 #include "cli/context.hpp"
 #include "cli/metrics.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -167,7 +169,7 @@ void run_plan(Context& ctx, const AutoscaleFlags& flags)
                                     flags.out, format_rfc3339(report.expires_at), flags.out));
   }
   if (ctx.output() == OutputFormat::json) {
-    std::cout << out.dump(2) << std::endl;
+    print_json(out);
   } else {
     print_plan_text(out);
   }
@@ -248,7 +250,7 @@ void run_apply(Context& ctx, const AutoscaleFlags& flags)
                              metric.is_number() ? std::optional<double>(metric.get<double>()) : std::nullopt);
   }
   if (ctx.output() == OutputFormat::json) {
-    std::cout << report.to_json().dump(2) << std::endl;
+    print_json(report.to_json());
   } else if (!ctx.globals.quiet) {
     print_apply_text(report);
   }
@@ -340,7 +342,7 @@ void run_status(Context& ctx, const AutoscaleFlags& flags)
     policies.push_back(status.to_json(flags.events));
   }
   if (ctx.output() == OutputFormat::json) {
-    std::cout << json{{"policies", policies}}.dump(2) << std::endl;
+    print_json(json{{"policies", policies}});
     return;
   }
   bool first = true;
@@ -366,9 +368,11 @@ void add_policy_option(CLI::App& cmd, Context& ctx, AutoscaleFlags& flags, bool 
 
 void add_input_options(CLI::App& cmd, AutoscaleFlags& flags)
 {
-  cmd.add_option("--metric", flags.metric, "Use this metric value instead of reading the policy's metric");
+  cmd.add_option("--metric", flags.metric, "Use this metric value instead of reading the policy's metric")
+    ->check(CLI::Range(-1e15, 1e15));
   cmd.add_option("--current", flags.current,
-                 "Current count of a manual or command target (default: the last applied count, else min)");
+                 "Current count of a manual or command target (default: the last applied count, else min)")
+    ->check(CLI::Range(std::int64_t{0}, core::k_max_workers));
 }
 
 }  // namespace
@@ -403,7 +407,9 @@ void setup_autoscale_command(CLI::App& app, Context& ctx)
   auto* status = autoscale->add_subcommand(
     "status", "Show each policy's current and desired count, last metric, cooldowns and recent events");
   add_policy_option(*status, ctx, *status_flags, false);
-  status->add_option("--events", status_flags->events, "How many recent events to show")->default_val(10);
+  status->add_option("--events", status_flags->events, "How many recent events to show")
+    ->default_val(10)
+    ->check(CLI::Range(std::size_t{0}, std::size_t{10'000}));
   status->callback([&ctx, status_flags] { ctx.action = [&ctx, status_flags] { run_status(ctx, *status_flags); }; });
 }
 

@@ -14,12 +14,14 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/core/numeric.hpp>
 #include <scalectl/error.hpp>
 #include <scalectl/ops/capacity.hpp>
 #include <scalectl/state/store.hpp>
 
 #include "cli/capacity_view.hpp"
 #include "cli/context.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -84,11 +86,6 @@ std::chrono::milliseconds since(Context& ctx, std::chrono::steady_clock::time_po
 std::int64_t wall_ms(Context& ctx)
 {
   return std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().now().time_since_epoch()).count();
-}
-
-void print_json(const json& value)
-{
-  std::cout << value.dump(2) << std::endl;
 }
 
 std::string ttl_text(const std::optional<std::chrono::milliseconds>& ttl)
@@ -267,6 +264,18 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   emit_allocate(ctx, request, outcome, outcome.result.outcome == Outcome::allocated ? "ok" : "noop",
                 fmt::format("{} worker", type.name), since(ctx, started));
   print_allocation(ctx, request, outcome);
+  // The id is the only handle on the lease: if it could not be written (a closed or full stdout),
+  // give a new lease back rather than leak it until its TTL, and fail.
+  std::cout.flush();
+  if (!std::cout) {
+    if (outcome.result.outcome == Outcome::allocated) {
+      ctx.store().release(request.pool, request.lease.id);
+    }
+    throw Error(fmt::format("cannot write the worker id {} to stdout; {}", request.lease.id,
+                            outcome.result.outcome == Outcome::allocated
+                              ? "the lease was released again, fix the output and rerun"
+                              : "the lease was already held and is kept"));
+  }
 }
 
 // --- renew ------------------------------------------------------------------------------------
@@ -449,9 +458,9 @@ std::map<std::string, std::int64_t> parse_wants(const ops::CapacitySettings& set
         count = -1;
       }
     }
-    if (eq == std::string::npos || count < 0) {
-      throw usage_error(fmt::format("--want takes TYPE=COUNT with a count of 0 or more, e.g. registre=2, not '{}'",
-                                    want));
+    if (eq == std::string::npos || count < 0 || count > core::k_max_workers) {
+      throw usage_error(fmt::format("--want takes TYPE=COUNT with a count from 0 to {}, e.g. registre=2, not '{}'",
+                                    core::k_max_workers, want));
     }
     const auto& type = ops::require_worker_type(settings, want.substr(0, eq));
     if (!out.emplace(type.name, count).second) {
@@ -501,7 +510,8 @@ void setup_capacity_command(CLI::App& app, Context& ctx)
   auto check = std::make_shared<CheckFlags>();
   auto* check_cmd = capacity->add_subcommand("check", "Exit 0 if COUNT workers of TYPE fit now, 3 (with the reason) if not");
   check_cmd->add_option("type", check->type, "Worker type ([capacity.worker_types.TYPE])")->required();
-  check_cmd->add_option("--count", check->count, "Number of workers (default 1)");
+  check_cmd->add_option("--count", check->count, "Number of workers (default 1)")
+    ->check(CLI::Range(std::int64_t{1}, core::k_max_workers));
   check_cmd->callback([&ctx, check] { ctx.action = [&ctx, check] { run_check(ctx, *check); }; });
 
   auto allocate = std::make_shared<AllocateFlags>();
@@ -544,10 +554,10 @@ void setup_capacity_command(CLI::App& app, Context& ctx)
     "plan", "Recommend how many workers of each type fit a server (this one, or --cpu/--ram)");
   plan->cpu_option = plan_cmd->add_option("--cpu", plan->cpu, "vCPUs of the server (default: [capacity] max_cpu, "
                                                               "else this host)")
-                       ->check(CLI::PositiveNumber);
+                       ->check(CLI::PositiveNumber & CLI::Range(0.0, core::k_max_vcpus));
   plan->ram_option = plan_cmd->add_option("--ram", plan->ram, "RAM of the server in GB (default: [capacity] "
                                                               "max_ram_gb, else this host)")
-                       ->check(CLI::PositiveNumber);
+                       ->check(CLI::PositiveNumber & CLI::Range(0.0, core::k_max_ram_gb));
   plan_cmd->add_option("--want", plan->wants, "At most COUNT workers of TYPE, as TYPE=COUNT (repeatable)");
   plan_cmd->add_option("--strategy", plan->strategy,
                        "balanced: one worker per type per round, higher priority first; priority: fill the "

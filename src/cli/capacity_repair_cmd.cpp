@@ -13,6 +13,7 @@
 #include <scalectl/ops/capacity.hpp>
 
 #include "cli/context.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -38,13 +39,11 @@ void run_repair(Context& ctx, const RepairFlags& flags)
   const auto& r = report.result;
   const bool changed = r.before.cpu_text != r.after.cpu_text || r.before.ram_text != r.after.ram_text;
   if (ctx.output() == OutputFormat::json) {
-    std::cout << nlohmann::json{{"pool", pool},
-                                {"has_counters", r.has_counters},
-                                {"changed", r.has_counters && changed},
-                                {"before", {{"cpu", r.before.cpu_text}, {"ram", r.before.ram_text}}},
-                                {"after", {{"cpu", r.after.cpu_text}, {"ram", r.after.ram_text}}}}
-                     .dump(2)
-              << "\n";
+    print_json({{"pool", pool},
+                {"has_counters", r.has_counters},
+                {"changed", r.has_counters && changed},
+                {"before", {{"cpu", r.before.cpu_text}, {"ram", r.before.ram_text}}},
+                {"after", {{"cpu", r.after.cpu_text}, {"ram", r.after.ram_text}}}});
     return;
   }
   if (!r.has_counters) {

@@ -16,6 +16,7 @@
 
 #include "cli/completion_cache.hpp"
 #include "cli/context.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -518,7 +519,7 @@ void setup_completion_command(CLI::App& app, Context& ctx)
     ctx.action = [&app] {
       std::vector<CommandInfo> tree;
       collect(app, "", tree);
-      std::cout << tree_json(tree).dump(2) << std::endl;
+      print_json(tree_json(tree));
     };
   });
 }

@@ -13,6 +13,7 @@
 
 #include "cli/columns.hpp"
 #include "cli/context.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -84,7 +85,9 @@ std::vector<core::ScheduleWindow> schedule_of(const config::Config& cfg)
 std::string size_word(const config::Config& cfg, const std::string& word)
 {
   if (word == "up" || word == "down") {
-    const auto slug = cfg.get_string("droplet." + word + "_size").value_or("");
+    const auto sizes = word == "up" ? cfg.get_slugs("droplet.up_size").value_or(std::vector<std::string>{})
+                                    : std::vector<std::string>{cfg.get_string("droplet.down_size").value_or("")};
+    const std::string slug = sizes.empty() ? std::string() : sizes.front();
     if (slug.empty()) {
       throw usage_error(fmt::format("no [droplet] {}_size configured; name a size slug instead", word));
     }
@@ -125,7 +128,7 @@ void run_claim(Context& ctx, const ClaimFlags& flags)
   auto deps = deps_of(ctx);
   const auto report = ops::claim_droplet(deps, options);
   if (ctx.output() == OutputFormat::json) {
-    std::cout << report.to_json().dump(2) << std::endl;
+    print_json(report.to_json());
     return;
   }
   std::cout << report.state << "\n";
@@ -142,7 +145,7 @@ void run_unclaim(Context& ctx, const std::string& id)
   auto deps = deps_of(ctx);
   const bool removed = ops::unclaim_droplet(deps, droplet_spec(ctx), id);
   if (ctx.output() == OutputFormat::json) {
-    std::cout << json{{"id", id}, {"removed", removed}}.dump(2) << std::endl;
+    print_json(json{{"id", id}, {"removed", removed}});
     return;
   }
   std::cout << (removed ? fmt::format("claim {} removed\n", id) : fmt::format("claim {} was not held\n", id));
@@ -160,7 +163,7 @@ void run_claims(Context& ctx, const ColumnOptions& columns)
       j["age_ms"] = now - c.created_ms;
       list.push_back(j);
     }
-    std::cout << json{{"droplet_id", id}, {"claims", list}}.dump(2) << std::endl;
+    print_json(json{{"droplet_id", id}, {"claims", list}});
     return;
   }
   if (claims.empty() && !columns.given()) {
@@ -191,8 +194,16 @@ ops::ReconcileOptions reconcile_options(Context& ctx, const ReconcileFlags& flag
     o.droplet = droplet_spec(ctx);
   }
   o.dry_run = flags.dry_run;
-  o.up_size = cfg.get_string("droplet.up_size").value_or("");
-  o.up_fallbacks = cfg.get_strings("droplet.up_size_fallbacks").value_or(std::vector<std::string>{});
+  // up_size = ["s-8vcpu-16gb", "s-8vcpu-16gb-amd"]: the first is wanted, the rest are tried in order
+  // when DigitalOcean refuses it as unavailable; up_size_fallbacks are tried after them.
+  const auto up_sizes = cfg.get_slugs("droplet.up_size").value_or(std::vector<std::string>{});
+  o.up_size = up_sizes.empty() ? std::string() : up_sizes.front();
+  if (up_sizes.size() > 1) {
+    o.up_fallbacks.assign(up_sizes.begin() + 1, up_sizes.end());
+  }
+  for (auto& fallback : cfg.get_strings("droplet.up_size_fallbacks").value_or(std::vector<std::string>{})) {
+    o.up_fallbacks.push_back(std::move(fallback));
+  }
   o.down_size = cfg.get_string("droplet.down_size").value_or("");
   o.down_delay = cfg.get_duration("droplet.down_delay").value_or(o.down_delay);
   o.capacity_pool = cfg.get_string("droplet.capacity_pool").value_or("");
@@ -211,7 +222,7 @@ ops::ReconcileOptions reconcile_options(Context& ctx, const ReconcileFlags& flag
 void print_cycle(Context& ctx, const ops::ReconcileCycle& cycle)
 {
   if (ctx.output() == OutputFormat::json) {
-    std::cout << cycle.to_json().dump() << std::endl;
+    print_json(cycle.to_json(), -1);
     return;
   }
   for (const auto& d : cycle.droplets) {
@@ -267,7 +278,7 @@ void run_schedule(Context& ctx)
   const auto windows = schedule_of(ctx.config());
   const auto report = ops::schedule_report(windows, ctx.clock().now());
   if (ctx.output() == OutputFormat::json) {
-    std::cout << report.to_json().dump(2) << std::endl;
+    print_json(report.to_json());
     return;
   }
   if (windows.empty()) {

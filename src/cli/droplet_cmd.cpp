@@ -13,6 +13,7 @@
 
 #include "cli/context.hpp"
 #include "cli/metrics.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -34,7 +35,10 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
   const auto& cfg = ctx.config();
   ops::ResizeOptions options;
   options.direction = direction;
-  options.target_size = !flags.size.empty() ? flags.size : cfg.get_string("droplet." + direction + "_size").value_or("");
+  // up_size may be a list (its first entry is the size; the rest are reconcile's fallbacks).
+  const auto configured = direction == "up" ? cfg.get_slugs("droplet.up_size").value_or(std::vector<std::string>{})
+                                            : std::vector<std::string>{cfg.get_string("droplet.down_size").value_or("")};
+  options.target_size = !flags.size.empty() ? flags.size : configured.empty() ? std::string() : configured.front();
   if (options.target_size.empty()) {
     throw usage_error(fmt::format("no target size for `droplet {}`; pass --size SLUG or set [droplet] {}_size",
                                   direction, direction));
@@ -93,7 +97,7 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
   }
 
   if (ctx.output() == OutputFormat::json) {
-    std::cout << report.to_json().dump(2) << std::endl;
+    print_json(report.to_json());
     return;
   }
   if (report.result == "dry_run" || (flags.dry_run && report.result == "already_at_size")) {
@@ -161,7 +165,7 @@ void run_status(Context& ctx)
   const auto report = ops::droplet_status(deps, ctx.config().get_string("droplet.id").value_or(""));
   record_droplet_metrics(ctx, report.droplet);
   if (ctx.output() == OutputFormat::json) {
-    std::cout << report.to_json().dump(2) << std::endl;
+    print_json(report.to_json());
     return;
   }
   print_status(report);

@@ -13,6 +13,7 @@
 
 #include "cli/context.hpp"
 #include "cli/since.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -52,7 +53,8 @@ void run_cost(Context& ctx, const CostFlags& flags)
   options.droplet = cfg.get_string("droplet.id").value_or("");
   options.start_ms = start_ms;
   options.end_ms = end_ms;
-  options.baseline_size = cfg.get_string("droplet.up_size").value_or("");
+  const auto up_sizes = cfg.get_slugs("droplet.up_size").value_or(std::vector<std::string>{});
+  options.baseline_size = up_sizes.empty() ? std::string() : up_sizes.front();
   auto deps = ctx.droplet_deps();
   const auto result = ops::droplet_cost(deps, options);
   const auto& droplet = result.droplet;
@@ -91,7 +93,7 @@ void run_cost(Context& ctx, const CostFlags& flags)
       {"saving_cents", report.saving_cents},
       {"warnings", report.warnings},
     };
-    std::cout << out.dump(2) << std::endl;
+    print_json(out);
   } else {
     std::cout << fmt::format("droplet {} ({}), {} to {} ({:.2f} hours, {} resize{})\n", droplet.id, droplet.name,
                              start_text, end_text, report.hours, report.resizes, report.resizes == 1 ? "" : "s");

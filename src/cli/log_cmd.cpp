@@ -15,6 +15,7 @@
 #include "cli/columns.hpp"
 #include "cli/context.hpp"
 #include "cli/since.hpp"
+#include "cli/render.hpp"
 
 namespace scalectl::cli {
 
@@ -72,9 +73,7 @@ void run_log(Context& ctx, const LogFlags& flags)
   }
 
   if (ctx.output() == OutputFormat::json) {
-    std::cout << json{{"log", "audit"}, {"store", store.describe()}, {"count", entries.size()}, {"entries", entries}}
-                   .dump(2)
-              << std::endl;
+    print_json({{"log", "audit"}, {"store", store.describe()}, {"count", entries.size()}, {"entries", entries}});
     return;
   }
   if (entries.empty() && !flags.columns.given()) {
@@ -142,7 +141,8 @@ void setup_log_command(CLI::App& app, Context& ctx)
                   "Only entries from this long ago (30d, 12h) or since this RFC 3339 time");
   log->add_option("--resource", flags->resource, "Only entries for this resource, e.g. droplet-123");
   log->add_option("--what", flags->what, "Only entries of this kind, e.g. droplet.resize");
-  log->add_option("-n,--lines", flags->count, "Show only the last N entries (0: all)");
+  log->add_option("-n,--lines", flags->count, "Show only the last N entries (0: all)")
+    ->check(CLI::Range(0, 1'000'000));
   add_column_flags(*log, flags->columns);
   log->callback([&ctx, flags] { ctx.action = [&ctx, flags] { run_log(ctx, *flags); }; });
 }

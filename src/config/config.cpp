@@ -117,6 +117,21 @@ std::optional<std::vector<std::string>> Config::get_strings(std::string_view key
   return get_as<std::vector<std::string>>(*this, key, "array of strings");
 }
 
+std::optional<std::vector<std::string>> Config::get_slugs(std::string_view key) const
+{
+  const Entry* entry = find(key);
+  if (entry == nullptr) {
+    return std::nullopt;
+  }
+  if (const auto* one = std::get_if<std::string>(&entry->value)) {
+    return std::vector<std::string>{*one};
+  }
+  if (const auto* list = std::get_if<std::vector<std::string>>(&entry->value)) {
+    return *list;
+  }
+  wrong_type(key, *entry, "string or array of strings");
+}
+
 std::vector<std::string> Config::table_names(std::string_view prefix) const
 {
   const std::string head = std::string(prefix) + ".";

@@ -53,6 +53,9 @@ ValueType value_type(const KeyInfo& info)
   if (info.type == "strings") {
     return ValueType::strings;
   }
+  if (info.type == "slugs") {
+    return ValueType::slugs;
+  }
   return ValueType::string;
 }
 
@@ -71,6 +74,8 @@ std::string_view describe_type(ValueType type)
       return "duration (\"30s\", \"5m\" or an integer of seconds)";
     case ValueType::strings:
       return "array of strings";
+    case ValueType::slugs:
+      return "string or non-empty array of strings";
   }
   return "string";
 }

@@ -9,7 +9,8 @@
 
 namespace scalectl::config::detail {
 
-enum class ValueType { string, integer, number, boolean, duration, strings };
+// `slugs`: a string or a non-empty array of strings, tried in order (droplet.up_size).
+enum class ValueType { string, integer, number, boolean, duration, strings, slugs };
 
 // Returns the value type named by `info.type`.
 ValueType value_type(const KeyInfo& info);

@@ -264,7 +264,8 @@ class Loader {
       }
       Value value = flag.value;
       if (const auto* text = std::get_if<std::string>(&value);
-          text != nullptr && detail::value_type(*info) != detail::ValueType::string) {
+          text != nullptr && detail::value_type(*info) != detail::ValueType::string &&
+          detail::value_type(*info) != detail::ValueType::slugs) {
         auto parsed = detail::parse_text_value(*info, *text);
         if (!parsed) {
           throw usage_error(fmt::format("{}: {}", flag.flag, parsed.error()));

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -112,6 +113,50 @@ std::optional<std::chrono::milliseconds> to_duration(const Value& value)
   return std::nullopt;
 }
 
+namespace {
+
+// Returns why a well-typed numeric `value` lies outside the key's [min, max], nullopt if it does not.
+std::optional<std::string> out_of_bounds(const KeyInfo& info, ValueType type, const Value& value)
+{
+  if (!info.min && !info.max) {
+    return std::nullopt;
+  }
+  double number = 0;
+  std::string shown;
+  if (type == ValueType::duration) {
+    const auto duration = to_duration(value);
+    if (!duration) {
+      return std::nullopt;
+    }
+    number = static_cast<double>(duration->count()) / 1000.0;
+    shown = format_duration(*duration);
+  } else if (const auto* whole = std::get_if<std::int64_t>(&value)) {
+    number = static_cast<double>(*whole);
+    shown = std::to_string(*whole);
+  } else if (const auto* real = std::get_if<double>(&value)) {
+    number = *real;
+    shown = fmt::format("{}", *real);
+  } else {
+    return std::nullopt;
+  }
+  const double low = info.min.value_or(-std::numeric_limits<double>::infinity());
+  const double high = info.max.value_or(std::numeric_limits<double>::infinity());
+  if (number >= low && number <= high) {
+    return std::nullopt;
+  }
+  const auto bound = [&](double limit) {
+    if (limit == 0) {
+      return std::string("0");
+    }
+    return type == ValueType::duration
+             ? format_duration(std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(limit * 1000.0))))
+             : fmt::format("{}", limit);
+  };
+  return fmt::format("{} is out of range; it must be between {} and {}", shown, bound(low), bound(high));
+}
+
+}  // namespace
+
 std::optional<std::string> check_value(const KeyInfo& info, const Value& value)
 {
   const ValueType type = value_type(info);
@@ -148,6 +193,15 @@ std::optional<std::string> check_value(const KeyInfo& info, const Value& value)
         return mismatch();
       }
       break;
+    case ValueType::slugs:
+      if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+        if (list->empty()) {
+          return "expected at least one size slug";
+        }
+      } else if (!std::holds_alternative<std::string>(value)) {
+        return mismatch();
+      }
+      break;
     case ValueType::duration:
       if (const auto* text = std::get_if<std::string>(&value)) {
         if (!parse_duration(*text)) {
@@ -163,6 +217,9 @@ std::optional<std::string> check_value(const KeyInfo& info, const Value& value)
         return mismatch();
       }
       break;
+  }
+  if (const auto problem = out_of_bounds(info, type, value)) {
+    return problem;
   }
   if (!info.choices.empty()) {
     const auto& text = std::get<std::string>(value);
@@ -207,6 +264,13 @@ std::expected<Value, std::string> parse_text_value(const KeyInfo& info, std::str
       return reject();
     case ValueType::strings:
       return Value(split_list(text));
+    case ValueType::slugs: {
+      auto list = split_list(text);
+      if (list.size() == 1) {
+        return Value(std::move(list.front()));
+      }
+      return Value(std::move(list));
+    }
   }
   return reject();
 }

@@ -1,11 +1,15 @@
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/core/numeric.hpp>
+#include <scalectl/core/text.hpp>
 
 #include <cctype>
+#include <charconv>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <scalectl/error.hpp>
 #include <scalectl/net/http.hpp>
 
 namespace scalectl::digitalocean {
@@ -13,6 +17,10 @@ namespace scalectl::digitalocean {
 using nlohmann::json;
 
 namespace {
+
+// The largest price a size may have, in USD a month (the largest droplets cost a few thousand):
+// beyond it a price is garbage, and it would overflow the cost arithmetic of `droplet cost`.
+constexpr double k_max_price_monthly = 1'000'000;
 
 std::string url_encode(std::string_view text)
 {
@@ -24,17 +32,6 @@ std::string url_encode(std::string_view text)
     } else {
       out += fmt::format("%{:02X}", u);
     }
-  }
-  return out;
-}
-
-// Returns `text` with control characters shown as \xHH (for error messages quoting the server).
-std::string escape_control(std::string_view text)
-{
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += byte < 0x20 || byte == 0x7f ? fmt::format("\\x{:02x}", byte) : std::string(1, c);
   }
   return out;
 }
@@ -89,25 +86,43 @@ ApiError make_api_error(const std::string& method, const std::string& path, cons
   return ApiError(response.status, std::move(id), std::move(message), std::move(request_id), text);
 }
 
-double number_or(const json& j, const char* key, double fallback)
+// Returns the number at `key` (a JSON number or a numeric string), `fallback` when it is missing
+// or null; throws Error naming the field when it is not a finite number within [lo, hi].
+double number_or(const json& j, const char* key, double fallback, double lo = -1e15, double hi = 1e15)
 {
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) {
     return fallback;
   }
+  double value = fallback;
+  bool ok = false;
   if (it->is_number()) {
-    return it->get<double>();
+    value = it->get<double>();
+    ok = true;
+  } else if (it->is_string()) {
+    const auto& text = it->get_ref<const std::string&>();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    ok = ec == std::errc() && end == text.data() + text.size();
   }
-  if (it->is_string()) {
-    return std::stod(it->get<std::string>());
+  if (!ok || !std::isfinite(value) || value < lo || value > hi) {
+    throw Error(fmt::format("the DigitalOcean API returned {} = {} (expected a number from {} to {}); the API or a "
+                            "proxy in front of it answered something unexpected, retry later or report it",
+                            key, core::escape_control(it->dump().substr(0, 40)), lo, hi));
   }
-  return fallback;
+  return value;
 }
 
+// Returns the string at `key` ("" when missing), bounded to 1 KiB and with control characters
+// escaped: every name, slug and status is printed somewhere, and a server must not forge lines.
 std::string string_or(const json& j, const char* key)
 {
+  constexpr std::size_t k_max_text = 1024;
   const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  if (it == j.end() || !it->is_string()) {
+    return {};
+  }
+  const auto& text = it->get_ref<const std::string&>();
+  return core::escape_control(std::string_view(text).substr(0, k_max_text));
 }
 
 }  // namespace
@@ -150,8 +165,8 @@ Droplet parse_droplet(const json& j)
     if (d.size_slug.empty()) {
       d.size_slug = string_or(*size, "slug");
     }
-    d.price_monthly = number_or(*size, "price_monthly", 0);
-    d.price_hourly = number_or(*size, "price_hourly", 0);
+    d.price_monthly = number_or(*size, "price_monthly", 0, 0, k_max_price_monthly);
+    d.price_hourly = number_or(*size, "price_hourly", 0, 0, k_max_price_monthly);
   }
   if (const auto region = j.find("region"); region != j.end() && region->is_object()) {
     d.region = string_or(*region, "slug");
@@ -180,8 +195,8 @@ Size parse_size(const json& j)
   s.memory_mb = core::clamp_to_int64(number_or(j, "memory", 0), 0, core::k_max_amount);
   s.vcpus = static_cast<int>(core::clamp_to_int64(number_or(j, "vcpus", 0), 0, 1 << 20));
   s.disk_gb = core::clamp_to_int64(number_or(j, "disk", 0), 0, core::k_max_amount);
-  s.price_monthly = number_or(j, "price_monthly", 0);
-  s.price_hourly = number_or(j, "price_hourly", 0);
+  s.price_monthly = number_or(j, "price_monthly", 0, 0, k_max_price_monthly);
+  s.price_hourly = number_or(j, "price_hourly", 0, 0, k_max_price_monthly);
   s.available = j.value("available", true);
   s.description = string_or(j, "description");
   return s;
@@ -204,7 +219,7 @@ std::string Client::request_text(std::string_view method, const std::string& pat
   if (!path.starts_with('/') || path.starts_with("//") || path.find_first_of("\\ \t\r\n") != std::string::npos) {
     throw Error(fmt::format("refusing to send the API token to \"{}\": not a path on the API base URL {} (a "
                             "pagination link from the server?); check DIGITALOCEAN_API_URL",
-                            escape_control(path.substr(0, 200)), m_options.base_url));
+                            core::escape_control(path.substr(0, 200)), m_options.base_url));
   }
   request.url = m_options.base_url + path;
   request.headers.push_back({"Authorization", "Bearer " + m_options.token});

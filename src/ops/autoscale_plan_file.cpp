@@ -1,5 +1,6 @@
 // Saved plan files: `autoscale plan --out FILE` writes one, `autoscale apply FILE` reads it.
 
+#include <scalectl/core/numeric.hpp>
 #include <scalectl/ops/autoscale.hpp>
 
 #include <cerrno>
@@ -79,24 +80,35 @@ SavedPlan read_plan_file(const std::filesystem::path& path)
     plan.policy = doc.at("policy").get<std::string>();
     plan.policy_digest = doc.at("policy_digest").get<std::string>();
     plan.lineage = doc.at("state").at("lineage").get<std::string>();
-    plan.serial = doc.at("state").at("serial").get<std::int64_t>();
-    plan.observed = doc.at("observed").get<std::int64_t>();
+    // Integers only (nlohmann converts a float with a plain cast, undefined beyond int64), each
+    // bounded before it is used; the policy's own min/max are applied again at apply time.
+    const auto whole = [&](const json& value, const char* name, std::int64_t lo, std::int64_t hi) {
+      if (!value.is_number_integer()) {
+        throw bad(fmt::format("\"{}\" is not an integer", name));
+      }
+      const bool in_range = value.is_number_unsigned() ? value.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
+                                                       : value.get<std::int64_t>() >= lo && value.get<std::int64_t>() <= hi;
+      if (!in_range) {
+        throw bad(fmt::format("\"{}\" is {}, outside {}..{}", name, value.dump(), lo, hi));
+      }
+      return value.get<std::int64_t>();
+    };
+    plan.serial = whole(doc.at("state").at("serial"), "serial", 0, core::k_max_amount);
+    plan.observed = whole(doc.at("observed"), "observed", 0, core::k_max_workers);
     if (doc.contains("current_override") && !doc["current_override"].is_null()) {
-      plan.current_override = doc["current_override"].get<std::int64_t>();
+      plan.current_override = whole(doc["current_override"], "current_override", 0, core::k_max_workers);
     }
-    plan.desired = doc.at("desired").get<std::int64_t>();
+    // desired: only int64-safe here; the policy's min/max give the precise refusal at apply time.
+    plan.desired = whole(doc.at("desired"), "desired", -core::k_max_amount, core::k_max_amount);
     if (doc.contains("recommendation") && !doc["recommendation"].is_null()) {
-      plan.recommendation = doc["recommendation"].get<std::int64_t>();
+      plan.recommendation = whole(doc["recommendation"], "recommendation", -core::k_max_amount, core::k_max_amount);
     }
     for (const auto& r : doc.at("reasons")) {
       plan.reasons.push_back(r.at("text").get<std::string>());
     }
     // Bounded before they become time points (nanoseconds overflow after the year 2262).
-    const auto created_ms = doc.at("created_at_ms").get<std::int64_t>();
-    const auto expires_ms = doc.at("expires_at_ms").get<std::int64_t>();
-    if (created_ms < 0 || created_ms > k_max_time_ms || expires_ms < 0 || expires_ms > k_max_time_ms) {
-      throw bad("created_at_ms or expires_at_ms out of range");
-    }
+    const auto created_ms = whole(doc.at("created_at_ms"), "created_at_ms", 0, k_max_time_ms);
+    const auto expires_ms = whole(doc.at("expires_at_ms"), "expires_at_ms", 0, k_max_time_ms);
     plan.created_at = SystemTime(std::chrono::milliseconds(created_ms));
     plan.expires_at = SystemTime(std::chrono::milliseconds(expires_ms));
   } catch (const json::exception& e) {

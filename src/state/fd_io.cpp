@@ -1,5 +1,6 @@
 #include "state/fd_io.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,8 +32,16 @@ void write_all(int fd, std::string_view data, const std::string& display)
   }
 }
 
-std::string read_all(int fd, const std::string& display)
+std::string read_all(int fd, const std::string& display, std::size_t max_bytes)
 {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    throw Error(fmt::format("cannot stat {}: {}; check its permissions", display, errno_text()));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    throw Error(fmt::format("{} is not a regular file; move it aside (scalectl only reads regular files there)",
+                            display));
+  }
   std::string out;
   char buffer[65536];
   off_t offset = 0;
@@ -46,6 +55,9 @@ std::string read_all(int fd, const std::string& display)
     }
     if (n == 0) {
       return out;
+    }
+    if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
+      throw Error(fmt::format("{} is larger than {} MiB; inspect it and move it aside", display, max_bytes >> 20));
     }
     out.append(buffer, static_cast<std::size_t>(n));
     offset += n;

@@ -149,7 +149,7 @@ std::optional<LockOwner> probe_operation_lock(int locks_dir_fd, const std::strin
   }
   // Held. The holder writes its details right after taking the lock; give it a moment.
   for (int attempt = 0; attempt < k_holder_read_attempts; ++attempt) {
-    const auto value = nlohmann::json::parse(read_all(fd.get(), display), nullptr, false);
+    const auto value = nlohmann::json::parse(read_all(fd.get(), display, std::size_t{64} << 10), nullptr, false);
     if (!value.is_discarded()) {
       if (auto owner = owner_from_json(value)) {
         return *owner;

@@ -108,18 +108,8 @@ std::int64_t FileStore::now_ms() const
   return unix_ms(m_clock.now());
 }
 
-json FileStore::read_state() const
+json parse_state_document(std::string_view text, const std::string& path)
 {
-  const std::string path = state_path();
-  UniqueFd fd(::openat(m_dir_fd.get(), k_state_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) {
-      return empty_state();
-    }
-    throw Error(fmt::format("cannot open the state file {}: {}; it must be a regular file you own", path,
-                            errno_text()));
-  }
-  const std::string text = read_all(fd.get(), path);
   const auto corrupt = [&](const std::string& why) {
     return Error(fmt::format("the state file {} is corrupt ({}); inspect it with `jq . {}` and repair it, or move it "
                              "aside to start empty (its records and leases are then lost)",
@@ -138,13 +128,35 @@ json FileStore::read_state() const
   if (const auto problem = shape_problem(doc); !problem.empty()) {
     throw corrupt(problem);
   }
-  if (const auto version = doc.find("version"); version != doc.end() &&
-                                                (!version->is_number_integer() || version->get<int>() > k_format_version)) {
+  const auto version = doc.find("version");
+  if (version != doc.end() && !version->is_number_integer()) {
+    throw corrupt(fmt::format("\"version\" is {}, not an integer", version->dump().substr(0, 40)));
+  }
+  const bool newer = version != doc.end() &&
+                     (version->is_number_unsigned()
+                        ? version->get<std::uint64_t>() > static_cast<std::uint64_t>(k_format_version)
+                        : version->get<std::int64_t>() > k_format_version);
+  if (newer) {
     throw Error(fmt::format("the state file {} has format version {}, newer than this scalectl understands ({}); "
                             "upgrade scalectl",
                             path, version->dump(), k_format_version));
   }
   return doc;
+}
+
+json FileStore::read_state() const
+{
+  const std::string path = state_path();
+  // O_NONBLOCK: opening a FIFO planted as state.json must not block; read_all then refuses it.
+  UniqueFd fd(::openat(m_dir_fd.get(), k_state_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ENOENT) {
+      return empty_state();
+    }
+    throw Error(fmt::format("cannot open the state file {}: {}; it must be a regular file you own", path,
+                            errno_text()));
+  }
+  return parse_state_document(read_all(fd.get(), path), path);
 }
 
 void FileStore::remove_stale_temps()
@@ -304,7 +316,7 @@ std::vector<json> FileStore::read_log(std::string_view name, std::int64_t since_
   check_name("log name", name);
   const std::string file = file_component(name) + ".jsonl";
   const std::string display = (m_dir / "logs" / file).string();
-  UniqueFd fd(::openat(m_logs_fd.get(), file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd fd(::openat(m_logs_fd.get(), file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd) {
     if (errno == ENOENT) {
       return {};

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,10 @@
 #include "state/unique_fd.hpp"
 
 namespace scalectl::state {
+
+// Returns the state document `text` read from `path`; throws Error(failure) naming `path` if it is
+// not JSON, has the wrong shape, or a format version that is not an integer or is too new.
+nlohmann::json parse_state_document(std::string_view text, const std::string& path);
 
 class FileStore final : public Store {
  public:

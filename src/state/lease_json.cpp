@@ -16,7 +16,7 @@ using nlohmann::json;
 // Returns the amount in integer units: `exact` (millicores, MiB) if present, else
 // llround(`approx` * scale) from the seed's vCPU / GB field.
 std::expected<std::int64_t, std::string> amount(const json& value, const char* exact, const char* approx,
-                                                double scale)
+                                                double scale, double limit)
 {
   double units = 0;
   if (const auto it = value.find(exact); it != value.end() && it->is_number()) {
@@ -26,8 +26,9 @@ std::expected<std::int64_t, std::string> amount(const json& value, const char* e
   } else {
     return std::unexpected(fmt::format("has no numeric \"{}\" or \"{}\"", approx, exact));
   }
-  if (!std::isfinite(units) || units < 0 || units > 9.0e15) {
-    return std::unexpected(fmt::format("has an invalid \"{}\" amount", approx));
+  // No lease can hold more than the largest server scalectl accepts (core::k_max_vcpus, k_max_ram_gb).
+  if (!std::isfinite(units) || units < 0 || units > limit * scale) {
+    return std::unexpected(fmt::format("has an invalid \"{}\" amount (not a number from 0 to {})", approx, limit));
   }
   return static_cast<std::int64_t>(std::llround(units));
 }
@@ -38,8 +39,14 @@ std::int64_t integer_or(const json& value, const char* key, std::int64_t fallbac
   if (it == value.end() || !it->is_number()) {
     return fallback;
   }
-  return it->is_number_float() ? core::clamp_to_int64(std::round(it->get<double>()), -core::k_max_amount, core::k_max_amount)
-                                : it->get<std::int64_t>();
+  if (it->is_number_float()) {
+    return core::clamp_to_int64(std::round(it->get<double>()), -core::k_max_amount, core::k_max_amount);
+  }
+  if (it->is_number_unsigned()) {
+    return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(it->get<std::uint64_t>(), static_cast<std::uint64_t>(core::k_max_amount)));
+  }
+  return std::clamp<std::int64_t>(it->get<std::int64_t>(), -core::k_max_amount, core::k_max_amount);
 }
 
 std::string string_or(const json& value, const char* key)
@@ -72,11 +79,11 @@ std::expected<Lease, std::string> lease_from_json(std::string_view id, const jso
   if (!value.is_object()) {
     return std::unexpected(fmt::format("lease {} is not a JSON object", id));
   }
-  const auto millicores = amount(value, "millicores", "cpu", 1000.0);
+  const auto millicores = amount(value, "millicores", "cpu", 1000.0, core::k_max_vcpus);
   if (!millicores) {
     return std::unexpected(fmt::format("lease {} {}", id, millicores.error()));
   }
-  const auto mib = amount(value, "mib", "ram", 1024.0);
+  const auto mib = amount(value, "mib", "ram", 1024.0, core::k_max_ram_gb);
   if (!mib) {
     return std::unexpected(fmt::format("lease {} {}", id, mib.error()));
   }

@@ -35,7 +35,9 @@ local function amount(lease, exact, approx, scale)
     end
     v = v * scale
   end
-  if v ~= v or v < 0 or v > 9e15 then
+  -- At most the largest server scalectl accepts (100000 vCPUs, 10^7 GB), as lease_json.cpp.
+  local limit = scale == 1000 and 1e8 or 1.024e10
+  if v ~= v or v < 0 or v > limit then
     return nil
   end
   return math.floor(v + 0.5)
@@ -261,6 +263,21 @@ return cjson.encode(result)
 
 constexpr const char* k_purge = R"lua(
 local now = now_ms()
+-- Purging is also the repair of a pool whose keys another program overwrote with another type.
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then
+  redis.call('DEL', KEYS[1])
+  for i = 2, 3 do
+    if redis.call('TYPE', KEYS[i]).ok ~= 'string' then
+      redis.call('DEL', KEYS[i])
+    end
+  end
+  return cjson.encode({now = now, leases = {}})
+end
+for i = 2, 3 do
+  if redis.call('TYPE', KEYS[i]).ok ~= 'string' then
+    redis.call('DEL', KEYS[i])
+  end
+end
 local flat = redis.call('HGETALL', KEYS[1])
 local leases = {}
 for i = 1, #flat, 2 do

@@ -34,6 +34,25 @@ PoolKeys pool_keys(std::string_view pool)
           fmt::format("{}:ram:allocated", pool)};
 }
 
+// Throws Error naming the first of the pool's keys that holds the wrong Redis type (a script
+// failed with WRONGTYPE); returns when every key has its type or is missing.
+void explain_wrong_type(RedisConnection& connection, const PoolKeys& keys, const std::string& address)
+{
+  const std::pair<std::string_view, std::string_view> expected[] = {
+    {keys.workers, "hash"}, {keys.cpu, "string"}, {keys.ram, "string"}};
+  for (const auto& [key, want] : expected) {
+    const std::string_view args[] = {"TYPE", key};
+    const auto reply = connection.checked(args, "reading a key's type");
+    const std::string type = reply_text(*reply);
+    if (type != want && type != "none") {
+      throw Error(fmt::format("the Redis key {} at {} is a {}, not a {}, so the pool cannot be used; another program "
+                              "wrote it: inspect it with `redis-cli TYPE {}`, then delete it (`scalectl capacity "
+                              "release --all --force` does so; its content is lost)",
+                              key, address, type, want, key));
+    }
+  }
+}
+
 std::int64_t int_field(const json& doc, const char* name)
 {
   const auto it = doc.find(name);
@@ -288,7 +307,15 @@ json RedisStore::run_pool_script(const LuaScript& script, std::string_view pool,
   const auto keys = pool_keys(pool);
   const std::string_view key_views[] = {keys.workers, keys.cpu, keys.ram};
   const std::string text = m_session->with([&](RedisConnection& connection) {
-    const auto reply = connection.eval(script, key_views, args, doing);
+    auto reply = RedisReplyPtr(nullptr, &freeReplyObject);
+    try {
+      reply = connection.eval(script, key_views, args, doing);
+    } catch (const Error& e) {
+      if (std::string_view(e.what()).find("WRONGTYPE") != std::string_view::npos) {
+        explain_wrong_type(connection, keys, m_session->address());
+      }
+      throw;
+    }
     if (reply->type != REDIS_REPLY_STRING) {
       throw Error(fmt::format("Redis at {} returned an unexpected reply to the {} script while {}; check that it "
                               "is a real Redis server (>= 5)",

@@ -245,12 +245,20 @@ class HostileFileTests(ScalectlTestCase):
 
     # --- defect 3: target mode with a huge metric or a tiny units_per_worker ---------------
     def test_d03_target_mode_clamps_before_converting_to_an_integer(self):
-        for metric, units in (("1e308", "1000"), ("850", "1e-300")):
+        # 1e308 and 1e-300 are now refused where they enter (defect 10); the largest values
+        # allowed still give a ratio of 1e24, far past any integer worker count.
+        for metric, units in (("1e15", "1000"), ("850", "1e-9"), ("1e15", "1e-9")):
             with self.subTest(metric=metric, units=units):
                 self.policy(metric=metric, units=units, mode='mode = "target"')
                 r = self.run_bounded("autoscale", "plan", "--policy", "w", "--current", "2", "-o", "json")
                 self.assertExit(r, 0)
                 self.assertEqual(self.json_out(r)["desired"], 3)  # max
+        for metric, units in (("1e308", "1000"), ("850", "1e-300")):
+            with self.subTest(metric=metric, units=units):
+                self.policy(metric=metric, units=units, mode='mode = "target"')
+                r = self.run_bounded("autoscale", "plan", "--policy", "w", "--current", "2")
+                self.assertExit(r, 2)
+                self.assertIn("out of range", self.assertOneErrorLine(r))
 
     # --- defect 4: a saved plan is checked again ----------------------------------------------
     def saved_plan(self):
@@ -327,6 +335,231 @@ class HostileFileTests(ScalectlTestCase):
                            env=self.env(), capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn(b"invalid policy name", r.stderr)
+
+
+def serve_json(test, routes):
+    """Serve `routes` ({path prefix: JSON body}) on a loopback port for the test; return its URL."""
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's naming)
+            path = self.path.split("?")[0]
+            body = next((b for p, b in routes.items() if path.startswith(p)), None)
+            data = json.dumps(body if body is not None else {"id": "not_found", "message": "no"}).encode()
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    api = http.server.HTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    test.addCleanup(api.server_close)
+    test.addCleanup(api.shutdown)
+    return "http://127.0.0.1:%d" % api.server_address[1]
+
+
+class OverflowAndSmallThingsTests(ScalectlTestCase):
+    """Defects 10 (integer overflow) and 11 (smaller things): files, flags, a tiny API, Redis."""
+    start_sim = False
+
+    CAPACITY = ('[capacity]\nmax_cpu = 8\nmax_ram_gb = 16\n'
+                '[capacity.worker_types.t]\ncpu = 1\nram_gb = 1\n')
+
+    def setUp(self):
+        super().setUp()
+        self.config = self.tmp / "config.toml"
+        self.config.write_text(self.CAPACITY)
+        self.config.chmod(0o600)
+
+    def env(self, **extra):
+        env = super().env(**extra)
+        env["SCALECTL_CONFIG"] = str(self.config)
+        return env
+
+    def state_file(self):
+        return self.tmp / "state" / "state.json"
+
+    def write_state(self, doc):
+        state = self.state_file()
+        state.parent.mkdir(mode=0o700, exist_ok=True)
+        state.write_text(json.dumps(doc) if not isinstance(doc, str) else doc)
+
+    # --- defect 10: every count and amount is bounded where it enters -------------------------
+    def test_d10_huge_flags_exit_2(self):
+        cases = (("capacity", "check", "t", "--count", "18014398509481984"),
+                 ("capacity", "plan", "--cpu", "9e15"),
+                 ("capacity", "plan", "--ram", "1e300"),
+                 ("capacity", "plan", "--want", "t=99999999999999999999"),
+                 ("log", "-n", "99999999999"))
+        for args in cases:
+            with self.subTest(args=args):
+                r = self.scalectl(*args)
+                self.assertExit(r, 2)
+                self.assertOneErrorLine(r)
+
+    def test_d10_huge_config_values_exit_2_naming_the_key(self):
+        cases = (('[autoscale.policies.w]\nmetric = { value = 5 }\nunits_per_worker = 1\nmin = 1\nmax = 3\n'
+                  'target = "manual"\nstep = 9223372036854775807\n', "step", ("autoscale", "plan", "--policy", "w")),
+                 ('[digitalocean]\nmax_retries = 2147483647\n', "max_retries", ("config", "show")),
+                 ('[capacity.worker_types.u]\ncpu = 1e300\nram_gb = 1\n', "cpu", ("capacity", "status")))
+        for text, key, args in cases:
+            with self.subTest(key=key):
+                self.config.write_text(self.CAPACITY + text)
+                r = self.scalectl(*args)
+                self.assertExit(r, 2)
+                line = self.assertOneErrorLine(r)
+                self.assertIn(key, line)
+                self.assertIn("out of range", line)
+
+    def test_d10_a_state_file_with_huge_leases_grants_nothing(self):
+        leases = {"w%d" % i: {"type": "t", "cpu": 9.0e12, "ram": 1, "startedAt": 1, "host": "h", "pid": 1}
+                  for i in range(1100)}
+        self.write_state({"version": 1, "records": {}, "pools": {"server": {"workers": leases}}})
+        r = self.scalectl("capacity", "allocate", "t")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("invalid", self.assertOneErrorLine(r))
+        # At the largest amount a lease may hold, the sum cannot wrap either: still no room.
+        leases = {"w%d" % i: {"type": "t", "millicores": 100000000, "mib": 1, "startedAt": 1, "host": "h", "pid": 1}
+                  for i in range(1100)}
+        self.write_state({"version": 1, "records": {}, "pools": {"server": {"workers": leases}}})
+        r = self.scalectl("capacity", "allocate", "t")
+        self.assertExit(r, 3)
+
+    def test_d10_timestamps_near_int64_limits_display_sanely(self):
+        lease = {"type": "t", "cpu": 1, "ram": 1, "startedAt": -9223372036854775808,
+                 "expiresAt": 9223372036854775807, "host": "h", "pid": 1}
+        self.write_state({"version": 1, "records": {}, "pools": {"server": {"workers": {"w1": lease}}}})
+        for output in ("text", "json"):
+            with self.subTest(output=output):
+                r = self.scalectl("capacity", "status", "-o", output)
+                self.assertExit(r, 0)
+                self.assertNotIn("9223372036854775", r.stdout)
+
+    def test_d10_a_price_of_1e308_is_refused_naming_the_field(self):
+        droplet = {"id": 7, "name": "w", "status": "active", "memory": 4096, "vcpus": 2, "disk": 80,
+                   "size_slug": DOWN, "size": {"slug": DOWN, "price_monthly": 1e308, "price_hourly": 1e308},
+                   "region": {"slug": "fra1"}, "locked": False}
+        url = serve_json(self, {"/v2/droplets/7": {"droplet": droplet}})
+        r = self.scalectl("droplet", "status", "--droplet", "7", DIGITALOCEAN_API_URL=url)
+        self.assertExit(r, 1)
+        self.assertIn("price_monthly", self.assertOneErrorLine(r))
+
+    # --- defect 11: smaller things ------------------------------------------------------------
+    def test_d11_negative_retries_and_zero_timeouts_are_refused(self):
+        for text, key in (("[digitalocean]\nmax_retries = -1\n", "max_retries"),
+                          ('[digitalocean]\nrequest_timeout = "0s"\n', "request_timeout"),
+                          ("[state]\nredis_connect_timeout = 0\n", "redis_connect_timeout")):
+            with self.subTest(key=key):
+                self.config.write_text(self.CAPACITY + text)
+                r = self.scalectl("config", "show")
+                self.assertExit(r, 2)
+                self.assertIn(key, self.assertOneErrorLine(r))
+
+    def test_d11_timeout_0s_is_refused_before_any_request(self):
+        hits = []
+
+        class Counter(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                hits.append(self.path)
+                self.send_response(500)
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        api = http.server.HTTPServer(("127.0.0.1", 0), Counter)
+        threading.Thread(target=api.serve_forever, daemon=True).start()
+        self.addCleanup(api.server_close)
+        self.addCleanup(api.shutdown)
+        url = "http://127.0.0.1:%d" % api.server_address[1]
+        r = self.scalectl("droplet", "up", "--droplet", "7", "--timeout", "0s", DIGITALOCEAN_API_URL=url)
+        self.assertExit(r, 2)
+        self.assertIn("--timeout", self.assertOneErrorLine(r))
+        self.assertEqual(hits, [])
+
+    def test_d11_a_fifo_as_state_json_is_refused_at_once(self):
+        state = self.state_file()
+        state.parent.mkdir(mode=0o700)
+        os.mkfifo(state)
+        started = time.monotonic()
+        r = self.scalectl("capacity", "status", timeout=20)
+        self.assertExit(r, 1)
+        self.assertIn("not a regular file", self.assertOneErrorLine(r))
+        self.assertLess(time.monotonic() - started, 20)
+
+    def test_d11_a_string_version_is_corrupt_not_newer(self):
+        self.write_state({"version": "1", "records": {}, "pools": {}})
+        r = self.scalectl("capacity", "status")
+        self.assertExit(r, 1)
+        line = self.assertOneErrorLine(r)
+        self.assertIn("is corrupt (\"version\" is \"1\", not an integer)", line)
+        self.assertNotIn("newer than", line)
+
+    def test_d11_allocate_fails_and_releases_when_stdout_is_full(self):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([str(scalectl_path()), "capacity", "allocate", "t"], env=self.env(),
+                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("stdout", r.stderr)
+        status = self.json_out(self.scalectl("capacity", "status", "-o", "json"))
+        self.assertEqual(status["leases"], [])
+
+    def test_d11_control_characters_from_the_api_are_escaped(self):
+        droplet = {"id": 7, "name": "evil\x1b[2J\nFAKE LINE", "status": "active", "memory": 4096, "vcpus": 2,
+                   "disk": 80, "size_slug": DOWN, "size": {"slug": DOWN, "price_monthly": 24, "price_hourly": 0.036},
+                   "region": {"slug": "fra1"}, "locked": False}
+        url = serve_json(self, {"/v2/droplets/7": {"droplet": droplet}})
+        r = self.scalectl("droplet", "status", "--droplet", "7", DIGITALOCEAN_API_URL=url)
+        self.assertExit(r, 0)
+        self.assertNotIn("\x1b", r.stdout + r.stderr)
+        self.assertFalse(any(l.startswith("FAKE LINE") for l in r.stdout.splitlines()))
+        self.assertIn("\\x1b", r.stdout)
+
+    def test_d11_json_error_with_invalid_utf8_is_one_line_and_keeps_its_code(self):
+        r = subprocess.run([str(scalectl_path()), "-o", "json", "capacity", "check", b"\xff\xfeworker"],
+                           env=self.env(), capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        body = json.loads(r.stdout.decode())
+        self.assertEqual(body["error"]["exit_code"], 2)
+
+
+class WrongRedisTypeTests(ScalectlTestCase):
+    """Defect 11: a pool key of the wrong Redis type is named, and a purge repairs it."""
+    start_sim = False
+
+    def setUp(self):
+        super().setUp()
+        from support.fixtures import start_redis
+        self.redis = start_redis(self.tmp)
+        self.addCleanup(self.redis.stop)
+        config = self.tmp / "config.toml"
+        config.write_text(OverflowAndSmallThingsTests.CAPACITY)
+        self.config = config
+
+    def env(self, **extra):
+        env = super().env(**extra)
+        env["SCALECTL_CONFIG"] = str(self.config)
+        env["SCALECTL_REDIS_URL"] = self.redis.url
+        return env
+
+    def test_d11_wrong_type_is_named_and_release_all_force_repairs_it(self):
+        self.redis.cli("set", "server:workers", "oops")
+        r = self.scalectl("capacity", "status")
+        self.assertExit(r, 1)
+        line = self.assertOneErrorLine(r)
+        self.assertIn("server:workers", line)
+        self.assertIn("is a string, not a hash", line)
+        r = self.scalectl("capacity", "release", "--all", "--force")
+        self.assertExit(r, 0)
+        self.assertExit(self.scalectl("capacity", "allocate", "t"), 0)
+        self.assertEqual(self.redis.cli("type", "server:workers"), "hash")
+
 
 if __name__ == "__main__":
     unittest.main()

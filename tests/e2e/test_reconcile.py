@@ -180,6 +180,25 @@ class ReconcileTests(ScalectlTestCase):
         self.assertEqual([a["params"]["size"] for a in self.resizes() if a["status"] == "completed"],
                          ["s-4vcpu-8gb"])
 
+    def test_up_size_list_is_tried_in_order(self):
+        self.sim.inject(refuse_size={"size": UP})
+        self.config.write_text(CONFIG.replace(
+            "[capacity]", '[droplet]\nup_size = ["%s", "s-4vcpu-8gb"]\n\n[capacity]' % UP))
+        # A claim of `up` asks for the list's first entry.
+        r = self.on_droplet("-o", "json", "droplet", "claim", "up", "--id", "big")
+        self.assertExit(r, 0)
+        self.assertIn(UP, r.stdout)
+        r = self.on_control("-o", "json", "droplet", "reconcile")
+        self.assertExit(r, 0)
+        out = json.loads(r.stdout.splitlines()[-1])["droplets"][0]
+        self.assertEqual((out["size_used"], out["refused_sizes"]), ("s-4vcpu-8gb", [UP]))
+        self.assertEqual(self.sim.droplet_state(self.did)["size_slug"], "s-4vcpu-8gb")
+        # A list whose entries are not strings is refused with exit 2.
+        self.config.write_text(CONFIG.replace("[capacity]", '[droplet]\nup_size = []\n\n[capacity]'))
+        r = self.on_control("droplet", "reconcile")
+        self.assertExit(r, 2)
+        self.assertIn("up_size", self.assertOneErrorLine(r))
+
     def tag_droplets(self, n):
         ids = [self.sim.seed_droplet(name="batch-%d" % i, size_slug=DOWN, tags=["batch"])["id"]
                for i in range(n)]

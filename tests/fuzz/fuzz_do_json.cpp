@@ -21,6 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(droplet.memory_mb >= 0 && droplet.memory_mb <= scalectl::core::k_max_amount, "droplet memory bounded");
     require(droplet.disk_gb >= 0 && droplet.disk_gb <= scalectl::core::k_max_amount, "droplet disk bounded");
     require(droplet.vcpus >= 0, "droplet vcpus bounded");
+    require(droplet.price_monthly >= 0 && droplet.price_monthly <= 1e6 && droplet.price_hourly >= 0 &&
+              droplet.price_hourly <= 1e6,
+            "droplet prices bounded");
+    for (const char c : droplet.name) {
+      require(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, "no control character in a droplet name");
+    }
   } catch (const json::exception&) {
   } catch (const std::exception&) {
   }

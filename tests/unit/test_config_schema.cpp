@@ -17,7 +17,7 @@ TEST_SUITE("config.schema")
 {
   TEST_CASE("every row is well formed")
   {
-    const std::set<std::string> types{"string", "int", "number", "bool", "duration", "strings"};
+    const std::set<std::string> types{"string", "int", "number", "bool", "duration", "strings", "slugs"};
     std::set<std::string> keys;
     std::set<std::string> env_names;
     for (const KeyInfo& info : schema()) {

@@ -108,13 +108,20 @@ TEST_SUITE("config.toml")
     }
     SUBCASE("a date for a string")
     {
-      const auto [message, path] = error_loading("droplet.up_size = 2024-01-01\n");
+      const auto [message, path] = error_loading("droplet.down_size = 2024-01-01\n");
       CHECK(message.find("expected string, found date") != std::string::npos);
     }
     SUBCASE("a table for a value")
     {
-      const auto [message, path] = error_loading("[droplet.up_size]\nx = 1\n");
-      CHECK(message.find("wrong type for droplet.up_size: expected string, found table") != std::string::npos);
+      const auto [message, path] = error_loading("[droplet.down_size]\nx = 1\n");
+      CHECK(message.find("wrong type for droplet.down_size: expected string, found table") != std::string::npos);
+    }
+    SUBCASE("up_size takes a string or a non-empty list of strings")
+    {
+      auto [message, path] = error_loading("droplet.up_size = []\n");
+      CHECK(message.find("expected at least one size slug") != std::string::npos);
+      std::tie(message, path) = error_loading("droplet.up_size = [1]\n");
+      CHECK(message.find("expected string or non-empty array of strings") != std::string::npos);
     }
     SUBCASE("a value for a table")
     {

@@ -431,7 +431,7 @@ select = "disabled"
          "exactly one of pods or percent"},
         {head + "[autoscale.policies.a.scale_down]\npolicies = [{ percent = 10, period = \"2h\" }]\n", "1s and 30m"},
         {head + "[autoscale.policies.a.scale_down]\ntolerance = 1.0\n", "scale_down.tolerance"},
-        {head + "[autoscale.policies.a.scale_down]\nstabilization = \"3h\"\n", "between 0s and 1h"},
+        {head + "[autoscale.policies.a.scale_down]\nstabilization = \"3h\"\n", "between 0 and 1h"},
         {head + "metrics = [{ redis = \"a\", command = \"b\" }]\n", "exactly one of value"},
         {head + "metrics = [{ redis = \"a\", units_per_worker = -1 }]\n", "units_per_worker must be above 0"},
         {head + "metrics = [{ redis = \"a\", colour = \"b\" }]\n", "unknown key colour"},

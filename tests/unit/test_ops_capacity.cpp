@@ -200,7 +200,8 @@ TEST_SUITE("ops.capacity")
     message = error_of([&] {
       ops::capacity_settings(load_text(dir, "[capacity.worker_types.big]\ncpu = 1\nram_gb = 1\npriority = 0\n"), probe);
     });
-    CHECK(message.find("priority 0") != std::string::npos);
+    // Bounded where it enters: the schema gives priority its range 1-10.
+    CHECK(message.find("priority: 0 is out of range; it must be between 1 and 10") != std::string::npos);
     message = error_of([&] {
       ops::capacity_settings(load_text(dir, "[capacity.worker_types.none]\ncpu = 0\nram_gb = 0\n"), probe);
     });

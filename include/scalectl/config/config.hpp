@@ -55,6 +55,8 @@ class Config {
   std::optional<bool> get_bool(std::string_view key) const;
   std::optional<std::chrono::milliseconds> get_duration(std::string_view key) const;  // "30s" or seconds
   std::optional<std::vector<std::string>> get_strings(std::string_view key) const;
+  // Returns a "slugs" key (a string or a non-empty array of strings) as a list, nullopt when unset.
+  std::optional<std::vector<std::string>> get_slugs(std::string_view key) const;
 
   // Returns the names of the sub-tables under `prefix`, in first-seen order, e.g.
   // table_names("capacity.worker_types") -> {"registre", "index-ocr", "acte-ocr"}.
@@ -134,6 +136,10 @@ struct KeyInfo {
   std::string help;
   bool secret = false;
   std::vector<std::string> choices;  // allowed values of a string key; empty when any value is allowed
+  // Bounds of a numeric key, inclusive (a duration's in seconds); every int, number and duration
+  // key has both, so a value from a file, the environment or a flag is bounded where it enters.
+  std::optional<double> min;
+  std::optional<double> max;
 };
 
 // Returns the schema of every known configuration key.

@@ -8,15 +8,28 @@
 #include <string_view>
 #include <vector>
 
+#include <scalectl/core/numeric.hpp>
+
 namespace scalectl::core {
 
 struct Resources {
   std::int64_t millicores = 0;
   std::int64_t mib = 0;
 
-  friend Resources operator+(Resources a, Resources b) { return {a.millicores + b.millicores, a.mib + b.mib}; }
-  friend Resources operator-(Resources a, Resources b) { return {a.millicores - b.millicores, a.mib - b.mib}; }
-  friend Resources operator*(Resources a, std::int64_t n) { return {a.millicores * n, a.mib * n}; }
+  // Saturating: amounts that come from state files or Redis may be hostile, and a sum that wrapped
+  // past INT64_MAX would turn an over-committed pool into free room.
+  friend Resources operator+(Resources a, Resources b)
+  {
+    return {saturating_add(a.millicores, b.millicores), saturating_add(a.mib, b.mib)};
+  }
+  friend Resources operator-(Resources a, Resources b)
+  {
+    return {saturating_sub(a.millicores, b.millicores), saturating_sub(a.mib, b.mib)};
+  }
+  friend Resources operator*(Resources a, std::int64_t n)
+  {
+    return {saturating_mul(a.millicores, n), saturating_mul(a.mib, n)};
+  }
   friend bool operator==(Resources, Resources) = default;
 };
 
