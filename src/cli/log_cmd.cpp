@@ -10,7 +10,8 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
-#include <scalectl/state/store.hpp>
+#include <scalectl/core/text.hpp>
+#include <scalectl/ops/audit.hpp>
 
 #include "cli/columns.hpp"
 #include "cli/context.hpp"
@@ -18,8 +19,6 @@
 #include "cli/render.hpp"
 
 namespace scalectl::cli {
-
-using nlohmann::json;
 
 namespace {
 
@@ -31,104 +30,62 @@ struct LogFlags {
   ColumnOptions columns;  // --format/--no-header: a table of these columns instead of the lines
 };
 
-std::string text_of(const json& entry, const char* key)
+std::string change_of(const Event& event)
 {
-  const auto it = entry.find(key);
-  if (it == entry.end() || it->is_null()) {
-    return "";
-  }
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-std::string change_of(const json& entry)
-{
-  const auto from = text_of(entry, "from");
-  const auto to = text_of(entry, "to");
-  if (from.empty() && to.empty()) {
+  if (event.from.empty() && event.to.empty()) {
     return "-";
   }
-  return fmt::format("{} -> {}", from.empty() ? "?" : from, to.empty() ? "?" : to);
+  return fmt::format("{} -> {}", event.from.empty() ? "?" : event.from, event.to.empty() ? "?" : event.to);
 }
 
-void run_log(Context& ctx, const LogFlags& flags)
+void render(const ops::AuditLogReport& report, const LogFlags& flags)
 {
-  if (flags.count < 0) {
-    throw usage_error(fmt::format("-n takes a count of 0 or more (0: all), not {}", flags.count));
-  }
-  const std::int64_t since_ms =
-    flags.since.empty() ? 0 : parse_time_flag(flags.since, ctx.clock().now(), "--since");
-  auto& store = ctx.store();
-  std::vector<json> entries;
-  for (auto& entry : store.read_log("audit", since_ms)) {
-    if (!flags.resource.empty() && text_of(entry, "resource") != flags.resource) {
-      continue;
-    }
-    if (!flags.what.empty() && text_of(entry, "what") != flags.what) {
-      continue;
-    }
-    entries.push_back(std::move(entry));
-  }
-  if (flags.count > 0 && entries.size() > static_cast<std::size_t>(flags.count)) {
-    entries.erase(entries.begin(), entries.end() - flags.count);
-  }
-
-  if (ctx.output() == OutputFormat::json) {
-    print_json({{"log", "audit"}, {"store", store.describe()}, {"count", entries.size()}, {"entries", entries}});
-    return;
-  }
-  if (entries.empty() && !flags.columns.given()) {
+  if (report.records.empty() && !flags.columns.given()) {
     std::cout << "no audit entries" << (flags.since.empty() ? "" : " since " + flags.since)
               << (flags.resource.empty() ? "" : " for " + flags.resource) << "\n";
     return;
   }
-  struct Row {
-    std::string time, who, what, resource, change, result, took, reason;
-  };
-  std::vector<Row> rows;
-  std::size_t w_who = 0;
-  std::size_t w_what = 0;
-  std::size_t w_resource = 0;
-  std::size_t w_change = 0;
-  std::size_t w_result = 0;
-  for (const auto& e : entries) {
-    Row row;
-    row.time = text_of(e, "time");
-    if (row.time.empty() && e.contains("time_ms") && e["time_ms"].is_number_integer()) {
-      row.time = format_rfc3339(SystemTime(std::chrono::milliseconds(e["time_ms"].get<std::int64_t>())));
-    }
-    row.who = fmt::format("{}@{}[{}]", text_of(e, "user"), text_of(e, "host"), text_of(e, "pid"));
-    row.what = text_of(e, "what");
-    row.resource = text_of(e, "resource");
-    row.change = change_of(e);
-    row.result = text_of(e, "result");
-    const auto ms = e.contains("duration_ms") && e["duration_ms"].is_number_integer()
-                      ? e["duration_ms"].get<std::int64_t>()
-                      : 0;
-    row.took = format_duration(std::chrono::milliseconds(ms));
-    row.reason = text_of(e, "reason");
-    w_who = std::max(w_who, row.who.size());
-    w_what = std::max(w_what, row.what.size());
-    w_resource = std::max(w_resource, row.resource.size());
-    w_change = std::max(w_change, row.change.size());
-    w_result = std::max(w_result, row.result.size());
-    rows.push_back(std::move(row));
+  std::vector<std::vector<std::string>> table{{"TIME", "WHO", "WHAT", "RESOURCE", "CHANGE", "RESULT", "TOOK", "REASON"}};
+  for (const auto& r : report.records) {
+    table.push_back({format_rfc3339(SystemTime(std::chrono::milliseconds(r.who.since_ms))),
+                     fmt::format("{}@{}[{}]", r.who.user, r.who.host, r.who.pid), r.event.what, r.event.resource,
+                     change_of(r.event), r.event.result, format_duration(r.event.duration), r.event.reason});
   }
   if (flags.columns.given()) {
-    std::vector<std::vector<std::string>> table{{"TIME", "WHO", "WHAT", "RESOURCE", "CHANGE", "RESULT", "TOOK", "REASON"}};
-    for (const auto& r : rows) {
-      table.push_back({r.time, r.who, r.what, r.resource, r.change, r.result, r.took, r.reason});
-    }
     std::cout << table_text(table, flags.columns);
     return;
   }
-  for (const auto& r : rows) {
-    std::string line = fmt::format("{}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {}", r.time, r.who, w_who, r.what,
-                                   w_what, r.resource, w_resource, r.change, w_change, r.result, w_result, r.took);
-    if (!r.reason.empty()) {
-      line += "  " + r.reason;
+  // The plain form: aligned columns, the reason (free text) last and only when there is one.
+  std::vector<std::size_t> width(table.front().size(), 0);
+  for (std::size_t row = 1; row < table.size(); ++row) {
+    for (std::size_t c = 1; c + 2 < table[row].size(); ++c) {
+      width[c] = std::max(width[c], table[row][c].size());
     }
-    std::cout << line << "\n";
   }
+  for (std::size_t row = 1; row < table.size(); ++row) {
+    const auto& r = table[row];
+    std::string line = fmt::format("{}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {}", r[0], r[1], width[1], r[2],
+                                   width[2], r[3], width[3], r[4], width[4], r[5], width[5], r[6]);
+    if (!r[7].empty()) {
+      line += "  " + r[7];
+    }
+    std::cout << core::escape_control(line) << "\n";
+  }
+}
+
+void run_log(Context& ctx, const LogFlags& flags)
+{
+  ops::AuditQuery query;
+  query.since_ms = flags.since.empty() ? 0 : parse_time_flag(flags.since, ctx.clock().now(), "--since");
+  query.resource = flags.resource;
+  query.what = flags.what;
+  query.last = static_cast<std::size_t>(flags.count);
+  const auto report = ops::read_audit_log(ctx.store(), query);
+  if (ctx.output() == OutputFormat::json) {
+    print_json(report.to_json());
+    return;
+  }
+  render(report, flags);
 }
 
 }  // namespace

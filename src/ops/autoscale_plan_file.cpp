@@ -25,7 +25,6 @@ using nlohmann::json;
 
 constexpr const char* k_format = "scalectl-autoscale-plan";
 constexpr int k_version = 1;
-constexpr std::int64_t k_max_time_ms = 7'258'118'400'000;  // 2200-01-01T00:00:00Z
 
 std::int64_t to_ms(SystemTime t)
 {

@@ -2,6 +2,7 @@
 // The audit log sink: one line per scaling event in the state store's log "audit".
 
 #include <scalectl/events.hpp>
+#include <scalectl/ops/audit.hpp>
 #include <scalectl/state/store.hpp>
 
 namespace scalectl {
@@ -11,7 +12,7 @@ class Clock;
 namespace scalectl::sinks {
 
 // The store log every event is appended to.
-inline constexpr std::string_view k_audit_log = "audit";
+inline constexpr std::string_view k_audit_log = ops::k_audit_log;
 
 class AuditLog final : public EventSink {
  public:

@@ -1,27 +1,13 @@
 #include "sinks/event_record.hpp"
 
 #include <scalectl/clock.hpp>
+#include <scalectl/ops/audit.hpp>
 
 namespace scalectl::sinks {
 
 nlohmann::json event_record(const Event& event, const state::LockOwner& who)
 {
-  return {
-    {"time_ms", who.since_ms},
-    {"time", format_rfc3339(SystemTime(std::chrono::milliseconds(who.since_ms)))},
-    {"user", who.user},
-    {"host", who.host},
-    {"pid", who.pid},
-    {"command", who.command},
-    {"what", event.what},
-    {"resource", event.resource},
-    {"from", event.from},
-    {"to", event.to},
-    {"reason", event.reason},
-    {"result", event.result},
-    {"duration_ms", event.duration.count()},
-    {"details", event.details},
-  };
+  return ops::AuditRecord{who, event}.to_json();
 }
 
 state::LockOwner stamped(state::LockOwner who, const Clock& clock)

@@ -12,8 +12,8 @@ class Clock;
 
 namespace scalectl::sinks {
 
-// Returns the JSON record of `event` as `who` caused it at who.since_ms: the audit log line, and
-// the core of every webhook body.
+// Returns the JSON record of `event` as `who` caused it at who.since_ms (ops::AuditRecord): the
+// audit log line, and the core of every webhook body.
 nlohmann::json event_record(const Event& event, const state::LockOwner& who);
 
 // Returns `who` with since_ms set to `clock`'s time now, so each event of a long-running process

@@ -72,25 +72,47 @@ class ScalectlTestCase(unittest.TestCase):
             proc.wait(timeout=10)
         out.close()
 
-    def start_metadata_server(self, droplet_id):
-        """Serve DigitalOcean's metadata id endpoint on loopback, answering `droplet_id`; returns its URL."""
+    def serve(self, routes, host="127.0.0.1", hits=None, delay=0.0):
+        """Serve GET and POST on `host` for the test and return the server's base URL.
 
-        class Metadata(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = str(droplet_id).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+        `routes` maps a path prefix to a body: bytes or str as they are, anything else as JSON;
+        an unknown path answers 404 (after `delay` seconds, every answer). Each request's (method,
+        path, Authorization) is appended to `hits` when given."""
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                if hits is not None:
+                    hits.append((self.command, self.path, self.headers.get("Authorization")))
+                time.sleep(delay)
+                path = self.path.split("?")[0]
+                body = next((b for p, b in routes.items() if path.startswith(p)), None)
+                if body is None:
+                    status, data = 404, b'{"id": "not_found", "message": "not here"}'
+                elif isinstance(body, (bytes, str)):
+                    status, data = 200, body.encode() if isinstance(body, str) else body
+                else:
+                    status, data = 200, json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(data)
+
+            do_GET = answer  # noqa: N815 (http.server's naming)
+            do_POST = answer  # noqa: N815
 
             def log_message(self, *args):
                 pass
 
-        server = http.server.HTTPServer(("127.0.0.1", 0), Metadata)
+        server = http.server.HTTPServer((host, 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
-        return "http://127.0.0.1:%d/metadata/v1/id" % server.server_address[1]
+        return "http://%s:%d" % (host, server.server_address[1])
+
+    def start_metadata_server(self, droplet_id):
+        """Serve DigitalOcean's metadata id endpoint on loopback, answering `droplet_id`; returns its URL."""
+        return self.serve({"/metadata/v1/id": str(droplet_id)}) + "/metadata/v1/id"
 
     def assertExit(self, result, code):
         self.assertEqual(result.returncode, code,

@@ -3,19 +3,17 @@
 Careless operators, hostile files and broken servers: every case here failed on the
 code before the fix and names the defect it replays."""
 
-import http.server
 import json
 import os
 import resource
 import signal
 import stat
 import subprocess
-import threading
 import time
 import unittest
 
 from e2e_base import DOWN, UP, ScalectlTestCase
-from support.fixtures import scalectl_path
+from support.fixtures import REPO_ROOT, scalectl_path
 
 
 class HostileInputTests(ScalectlTestCase):
@@ -180,42 +178,10 @@ class HostileInputTests(ScalectlTestCase):
 
     def test_d09_pagination_link_to_another_host_is_refused(self):
         hits = []
-
-        class Evil(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's naming)
-                hits.append(self.headers.get("Authorization"))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"droplets": []}')
-
-            def log_message(self, *args):
-                pass
-
-        evil = http.server.HTTPServer(("127.0.0.2", 0), Evil)
-        threading.Thread(target=evil.serve_forever, daemon=True).start()
-        self.addCleanup(evil.server_close)
-        self.addCleanup(evil.shutdown)
-        link = "@127.0.0.2:%d/v2/droplets?page=2" % evil.server_address[1]
-
-        class Api(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                body = json.dumps({"droplets": [], "links": {"pages": {"next": link}}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        api = http.server.HTTPServer(("127.0.0.1", 0), Api)
-        threading.Thread(target=api.serve_forever, daemon=True).start()
-        self.addCleanup(api.server_close)
-        self.addCleanup(api.shutdown)
-        r = self.scalectl("droplet", "status", "--droplet", "no-such-name",
-                          DIGITALOCEAN_API_URL="http://127.0.0.1:%d" % api.server_address[1])
+        evil = self.serve({"/": {"droplets": []}}, host="127.0.0.2", hits=hits)
+        link = "@%s/v2/droplets?page=2" % evil[len("http://"):]
+        api = self.serve({"/": {"droplets": [], "links": {"pages": {"next": link}}}})
+        r = self.scalectl("droplet", "status", "--droplet", "no-such-name", DIGITALOCEAN_API_URL=api)
         self.assertEqual(hits, [])
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("refusing to send the API token", self.assertOneErrorLine(r))
@@ -337,28 +303,55 @@ class HostileFileTests(ScalectlTestCase):
         self.assertIn(b"invalid policy name", r.stderr)
 
 
-def serve_json(test, routes):
-    """Serve `routes` ({path prefix: JSON body}) on a loopback port for the test; return its URL."""
+class CoreDumpTests(ScalectlTestCase):
+    """Defect 9: a process holding the API token is not dumpable, and the units forbid cores."""
+    start_sim = False
 
-    class Api(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's naming)
-            path = self.path.split("?")[0]
-            body = next((b for p, b in routes.items() if path.startswith(p)), None)
-            data = json.dumps(body if body is not None else {"id": "not_found", "message": "no"}).encode()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def owner_of_proc_while_running(self, args, env, config=""):
+        """Run scalectl as `nobody` with `config` and return the owner uid of its /proc entry while it runs."""
+        home = self.tmp / "nobody-home"
+        home.mkdir(mode=0o700)
+        (home / "config.toml").write_text(config)
+        for path in (home, home / "config.toml"):
+            os.chown(path, 65534, 65534)
+        self.tmp.chmod(0o755)
+        env = dict(env, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_STATE_HOME=str(home / ".state"),
+                   XDG_CACHE_HOME=str(home / ".cache"), SCALECTL_CONFIG=str(home / "config.toml"))
+        env.pop("SCALECTL_STATE_DIR", None)
+        proc = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                 str(scalectl_path())] + list(args), env=env, cwd=str(home),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.0)  # each command below waits 3 s: the token, if any, is loaded by now
+            self.assertIsNone(proc.poll(), proc.stderr.read() if proc.poll() is not None else "")
+            return os.stat("/proc/%d/status" % proc.pid).st_uid
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+            proc.stderr.close()
 
-        def log_message(self, *args):
-            pass
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run scalectl as another user")
+    def test_d09_a_process_holding_the_token_is_not_dumpable(self):
+        api = self.serve({"/v2/droplets/7": {"droplet": {"id": 7}}}, delay=3.0)
+        env = self.env(DIGITALOCEAN_API_URL=api)
+        # A non-dumpable process's /proc entries belong to root, whoever runs it (proc(5)).
+        self.assertEqual(self.owner_of_proc_while_running(["droplet", "status", "--droplet", "7"], env), 0)
 
-    api = http.server.HTTPServer(("127.0.0.1", 0), Api)
-    threading.Thread(target=api.serve_forever, daemon=True).start()
-    test.addCleanup(api.server_close)
-    test.addCleanup(api.shutdown)
-    return "http://127.0.0.1:%d" % api.server_address[1]
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run scalectl as another user")
+    def test_d09_the_control_without_a_secret_stays_dumpable(self):
+        env = self.env()
+        env.pop("DIGITALOCEAN_ACCESS_TOKEN", None)
+        env.pop("DIGITALOCEAN_TOKEN", None)
+        config = ('[autoscale.policies.w]\nmetric = { command = "sleep 3; echo 5" }\nunits_per_worker = 1\n'
+                  'min = 1\nmax = 3\ntarget = "manual"\n')
+        self.assertEqual(self.owner_of_proc_while_running(["autoscale", "plan", "--policy", "w"], env, config), 65534)
+
+    def test_d09_every_unit_forbids_core_dumps(self):
+        units = sorted((REPO_ROOT / "packaging" / "systemd").glob("*.service"))
+        self.assertTrue(units)
+        for unit in units:
+            with self.subTest(unit=unit.name):
+                self.assertIn("\nLimitCORE=0\n", unit.read_text())
 
 
 class OverflowAndSmallThingsTests(ScalectlTestCase):
@@ -442,7 +435,7 @@ class OverflowAndSmallThingsTests(ScalectlTestCase):
         droplet = {"id": 7, "name": "w", "status": "active", "memory": 4096, "vcpus": 2, "disk": 80,
                    "size_slug": DOWN, "size": {"slug": DOWN, "price_monthly": 1e308, "price_hourly": 1e308},
                    "region": {"slug": "fra1"}, "locked": False}
-        url = serve_json(self, {"/v2/droplets/7": {"droplet": droplet}})
+        url = self.serve({"/v2/droplets/7": {"droplet": droplet}})
         r = self.scalectl("droplet", "status", "--droplet", "7", DIGITALOCEAN_API_URL=url)
         self.assertExit(r, 1)
         self.assertIn("price_monthly", self.assertOneErrorLine(r))
@@ -460,23 +453,7 @@ class OverflowAndSmallThingsTests(ScalectlTestCase):
 
     def test_d11_timeout_0s_is_refused_before_any_request(self):
         hits = []
-
-        class Counter(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                hits.append(self.path)
-                self.send_response(500)
-                self.end_headers()
-
-            do_POST = do_GET
-
-            def log_message(self, *args):
-                pass
-
-        api = http.server.HTTPServer(("127.0.0.1", 0), Counter)
-        threading.Thread(target=api.serve_forever, daemon=True).start()
-        self.addCleanup(api.server_close)
-        self.addCleanup(api.shutdown)
-        url = "http://127.0.0.1:%d" % api.server_address[1]
+        url = self.serve({}, hits=hits)
         r = self.scalectl("droplet", "up", "--droplet", "7", "--timeout", "0s", DIGITALOCEAN_API_URL=url)
         self.assertExit(r, 2)
         self.assertIn("--timeout", self.assertOneErrorLine(r))
@@ -513,7 +490,7 @@ class OverflowAndSmallThingsTests(ScalectlTestCase):
         droplet = {"id": 7, "name": "evil\x1b[2J\nFAKE LINE", "status": "active", "memory": 4096, "vcpus": 2,
                    "disk": 80, "size_slug": DOWN, "size": {"slug": DOWN, "price_monthly": 24, "price_hourly": 0.036},
                    "region": {"slug": "fra1"}, "locked": False}
-        url = serve_json(self, {"/v2/droplets/7": {"droplet": droplet}})
+        url = self.serve({"/v2/droplets/7": {"droplet": droplet}})
         r = self.scalectl("droplet", "status", "--droplet", "7", DIGITALOCEAN_API_URL=url)
         self.assertExit(r, 0)
         self.assertNotIn("\x1b", r.stdout + r.stderr)
