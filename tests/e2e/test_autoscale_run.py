@@ -1,0 +1,311 @@
+"""End to end: `scalectl autoscale run`, the long-running mode, with the real binary.
+
+The metric comes from a real redis-server or a fixed value; the target is a `command` target whose
+shell command records its arguments to a file. The state lives in real files, shared with cron
+`autoscale apply` runs started next to the daemon. The HTTP endpoint is exercised over loopback
+only; a non-loopback --listen is refused before anything binds. Periods are short (1 s) and every
+wait is bounded; no assertion depends on how long something took.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+import prom_text
+from support.fixtures import free_port, http_request, scalectl_path, start_redis
+from test_autoscale import AutoscaleTestCase
+
+TOKEN = "s3cret-token-for-tests"
+
+
+class AutoscaleRunTestCase(AutoscaleTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.log = self.tmp / "scaled.log"
+
+    def start_daemon(self, *args):
+        """Start `autoscale run` with its stderr in a file; killed at cleanup if still running."""
+        env = {k: os.environ[k] for k in ("LANG", "TMPDIR") if k in os.environ}
+        env.update(self.env())
+        err_path = self.tmp / ("daemon-%d.err" % time.monotonic_ns())
+        err = open(err_path, "w+")
+        proc = subprocess.Popen([str(scalectl_path()), "autoscale", "run"] + [str(a) for a in args],
+                                env=env, stdout=subprocess.DEVNULL, stderr=err,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+        def reap():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+            err.close()
+        self.addCleanup(reap)
+        proc.err_path = err_path
+        return proc
+
+    @staticmethod
+    def stderr_of(proc):
+        return proc.err_path.read_text()
+
+    def stop(self, proc, sig=signal.SIGTERM, timeout=30):
+        proc.send_signal(sig)
+        return proc.wait(timeout=timeout)
+
+    def scaled(self):
+        """The (current, replicas) pairs the command target recorded, in order."""
+        if not self.log.exists():
+            return []
+        return [tuple(int(x) for x in line.split()[1:3])
+                for line in self.log.read_text().splitlines() if line.startswith("done")]
+
+    def started(self):
+        if not self.log.exists():
+            return 0
+        return sum(1 for line in self.log.read_text().splitlines() if line.startswith("start"))
+
+    def write_policy(self, metric, extra="", sleep=0, cooldown="1s"):
+        self.write_config('''
+[autoscale.policies.queue]
+metric = %s
+units_per_worker = 10
+min = 1
+max = 4
+scale_up_cooldown = "%s"
+scale_down_cooldown = "%s"
+scale_down_stabilization = "1s"
+target = "command"
+command = "echo start {current} {replicas} >> %s; sleep %s; echo done {current} {replicas} >> %s"
+%s
+''' % (metric, cooldown, cooldown, self.log, sleep, self.log, extra))
+
+    def assertChainedWithoutDoubles(self):
+        """Each change starts where the previous one ended: nothing was applied twice."""
+        pairs = self.scaled()
+        for before, after in zip(pairs, pairs[1:]):
+            self.assertEqual(after[0], before[1], pairs)
+        st = self.status("queue")
+        ok = [e for e in st["events"] if e["result"] == "ok"]
+        self.assertEqual([(e["from"], e["to"]) for e in ok], pairs)
+        self.assertEqual(self.started(), len(pairs))
+
+
+class ScheduleTests(AutoscaleRunTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.redis = start_redis(self.tmp)
+        self.addCleanup(self.redis.stop)
+
+    def fill(self, n):
+        self.redis.cli("del", "jobs")
+        if n:
+            self.redis.cli("rpush", "jobs", *["job-%d" % i for i in range(n)])
+
+    def test_scales_up_then_down_as_the_redis_metric_changes(self):
+        self.write_policy('{ redis = "jobs", redis_url = "%s" }' % self.redis.url)
+        self.fill(38)  # 3.8 workers' worth: up to 4, one step per period (cooldown 1 s)
+        proc = self.start_daemon("--every", "1s")
+        self.wait_for(lambda: self.scaled() and self.scaled()[-1][1] == 4, timeout=60, what="4 workers")
+        self.fill(0)
+        self.wait_for(lambda: self.scaled()[-1][1] == 1, timeout=60, what="back to 1 worker")
+        self.assertEqual(self.stop(proc), 0, self.stderr_of(proc))
+        pairs = self.scaled()
+        ups = [p for p in pairs if p[1] > p[0]]
+        downs = [p for p in pairs if p[1] < p[0]]
+        self.assertTrue(ups and downs, pairs)
+        self.assertEqual(pairs[0][0], 1)  # a command target starts at min
+        self.assertChainedWithoutDoubles()
+        err = self.stderr_of(proc)
+        self.assertIn("autoscale run started", err)
+        self.assertIn("applied", err)
+        self.assertIn("autoscale run stopped", err)
+
+    def test_survives_a_failing_metric_and_recovers(self):
+        self.write_policy('{ redis = "jobs", redis_url = "%s" }' % self.redis.url,
+                          'on_metric_error = "fail"')
+        self.redis.cli("set", "jobs", "a string is not a queue")
+        proc = self.start_daemon("--every", "1s")
+        self.wait_for(lambda: self.stderr_of(proc).count("error") >= 2, timeout=30, what="two logged failures")
+        self.assertIsNone(proc.poll())  # still running
+        self.fill(25)
+        self.wait_for(lambda: self.scaled(), timeout=60, what="an apply once the metric reads")
+        self.assertEqual(self.stop(proc), 0)
+        self.assertIn("failures=", self.stderr_of(proc))
+        self.assertChainedWithoutDoubles()
+
+    def test_json_log_lines(self):
+        self.write_policy('{ value = 25 }')
+        proc = self.start_daemon("--every", "1s", "--log-format", "json")
+        self.wait_for(lambda: self.scaled(), timeout=30, what="an apply")
+        self.assertEqual(self.stop(proc), 0)
+        lines = self.stderr_of(proc).splitlines()
+        self.assertTrue(lines)
+        for line in lines:
+            record = json.loads(line)
+            self.assertTrue({"time", "level", "msg"} <= set(record), record)
+        applied = [json.loads(l) for l in lines if json.loads(l)["msg"] == "applied"]
+        self.assertEqual((applied[0]["policy"], applied[0]["from"], applied[0]["to"]), ("queue", 1, 2))
+
+
+class SignalAndLockTests(AutoscaleRunTestCase):
+
+    def test_sigterm_during_an_apply_finishes_it_and_exits_0(self):
+        self.write_policy('{ value = 25 }', sleep=2, cooldown="0s")
+        proc = self.start_daemon("--every", "1h")
+        self.wait_for(lambda: self.started() == 1, timeout=30, what="the apply to start")
+        self.assertEqual(self.stop(proc), 0, self.stderr_of(proc))
+        # The apply in flight completed and was recorded once; the lock is free again.
+        self.assertEqual(self.scaled(), [(1, 2)])
+        st = self.status("queue")
+        self.assertIsNone(st["lock"])
+        self.assertEqual(st["state"]["serial"], 1)
+        self.assertChainedWithoutDoubles()
+        # A cron apply carries on from the recorded count.
+        out = self.apply("--policy", "queue")
+        self.assertEqual((out["from"], out["to"]), (2, 3))
+        self.assertChainedWithoutDoubles()
+
+    def test_a_concurrent_cron_apply_exits_75_and_nothing_is_applied_twice(self):
+        self.write_policy('{ value = 25 }', sleep=3, cooldown="0s")
+        proc = self.start_daemon("--every", "1h")
+        self.wait_for(lambda: self.started() == 1, timeout=30, what="the daemon's apply to start")
+        r = self.scalectl("autoscale", "apply", "--policy", "queue")
+        self.assertExit(r, 75)
+        self.assertOneErrorLine(r)
+        self.wait_for(lambda: self.scaled(), timeout=30, what="the daemon's apply to finish")
+        # A cron apply that waits for the lock runs after the daemon's, from its result.
+        out = self.apply("--policy", "queue", "--wait-lock", "30s")
+        self.assertEqual((out["from"], out["to"]), (2, 3))
+        self.assertEqual(self.stop(proc), 0)
+        self.assertChainedWithoutDoubles()
+
+
+class HttpTests(AutoscaleRunTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.token_file = self.tmp / "token"
+        self.token_file.write_text(TOKEN + "\n")
+        self.token_file.chmod(0o600)
+
+    def start_http(self, *more):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        proc = self.start_daemon("--every", "1h", "--listen", "127.0.0.1:%d" % self.port, *more)
+
+        def up():
+            if proc.poll() is not None:
+                self.fail("autoscale run exited %s:\n%s" % (proc.returncode, self.stderr_of(proc)))
+            try:
+                return http_request("GET", self.url + "/healthz", timeout=2)[0] == 200
+            except OSError:
+                return False
+        self.wait_for(up, timeout=30, what="/healthz")
+        return proc
+
+    def test_status_trigger_metrics_and_healthz(self):
+        self.write_policy('{ value = 25 }', cooldown="0s")
+        proc = self.start_http("--token-file", self.token_file)
+        self.wait_for(lambda: self.scaled(), timeout=30, what="the first apply")
+
+        status, _, body = http_request("GET", self.url + "/status")
+        self.assertEqual(status, 200)
+        doc = json.loads(body)
+        for key in ("enabled", "currentWorkers", "metric", "utilizationPercent", "optimalWorkers", "config"):
+            self.assertIn(key, doc)
+        self.assertEqual((doc["enabled"], doc["currentWorkers"], doc["metric"], doc["optimalWorkers"]),
+                         (True, 2, 25, 2))
+        self.assertAlmostEqual(doc["utilizationPercent"], 125.0)
+        self.assertEqual((doc["config"]["minWorkers"], doc["config"]["maxWorkers"],
+                          doc["config"]["platform"], doc["config"]["checkIntervalMs"]), (1, 4, "command", 3600000))
+        # The `autoscale status -o json` document is there too.
+        self.assertEqual(doc["policies"][0]["policy"], "queue")
+        self.assertEqual(doc["policies"][0]["state"]["serial"], 1)
+
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+            status, _, body = http_request("POST", self.url + "/trigger", headers=headers, data=b"")
+            self.assertEqual(status, 401, headers)
+            self.assertNotIn(TOKEN, body.decode())
+        self.assertEqual(len(self.scaled()), 1)
+
+        status, _, body = http_request("POST", self.url + "/trigger",
+                                       headers={"Authorization": "Bearer " + TOKEN}, data=b"")
+        self.assertEqual(status, 200, body)
+        doc = json.loads(body)
+        self.assertTrue(doc["success"])
+        self.assertEqual(doc["decision"]["action"], "scale-up")
+        self.assertEqual((doc["decision"]["currentWorkers"], doc["decision"]["targetWorkers"]), (2, 3))
+        self.assertEqual(self.scaled(), [(1, 2), (2, 3)])
+
+        status, headers, body = http_request("GET", self.url + "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        parsed = prom_text.parse(body.decode())
+        self.assertEqual(prom_text.values(parsed, "scalectl_autoscale_current_replicas", policy="queue"), [3.0])
+        self.assertEqual(prom_text.values(parsed, "scalectl_autoscale_desired_replicas", policy="queue"), [3.0])
+        self.assertEqual(prom_text.values(parsed, "scalectl_autoscale_metric_value", policy="queue"), [25.0])
+
+        self.assertEqual(self.stop(proc), 0)
+        err = self.stderr_of(proc)
+        self.assertNotIn(TOKEN, err)
+        self.assertIn("path=/trigger status=401", err)
+        self.assertChainedWithoutDoubles()
+
+    def test_a_request_over_the_size_bound_is_rejected(self):
+        self.write_policy('{ value = 5 }')
+        proc = self.start_http("--token-file", self.token_file)
+        big = b"x" * (256 * 1024)
+        try:
+            status, _, _ = http_request("POST", self.url + "/trigger", data=big, timeout=10,
+                                        headers={"Authorization": "Bearer " + TOKEN})
+            self.assertEqual(status, 413)
+        except (ConnectionError, socket.timeout, OSError):
+            pass  # the server closed the connection: rejected as well
+        # Headers over the bound are refused too, and the server keeps serving.
+        try:
+            status, _, _ = http_request("GET", self.url + "/status", headers={"X-Big": "y" * 20000}, timeout=10)
+            self.assertGreaterEqual(status, 400)
+        except (ConnectionError, socket.timeout, OSError):
+            pass
+        self.assertEqual(http_request("GET", self.url + "/healthz")[0], 200)
+        self.assertEqual(self.stop(proc), 0)
+
+    def test_trigger_is_disabled_without_a_token_file(self):
+        self.write_policy('{ value = 5 }')
+        proc = self.start_http()
+        status, _, body = http_request("POST", self.url + "/trigger", data=b"")
+        self.assertEqual(status, 403)
+        self.assertIn("--token-file", json.loads(body)["error"])
+        self.assertEqual(self.stop(proc), 0)
+
+    def test_non_loopback_listen_is_refused_before_binding(self):
+        self.write_policy('{ value = 5 }')
+        port = free_port()
+        for address in ("0.0.0.0:%d" % port, "[::]:%d" % port, "192.0.2.1:%d" % port):
+            r = self.scalectl("autoscale", "run", "--listen", address, timeout=30)
+            self.assertExit(r, 2)
+            line = self.assertOneErrorLine(r)
+            self.assertIn("--token-file", line)
+        self.assertEqual(self.started(), 0)  # refused before any apply
+
+    def test_bad_token_files_are_refused(self):
+        self.write_policy('{ value = 5 }')
+        self.token_file.chmod(0o644)
+        r = self.scalectl("autoscale", "run", "--listen", "127.0.0.1:%d" % free_port(),
+                          "--token-file", self.token_file, timeout=30)
+        self.assertExit(r, 2)
+        self.assertIn("chmod 600", self.assertOneErrorLine(r))
+        self.assertNotIn(TOKEN, r.stderr)
+        self.token_file.chmod(0o600)
+        r = self.scalectl("autoscale", "run", "--listen", "127.0.0.1:%d" % free_port(),
+                          "--token-file", self.tmp / "missing", timeout=30)
+        self.assertExit(r, 2)
+        self.assertEqual(self.started(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
