@@ -9,11 +9,13 @@ wait is bounded; no assertion depends on how long something took.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
 import unittest
+from pathlib import Path
 
 import prom_text
 from support.fixtures import free_port, http_request, scalectl_path, start_redis
@@ -28,13 +30,13 @@ class AutoscaleRunTestCase(AutoscaleTestCase):
         super().setUp()
         self.log = self.tmp / "scaled.log"
 
-    def start_daemon(self, *args):
+    def start_daemon(self, *args, binary=None):
         """Start `autoscale run` with its stderr in a file; killed at cleanup if still running."""
         env = {k: os.environ[k] for k in ("LANG", "TMPDIR") if k in os.environ}
         env.update(self.env())
         err_path = self.tmp / ("daemon-%d.err" % time.monotonic_ns())
         err = open(err_path, "w+")
-        proc = subprocess.Popen([str(scalectl_path()), "autoscale", "run"] + [str(a) for a in args],
+        proc = subprocess.Popen([str(binary or scalectl_path()), "autoscale", "run"] + [str(a) for a in args],
                                 env=env, stdout=subprocess.DEVNULL, stderr=err,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
@@ -45,6 +47,22 @@ class AutoscaleRunTestCase(AutoscaleTestCase):
             err.close()
         self.addCleanup(reap)
         proc.err_path = err_path
+        return proc
+
+    def start_http(self, *more, binary=None):
+        """Start `autoscale run --listen` on a free loopback port and wait for /healthz."""
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        proc = self.start_daemon("--every", "1h", "--listen", "127.0.0.1:%d" % self.port, *more, binary=binary)
+
+        def up():
+            if proc.poll() is not None:
+                self.fail("autoscale run exited %s:\n%s" % (proc.returncode, self.stderr_of(proc)))
+            try:
+                return http_request("GET", self.url + "/healthz", timeout=2)[0] == 200
+            except OSError:
+                return False
+        self.wait_for(up, timeout=30, what="/healthz")
         return proc
 
     @staticmethod
@@ -192,21 +210,6 @@ class HttpTests(AutoscaleRunTestCase):
         self.token_file.write_text(TOKEN + "\n")
         self.token_file.chmod(0o600)
 
-    def start_http(self, *more):
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        proc = self.start_daemon("--every", "1h", "--listen", "127.0.0.1:%d" % self.port, *more)
-
-        def up():
-            if proc.poll() is not None:
-                self.fail("autoscale run exited %s:\n%s" % (proc.returncode, self.stderr_of(proc)))
-            try:
-                return http_request("GET", self.url + "/healthz", timeout=2)[0] == 200
-            except OSError:
-                return False
-        self.wait_for(up, timeout=30, what="/healthz")
-        return proc
-
     def test_status_trigger_metrics_and_healthz(self):
         self.write_policy('{ value = 25 }', cooldown="0s")
         proc = self.start_http("--token-file", self.token_file)
@@ -305,6 +308,68 @@ class HttpTests(AutoscaleRunTestCase):
                           "--token-file", self.tmp / "missing", timeout=30)
         self.assertExit(r, 2)
         self.assertEqual(self.started(), 0)
+
+
+class HttpModuleTests(AutoscaleRunTestCase):
+    """The HTTP server is the scalectl-http.so module: the executable does not link cpp-httplib,
+    `autoscale run` maps it only when --listen is given, and finds it in the build tree, in an
+    installed tree, or where SCALECTL_HTTP_MODULE says."""
+
+    @staticmethod
+    def mapped(proc):
+        return Path("/proc/%d/maps" % proc.pid).read_text()
+
+    def test_the_module_is_mapped_only_with_listen(self):
+        self.write_policy('{ value = 5 }')
+        proc = self.start_daemon("--every", "1h")
+        self.wait_for(lambda: "autoscale run started" in self.stderr_of(proc), timeout=30, what="the start line")
+        maps = self.mapped(proc)
+        # Whatever the executable links is mapped from its start: cpp-httplib is not among it.
+        for library in ("scalectl-http.so", "libcpp-httplib", "libbrotli"):
+            self.assertNotIn(library, maps)
+        self.assertEqual(self.stop(proc), 0)
+
+        proc = self.start_http()
+        maps = self.mapped(proc)
+        self.assertIn(str(scalectl_path().parent.resolve() / "scalectl-http.so"), maps)
+        self.assertIn("libcpp-httplib", maps)
+        self.assertEqual(self.stop(proc), 0)
+
+    def test_a_missing_or_broken_module_is_one_error_line_with_the_fix(self):
+        self.write_policy('{ value = 25 }')
+        missing = self.tmp / "nowhere" / "scalectl-http.so"
+        broken = self.tmp / "broken.so"
+        broken.write_bytes(b"not an ELF file\n")
+        for module, words in ((missing, ("not there", str(missing))), (broken, ("cannot load", str(broken)))):
+            with self.subTest(module=module.name):
+                r = self.scalectl("autoscale", "run", "--every", "1h", "--listen", "127.0.0.1:%d" % free_port(),
+                                  timeout=30, SCALECTL_HTTP_MODULE=module)
+                self.assertExit(r, 1)
+                line = self.assertOneErrorLine(r)
+                for word in words + ("SCALECTL_HTTP_MODULE", "reinstall"):
+                    self.assertIn(word, line)
+        # Refused before the first apply; without --listen the variable is never looked at.
+        self.assertEqual(self.started(), 0)
+        proc = self.start_daemon("--every", "1h")
+        self.wait_for(lambda: self.scaled(), timeout=30, what="an apply without --listen")
+        self.assertEqual(self.stop(proc), 0)
+
+    def test_an_installed_tree_finds_the_module_in_lib_scalectl(self):
+        build = scalectl_path().parent
+        if not (build / "cmake_install.cmake").is_file() or not shutil.which("cmake"):
+            self.skipTest("not a CMake build tree, or cmake is not installed")
+        prefix = self.tmp / "prefix"
+        r = subprocess.run(["cmake", "--install", str(build), "--prefix", str(prefix)],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        module = prefix / "lib" / "scalectl" / "scalectl-http.so"
+        self.assertTrue(module.is_file())
+        self.assertEqual(module.stat().st_mode & 0o777, 0o644)
+        self.write_policy('{ value = 5 }')
+        proc = self.start_http(binary=prefix / "bin" / "scalectl")
+        self.assertIn(str(module.resolve()), self.mapped(proc))
+        self.assertEqual(http_request("GET", self.url + "/status")[0], 200)
+        self.assertEqual(self.stop(proc), 0)
 
 
 if __name__ == "__main__":
