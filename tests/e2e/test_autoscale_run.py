@@ -256,6 +256,10 @@ class HttpTests(AutoscaleRunTestCase):
         err = self.stderr_of(proc)
         self.assertNotIn(TOKEN, err)
         self.assertIn("path=/trigger status=401", err)
+        # Nor in the state: records, locks, the audit log.
+        for path in self.state_dir.rglob("*"):
+            if path.is_file():
+                self.assertNotIn(TOKEN.encode(), path.read_bytes(), path)
         self.assertChainedWithoutDoubles()
 
     def test_a_request_over_the_size_bound_is_rejected(self):
