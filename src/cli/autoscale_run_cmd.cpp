@@ -70,6 +70,8 @@ void run_daemon(Context& ctx, const RunFlags& flags)
     const auto metric = report.plan.value("/inputs/metric/value"_json_pointer, nlohmann::json(nullptr));
     record_autoscale_metrics(ctx, policy, report.from, report.to,
                              metric.is_number() ? std::optional<double>(metric.get<double>()) : std::nullopt);
+    // A daemon does not end after one command: the textfile is rewritten after every apply.
+    write_metrics_file(ctx, "autoscale run", 0, report.duration);
   };
   hooks.failed = [&ctx](const std::string& policy, const std::string& error, ExitCode code) {
     if (code == ExitCode::lock_held) {
@@ -77,6 +79,7 @@ void run_daemon(Context& ctx, const RunFlags& flags)
     }
     ctx.emit(Event{"autoscale.apply", "policy-" + policy, "", "", error, result_word(code),
                    std::chrono::milliseconds(0), nlohmann::json{{"daemon", true}}});
+    write_metrics_file(ctx, "autoscale run", to_int(code), std::chrono::milliseconds(0));
   };
 
   ops::AutoscaleDaemon daemon(deps, options, hooks, log);

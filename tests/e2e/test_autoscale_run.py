@@ -155,6 +155,20 @@ class ScheduleTests(AutoscaleRunTestCase):
         self.assertIn("failures=", self.stderr_of(proc))
         self.assertChainedWithoutDoubles()
 
+    def test_the_metrics_textfile_is_rewritten_after_each_apply(self):
+        prom = self.tmp / "textfile" / "scalectl.prom"
+        prom.parent.mkdir()
+        self.write_policy('{ value = 25 }', '\n[metrics]\ntextfile = "%s"' % prom, cooldown="0s")
+        proc = self.start_daemon("--every", "1s")
+        # While the daemon runs (not only when it exits), the file follows the applies.
+        self.wait_for(lambda: len(self.scaled()) >= 2 and prom.exists(), timeout=60, what="two applies")
+        self.wait_for(lambda: prom_text.values(prom_text.parse(prom.read_text()), "scalectl_autoscale_current_replicas",
+                                               policy="queue") == [float(self.scaled()[-1][1])],
+                      timeout=30, what="the textfile to show the last apply")
+        self.assertIsNone(proc.poll())
+        self.assertEqual(self.stop(proc), 0)
+        self.assertChainedWithoutDoubles()
+
     def test_json_log_lines(self):
         self.write_policy('{ value = 25 }')
         proc = self.start_daemon("--every", "1s", "--log-format", "json")
