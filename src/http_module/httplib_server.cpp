@@ -4,6 +4,7 @@
 // src/http_server/module_abi.hpp for the boundary. It routes nothing itself: every request goes
 // to the executable's handler.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -85,6 +86,8 @@ class BoundedPool : public httplib::TaskQueue {
 
 class HttplibServer final : public ModuleServer {
  public:
+  static constexpr std::chrono::seconds k_ready_wait{10};
+
   explicit HttplibServer(ServerSpec spec) : m_spec(std::move(spec)) {}
   ~HttplibServer() override { stop(); }
   HttplibServer(const HttplibServer&) = delete;
@@ -98,6 +101,17 @@ class HttplibServer final : public ModuleServer {
     }
     m_started = true;
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
+    // httplib's stop() does nothing until the accept loop runs, so a stop right after start
+    // would leave the thread in accept() for ever: return once it runs (or after k_ready_wait).
+    const auto deadline = std::chrono::steady_clock::now() + k_ready_wait;
+    while (!m_server.is_running() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!m_server.is_running()) {
+      m_thread.detach();  // cannot be stopped; the caller exits with this error
+      m_started = false;
+      return "the server thread did not start within 10 s";
+    }
     return {};
   }
 

@@ -295,6 +295,30 @@ class HttpTests(AutoscaleRunTestCase):
         self.assertEqual(http_request("GET", self.url + "/healthz")[0], 200)
         self.assertEqual(self.stop(proc), 0)
 
+    def test_connections_are_bounded_and_the_server_recovers(self):
+        self.write_policy('{ value = 5 }')
+        proc = self.start_http()
+
+        def threads():
+            status = Path("/proc/%d/status" % proc.pid).read_text()
+            return int(next(l.split()[1] for l in status.splitlines() if l.startswith("Threads:")))
+        before = threads()
+        # 40 silent connections: 4 are being read, 16 wait in the queue, the rest in the kernel's
+        # backlog. No thread is started for them.
+        socks = []
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            socks.append(s)
+        self.addCleanup(lambda: [s.close() for s in socks])
+        time.sleep(1)
+        self.assertEqual(threads(), before)
+        for s in socks:
+            s.close()
+        # Once they are gone (or timed out), the server answers again.
+        self.wait_for(lambda: http_request("GET", self.url + "/healthz", timeout=15)[0] == 200, timeout=60,
+                      what="/healthz after the idle connections")
+        self.assertEqual(self.stop(proc), 0)
+
     def test_trigger_is_disabled_without_a_token_file(self):
         self.write_policy('{ value = 5 }')
         proc = self.start_http()
