@@ -56,6 +56,9 @@ HttpReply trigger(const HttpRequest& request, const StatusHandlers& handlers, st
     return error_reply(400, "policy name too long");
   }
   const json result = handlers.trigger(request.policy);
+  if (result.value("busy", false)) {
+    return json_reply(409, result);  // another apply of the daemon runs: try again later
+  }
   return json_reply(result.value("success", false) ? 200 : 500, result);
 }
 

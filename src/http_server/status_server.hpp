@@ -50,7 +50,8 @@ struct StatusHandlers {
 };
 
 // Returns the answer to `request`: the four routes, 401/403 for /trigger without the right
-// bearer token (`token` "" = /trigger disabled), 404 and 405 otherwise. An exception of a handler
+// bearer token (`token` "" = /trigger disabled), 409 when the trigger's result says "busy",
+// 404 and 405 otherwise. An exception of a handler
 // becomes a 400 (usage) or 500 JSON answer; never throws.
 HttpReply route(const HttpRequest& request, const StatusHandlers& handlers, std::string_view token);
 

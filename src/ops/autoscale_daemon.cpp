@@ -156,6 +156,11 @@ std::chrono::milliseconds AutoscaleDaemon::jittered(std::chrono::milliseconds ba
 json AutoscaleDaemon::apply_one(const std::string& name, const char* why)
 {
   const std::lock_guard work(m_work);
+  return apply_locked(name, why);
+}
+
+json AutoscaleDaemon::apply_locked(const std::string& name, const char* why)
+{
   auto& schedule = m_schedule.at(name);  // `every` never changes; failures and next under m_state
   int failures = 0;
   {
@@ -292,7 +297,35 @@ bool AutoscaleDaemon::healthy()
 
 json AutoscaleDaemon::status()
 {
-  const std::lock_guard work(m_work);
+  std::unique_lock work(m_work, std::try_to_lock);
+  if (!work.owns_lock()) {
+    // An apply is running (it may take minutes): answer at once from the last document, so
+    // that status requests never fill the server's threads and starve /healthz.
+    json out;
+    {
+      const std::lock_guard guard(m_state);
+      out = m_last_status;
+    }
+    if (out.is_null()) {
+      out = {{"policies", json::array()}};
+      for (const char* key : {"enabled", "currentWorkers", "metric", "mailboxCount", "utilizationPercent",
+                              "optimalWorkers", "config"}) {
+        out[key] = nullptr;
+      }
+    }
+    out["running"] = healthy();
+    out["applying"] = true;
+    return out;
+  }
+  json out = build_status();
+  out["applying"] = false;
+  const std::lock_guard guard(m_state);
+  m_last_status = out;
+  return out;
+}
+
+json AutoscaleDaemon::build_status()
+{
   json policies = json::array();
   for (const auto& name : m_names) {
     const PolicyConfig policy = load_policy(m_deps.config, name);
@@ -340,10 +373,17 @@ json AutoscaleDaemon::trigger(const std::string& policy)
   } else {
     throw usage_error(fmt::format("policy {} is not run by this daemon; it runs {}", policy, fmt::join(m_names, ", ")));
   }
+  std::unique_lock work(m_work, std::try_to_lock);
+  if (!work.owns_lock()) {
+    return {{"success", false},
+            {"busy", true},
+            {"error", "an apply of this daemon is running; try again when it has ended"},
+            {"message", "Scaling check not started: an apply is running"}};
+  }
   json results = json::array();
   bool success = true;
   for (const auto& name : names) {
-    json r = apply_one(name, "trigger");
+    json r = apply_locked(name, "trigger");
     success = success && r.value("success", false);
     results.push_back(std::move(r));
   }

@@ -295,6 +295,27 @@ class HttpTests(AutoscaleRunTestCase):
         self.assertEqual(http_request("GET", self.url + "/healthz")[0], 200)
         self.assertEqual(self.stop(proc), 0)
 
+    def test_status_healthz_and_trigger_do_not_wait_for_a_long_apply(self):
+        self.write_policy('{ value = 25 }', sleep=8, cooldown="0s")
+        proc = self.start_http("--token-file", self.token_file)
+        self.wait_for(lambda: self.started() == 1, timeout=30, what="the first apply to start")
+        # Had /status waited for the apply, it would say "applying": false and show 2 workers.
+        status, _, body = http_request("GET", self.url + "/status")
+        self.assertEqual(status, 200)
+        self.assertTrue(json.loads(body)["applying"])
+        status, _, body = http_request("POST", self.url + "/trigger", data=b"",
+                                       headers={"Authorization": "Bearer " + TOKEN})
+        self.assertEqual(status, 409, body)
+        self.assertTrue(json.loads(body)["busy"])
+        self.assertEqual(http_request("GET", self.url + "/healthz")[0], 200)
+        self.assertEqual(self.scaled(), [])  # all of that while the apply was still running
+        self.wait_for(lambda: self.scaled(), timeout=60, what="the apply to end")
+        doc = json.loads(http_request("GET", self.url + "/status")[2])
+        self.assertEqual((doc["applying"], doc["currentWorkers"]), (False, 2))
+        self.assertEqual(self.stop(proc), 0)
+        self.assertEqual(self.started(), 1)  # the refused trigger applied nothing
+        self.assertChainedWithoutDoubles()
+
     def test_connections_are_bounded_and_the_server_recovers(self):
         self.write_policy('{ value = 5 }')
         proc = self.start_http()

@@ -105,6 +105,9 @@ TEST_SUITE("http_server: routes of autoscale run --listen")
       if (policy == "unknown") {
         throw usage_error("policy unknown is not run by this daemon");
       }
+      if (policy == "busy") {
+        return nlohmann::json{{"success", false}, {"busy", true}};
+      }
       return nlohmann::json{{"success", policy != "failing"}};
     };
     h.metrics = [] { return std::string("scalectl_up 1\n"); };
@@ -144,6 +147,7 @@ TEST_SUITE("http_server: routes of autoscale run --listen")
       {request("POST", "/trigger", "Bearer Zq7x"), "Zq7x", 200, 1},
       {request("POST", "/trigger", "Bearer Zq7x", "failing"), "Zq7x", 500, 2},
       {request("POST", "/trigger", "Bearer Zq7x", "unknown"), "Zq7x", 400, 3},
+      {request("POST", "/trigger", "Bearer Zq7x", "busy"), "Zq7x", 409, 4},
     };
     for (const auto& row : rows) {
       CAPTURE(row.req.method);
@@ -155,7 +159,7 @@ TEST_SUITE("http_server: routes of autoscale run --listen")
       CHECK(reply.body.find("Zq7") == std::string::npos);  // no answer repeats the token
       CHECK(reply.www_authenticate == (row.status == 401 ? "Bearer" : ""));
     }
-    CHECK(calls.policy == "unknown");
+    CHECK(calls.policy == "busy");  // the policy parameter reaches the handler
     CHECK(route(request("GET", "/metrics"), h, "").content_type.starts_with("text/plain; version=0.0.4"));
   }
 

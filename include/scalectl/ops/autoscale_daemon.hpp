@@ -88,10 +88,12 @@ class AutoscaleDaemon {
   // Asks run() to return after the current apply. Thread-safe.
   void request_stop();
 
-  // Returns the status document: `autoscale status -o json` plus seed 004's fields.
+  // Returns the status document: `autoscale status -o json` plus seed 004's fields. While an
+  // apply runs it does not wait: it returns the last document built, marked "applying": true.
   nlohmann::json status();
   // Plans and applies `policy` now ("" = every policy) and returns the decisions. Throws
-  // Error(usage) for an unknown policy; a held lock is reported in the result, not thrown.
+  // Error(usage) for an unknown policy; a held lock is reported in the result, not thrown. While
+  // another apply of this daemon runs it does not wait: the result says "busy": true.
   nlohmann::json trigger(const std::string& policy);
   // Returns the Prometheus text format of every policy's last applied count and metric.
   std::string metrics_text();
@@ -108,6 +110,10 @@ class AutoscaleDaemon {
   };
 
   nlohmann::json apply_one(const std::string& name, const char* why);
+  // apply_one with m_work already held.
+  nlohmann::json apply_locked(const std::string& name, const char* why);
+  // The status document, with m_work held.
+  nlohmann::json build_status();
   std::chrono::milliseconds jittered(std::chrono::milliseconds base);
 
   AutoscaleDeps& m_deps;
@@ -117,8 +123,9 @@ class AutoscaleDaemon {
   std::vector<std::string> m_names;
   std::map<std::string, Schedule> m_schedule;
   std::map<std::string, ApplyReport> m_last;  // the last apply of each policy, for /metrics
+  nlohmann::json m_last_status;               // the last status document, served during an apply
   std::mutex m_work;   // held while the adapters are used
-  std::mutex m_state;  // guards m_stop, m_last, m_last_tick
+  std::mutex m_state;  // guards m_stop, m_last, m_last_status, m_last_tick
   std::condition_variable m_wake;
   bool m_stop = false;
   bool m_running = false;
