@@ -67,8 +67,21 @@ class KubernetesExample(unittest.TestCase):
         self.assertEqual(container["args"][:2], ["autoscale", "run"])
         self.assertIn("--token-file", container["args"])
         self.assertEqual(container["livenessProbe"]["httpGet"]["path"], "/healthz")
-        mounts = {m["name"] for m in container["volumeMounts"]}
+        mounts = {m["name"] for m in container["volumeMounts"]} | {m["name"] for m in spec["initContainers"][0]["volumeMounts"]}
         self.assertEqual(mounts, {v["name"] for v in spec["volumes"]})
+        # The token file the daemon reads is the init container's private copy (mode 0600), not
+        # the Secret volume itself (0440 with an fsGroup, which scalectl refuses).
+        token_path = container["args"][container["args"].index("--token-file") + 1]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        mount = next(m for m in container["volumeMounts"] if token_path.startswith(m["mountPath"] + "/"))
+        self.assertIn("emptyDir", volumes[mount["name"]])
+        init = spec["initContainers"][0]
+        self.assertEqual(init["command"][:3], ["install", "-m", "0600"])
+        self.assertEqual(init["command"][-1], token_path)
+        init_mounts = {m["name"]: m["mountPath"] for m in init["volumeMounts"]}
+        self.assertEqual(init_mounts[mount["name"]], mount["mountPath"])
+        secret = next(n for n, v in volumes.items() if "secret" in v)
+        self.assertTrue(init["command"][-2].startswith(init_mounts[secret] + "/"))
         config = self.by_kind["ConfigMap"][0]["data"]["config.toml"]
         self.assertIn('target = "kubernetes"', config)
 
