@@ -229,9 +229,14 @@ class HttpTests(AutoscaleRunTestCase):
         proc = self.start_http("--token-file", self.token_file)
         self.wait_for(lambda: self.scaled(), timeout=30, what="the first apply")
 
-        status, _, body = http_request("GET", self.url + "/status")
-        self.assertEqual(status, 200)
-        doc = json.loads(body)
+        def settled():
+            # The command has run; the apply is recorded a moment later (until then /status
+            # answers at once from its last document, marked applying).
+            status, _, body = http_request("GET", self.url + "/status")
+            self.assertEqual(status, 200)
+            doc = json.loads(body)
+            return None if doc["applying"] else doc
+        doc = self.wait_for(settled, timeout=30, what="/status after the first apply")
         for key in ("enabled", "currentWorkers", "metric", "utilizationPercent", "optimalWorkers", "config"):
             self.assertIn(key, doc)
         self.assertEqual((doc["enabled"], doc["currentWorkers"], doc["metric"], doc["optimalWorkers"]),
@@ -310,8 +315,9 @@ class HttpTests(AutoscaleRunTestCase):
         self.assertEqual(http_request("GET", self.url + "/healthz")[0], 200)
         self.assertEqual(self.scaled(), [])  # all of that while the apply was still running
         self.wait_for(lambda: self.scaled(), timeout=60, what="the apply to end")
-        doc = json.loads(http_request("GET", self.url + "/status")[2])
-        self.assertEqual((doc["applying"], doc["currentWorkers"]), (False, 2))
+        doc = self.wait_for(lambda: (lambda d: None if d["applying"] else d)(
+            json.loads(http_request("GET", self.url + "/status")[2])), timeout=30, what="/status once recorded")
+        self.assertEqual(doc["currentWorkers"], 2)
         self.assertEqual(self.stop(proc), 0)
         self.assertEqual(self.started(), 1)  # the refused trigger applied nothing
         self.assertChainedWithoutDoubles()
