@@ -35,6 +35,7 @@ _scalectl() {
       "autoscale plan") path="autoscale plan" ;;
       "autoscale apply") path="autoscale apply" ;;
       "autoscale status") path="autoscale status" ;;
+      "autoscale run") path="autoscale run" ;;
       "config") path="config" ;;
       "config show") path="config show" ;;
       "completion") path="completion" ;;
@@ -289,6 +290,18 @@ _scalectl() {
     "autoscale status|--metrics-file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "autoscale status|--policy") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete policies 2>/dev/null)" -- "$cur")); return ;;
     "autoscale status|--events") COMPREPLY=(); return ;;
+    "autoscale run|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "autoscale run|--output") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    "autoscale run|-o") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    "autoscale run|--state-dir") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    "autoscale run|--redis-url") COMPREPLY=(); return ;;
+    "autoscale run|--context") COMPREPLY=(); return ;;
+    "autoscale run|--metrics-file") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    "autoscale run|--policy") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete policies 2>/dev/null)" -- "$cur")); return ;;
+    "autoscale run|--every") COMPREPLY=(); return ;;
+    "autoscale run|--log-format") COMPREPLY=(); return ;;
+    "autoscale run|--listen") COMPREPLY=(); return ;;
+    "autoscale run|--token-file") COMPREPLY=(); return ;;
     "config|--config") compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
     "config|--output") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     "config|-o") COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
@@ -394,7 +407,7 @@ _scalectl() {
       COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --pool --cpu --ram --want --strategy" -- "$cur"))
       ;;
     "autoscale")
-      COMPREPLY=($(compgen -W "plan apply status --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file" -- "$cur"))
+      COMPREPLY=($(compgen -W "plan apply status run --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file" -- "$cur"))
       ;;
     "autoscale plan")
       COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --policy --metric --current --out --detailed-exitcode" -- "$cur"))
@@ -404,6 +417,9 @@ _scalectl() {
       ;;
     "autoscale status")
       COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --policy --events" -- "$cur"))
+      ;;
+    "autoscale run")
+      COMPREPLY=($(compgen -W "--help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file --policy --every --log-format --listen --token-file" -- "$cur"))
       ;;
     "config")
       COMPREPLY=($(compgen -W "show --help -h --version --config --output -o --verbose -v --quiet -q --state-dir --redis-url --context --metrics-file" -- "$cur"))

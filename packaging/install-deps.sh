@@ -11,8 +11,12 @@ build_pkgs=(cmake make g++ pkg-config ccache
 build_pkgs+=(libhowardhinnant-date-dev tzdata)
 # libssl-dev: rediss:// (TLS to Redis / DigitalOcean Managed Valkey); Debian 12's hiredis has no TLS.
 build_pkgs+=(libssl-dev)
+# autoscale run --listen: Debian's cpp-httplib (thread-pool HTTP server; no hand-written HTTP parsing).
+build_pkgs+=(libcpp-httplib-dev)
 # lintian checks the .deb, rpm provides rpmbuild for the .rpm, systemd gives systemd-analyze.
 test_pkgs=(redis-server redis-tools python3 groff-base man-db hyperfine time lintian rpm systemd)
+# The deployment examples' YAML is parsed by tests/e2e/test_deploy_examples.py.
+test_pkgs+=(python3-yaml)
 # Prism (the OpenAPI contract proxy) needs node and npm; any install of them will do.
 if ! command -v npm >/dev/null 2>&1; then
   test_pkgs+=(nodejs npm)

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "cli/autoscale_run_cmd.hpp"
 #include "cli/context.hpp"
 #include "cli/help.hpp"
 #include "cli/metrics.hpp"
@@ -164,6 +165,7 @@ void build_cli(CLI::App& app, Context& ctx)
   setup_droplet_claim_command(app, ctx);
   setup_capacity_command(app, ctx);
   setup_autoscale_command(app, ctx);
+  setup_autoscale_run_command(app, ctx);
   setup_config_command(app, ctx);
   setup_completion_command(app, ctx);
   setup_log_command(app, ctx);

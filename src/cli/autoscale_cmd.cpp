@@ -35,44 +35,14 @@ struct AutoscaleFlags {
   std::string wait_lock;
 };
 
-// The adapters of one autoscale command, built from the context.
+// The adapters of one autoscale command, built from the context's wiring.
 class AutoscaleEnv {
  public:
-  explicit AutoscaleEnv(Context& ctx)
-      : m_deps{ctx.config(),
-               ctx.store(),
-               ctx.clock(),
-               ctx.reporter(),
-               ops::MetricDeps{ctx.processes(),
-                               [&ctx](std::chrono::milliseconds timeout) { return ctx.transports().bounded(timeout); },
-                               [&ctx](const std::string& url, const std::string& key) {
-                                 return redis_length(ctx, url, key);
-                               }},
-               ops::TargetDeps{ctx.processes(), [&ctx]() -> digitalocean::Api& { return ctx.digitalocean(); },
-                               std::nullopt, std::nullopt, 0, "", {}},
-               ctx.lock_owner(),
-               std::chrono::milliseconds(0)}
-  {
-  }
+  explicit AutoscaleEnv(Context& ctx) : m_deps{ctx.autoscale_deps(ctx.reporter())} {}
 
   ops::AutoscaleDeps& deps() { return m_deps; }
 
  private:
-  static ops::RedisLength redis_length(Context& ctx, const std::string& url, const std::string& key)
-  {
-    const auto& cfg = ctx.config();
-    ops::RedisAccess access;
-    access.url = url.empty() ? cfg.get_string("state.redis_url").value_or("") : url;
-    if (access.url.empty()) {
-      throw usage_error("metric.redis needs a Redis server; set metric.redis_url in the policy or state.redis_url");
-    }
-    // The state's password goes only to the state's Redis, never to a policy's own server.
-    access.password = url.empty() ? cfg.get_string("state.redis_password").value_or("") : "";
-    access.connect_timeout = cfg.get_duration("state.redis_connect_timeout").value_or(access.connect_timeout);
-    access.command_timeout = cfg.get_duration("state.redis_command_timeout").value_or(access.command_timeout);
-    return ops::redis_key_length(access, key);
-  }
-
   ops::AutoscaleDeps m_deps;
 };
 

@@ -9,6 +9,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/ops/app.hpp>
+#include <scalectl/ops/autoscale.hpp>
 #include <scalectl/ops/droplet.hpp>
 #include <scalectl/config/show.hpp>
 #include <scalectl/digitalocean/client.hpp>
@@ -315,6 +316,43 @@ ops::AppDeps Context::app_deps()
 {
   return ops::AppDeps{digitalocean(), [this]() -> state::Store& { return store(); }, clock(), reporter(),
                       lock_owner()};
+}
+
+namespace {
+
+// The length of a Redis key for `redis` metrics: the policy's own server, else the state's.
+ops::RedisLength redis_metric_length(const config::Config& cfg, const std::string& url, const std::string& key)
+{
+  ops::RedisAccess access;
+  access.url = url.empty() ? cfg.get_string("state.redis_url").value_or("") : url;
+  if (access.url.empty()) {
+    throw usage_error("metric.redis needs a Redis server; set metric.redis_url in the policy or state.redis_url");
+  }
+  // The state's password goes only to the state's Redis, never to a policy's own server.
+  access.password = url.empty() ? cfg.get_string("state.redis_password").value_or("") : "";
+  access.connect_timeout = cfg.get_duration("state.redis_connect_timeout").value_or(access.connect_timeout);
+  access.command_timeout = cfg.get_duration("state.redis_command_timeout").value_or(access.command_timeout);
+  return ops::redis_key_length(access, key);
+}
+
+}  // namespace
+
+ops::AutoscaleDeps Context::autoscale_deps(Reporter& reporter)
+{
+  return ops::AutoscaleDeps{
+    config(),
+    store(),
+    clock(),
+    reporter,
+    ops::MetricDeps{processes(),
+                    [this](std::chrono::milliseconds timeout) { return transports().bounded(timeout); },
+                    [this](const std::string& url, const std::string& key) {
+                      return redis_metric_length(config(), url, key);
+                    }},
+    ops::TargetDeps{processes(), [this]() -> digitalocean::Api& { return digitalocean(); }, std::nullopt,
+                    std::nullopt, 0, "", {}},
+    lock_owner(),
+    std::chrono::milliseconds(0)};
 }
 
 }  // namespace scalectl::cli

@@ -35,6 +35,7 @@ class TransportFactory;
 namespace ops {
 struct DropletDeps;
 struct AppDeps;
+struct AutoscaleDeps;
 }  // namespace ops
 namespace digitalocean {
 class Api;
@@ -110,6 +111,9 @@ class Context {
   ops::DropletDeps droplet_deps();
   // Returns the adapters of the app ops (the store is opened only when an op asks for it).
   ops::AppDeps app_deps();
+  // Returns the adapters of the autoscale ops, reporting through `reporter` (the store, the
+  // metric readers and the target are the same for `autoscale apply` and `autoscale run`).
+  ops::AutoscaleDeps autoscale_deps(Reporter& reporter);
 
   // Returns who we are, for operation locks and records.
   state::LockOwner lock_owner() const;

@@ -32,6 +32,8 @@ const std::map<std::string, std::string>& placeholders()
     {"--cpu-percent", "PERCENT"},   {"--cpu", "VCPUS"},                 {"--ram", "GB"},
     {"--metric", "NUMBER"},         {"--resource", "RESOURCE"},         {"--what", "KIND"},
     {"shell", "SHELL"},             {"--strategy", "balanced|priority"}, {"--every", "DURATION"}, {"--format", "COL,..."},     {"--tag", "TAG"},
+    // autoscale run (issue 14)
+    {"--listen", "ADDR:PORT"},      {"--token-file", "FILE"},           {"--log-format", "FORMAT"},
   };
   return names;
 }
@@ -204,6 +206,10 @@ const std::vector<VerbHelp>& verb_help()
       "scalectl autoscale apply --policy queue --dry-run"},
      {0, 1, 2, 3, 5, 6, 75, 130}},
     {"autoscale status", {"scalectl autoscale status", "scalectl autoscale status --policy queue --events 20"},
+     {0, 1, 2}},
+    {"autoscale run",
+     {"scalectl autoscale run --policy queue --log-format json",
+      "scalectl autoscale run --every 30s --listen 127.0.0.1:9464 --token-file /etc/scalectl/trigger-token"},
      {0, 1, 2}},
     {"config show", {"scalectl config show", "scalectl --context work config show -o json"}, {0, 2}},
     {"completion",

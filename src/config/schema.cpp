@@ -157,6 +157,10 @@ std::vector<KeyInfo> make_schema()
        .help = "Scale down only to the highest recommendation seen in this window", .min = 0, .max = 3600},
       {.key = "autoscale.policies.*.max_scale_up", .type = "int", .help = "Most workers added in one run", .min = 0, .max = 100000},
       {.key = "autoscale.policies.*.max_scale_down", .type = "int", .help = "Most workers removed in one run", .min = 0, .max = 100000},
+      // --- issue 14: `autoscale run` ---------------------------------------------------------------
+      {.key = "autoscale.policies.*.every", .type = "duration", .default_text = "1m",
+       .env = {"AUTO_SCALER_CHECK_INTERVAL_MS"}, .help = "autoscale run: how often the policy is evaluated (jittered)",
+       .min = 1, .max = 86400},
       // --- issue 14: several metrics and the HPA's behaviour rules ------------------------------
       {.key = "autoscale.policies.*.metrics", .type = "strings",
        .help = "Several metrics: [{ redis = \"KEY\", units_per_worker = N }, ...]; the proposal is the largest"},

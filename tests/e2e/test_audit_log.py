@@ -81,7 +81,8 @@ class AuditLogTests(ScalectlTestCase):
         self.assertExit(r, 0)
         lines = r.stdout.splitlines()
         self.assertEqual(len(lines), 3, r.stdout)
-        self.assertRegex(lines[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  \S+@\S+\[\d+\]  droplet\.resize  "
+        # WHO is padded to the widest entry: pids of other lengths widen the gap after it.
+        self.assertRegex(lines[0], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  \S+@\S+\[\d+\] +droplet\.resize  "
                                    r"droplet-%d\s+%s -> %s  ok\s+\S+  up$" % (a, DOWN, UP))
         self.assertIn("%s -> %s" % (UP, DOWN), lines[2])
 

@@ -19,6 +19,7 @@ DPKG_TIMEOUT = 300
 
 INSTALLED_FILES = [
     "/usr/bin/scalectl",
+    "/usr/lib/scalectl/scalectl-http.so",  # autoscale run --listen, dlopen()ed
     "/usr/share/man/man1/scalectl.1.gz",
     "/usr/share/bash-completion/completions/scalectl",
     "/usr/share/zsh/vendor-completions/_scalectl",

@@ -16,6 +16,8 @@ from support.fixtures import REPO_ROOT, run_scalectl, scalectl_path
 UNITS = REPO_ROOT / "packaging" / "systemd"
 SERVICES = ["scalectl-autoscale@.service", "scalectl-droplet-down.service",
             "scalectl-droplet-reconcile.service"]
+# Long-running services (autoscale run, issue 14).
+DAEMONS = ["scalectl-autoscale-run.service"]
 TIMERS = ["scalectl-autoscale@.timer", "scalectl-droplet-down.timer",
           "scalectl-droplet-reconcile.timer"]
 
@@ -40,11 +42,16 @@ def directives(path):
 class SystemdUnitTests(unittest.TestCase):
 
     def test_services_are_hardened(self):
-        for name in SERVICES:
+        for name in SERVICES + DAEMONS:
             d = directives(UNITS / name)
             with self.subTest(unit=name):
                 service = lambda key: d.get(("Service", key), [])
-                self.assertEqual(service("Type"), ["oneshot"])  # a timer job, no daemon
+                if name in DAEMONS:
+                    # SIGTERM to scalectl alone: it finishes the apply in flight, then exits 0.
+                    self.assertEqual((service("Type"), service("KillMode")), (["exec"], ["mixed"]))
+                    self.assertEqual(d.get(("Install", "WantedBy")), ["multi-user.target"])
+                else:
+                    self.assertEqual(service("Type"), ["oneshot"])  # a timer job, no daemon
                 self.assertEqual(service("User"), ["scalectl"])
                 self.assertEqual(service("StateDirectory"), ["scalectl"])
                 self.assertEqual(service("LoadCredential"), ["digitalocean-token:/etc/scalectl/token"])
@@ -73,7 +80,7 @@ class SystemdUnitTests(unittest.TestCase):
         tmp = Path(tempfile.mkdtemp(prefix="scalectl-units-"))
         self.addCleanup(shutil.rmtree, tmp, True)
         binary = str(scalectl_path().resolve())
-        for name in SERVICES + TIMERS:
+        for name in SERVICES + DAEMONS + TIMERS:
             text = (UNITS / name).read_text().replace("/usr/bin/scalectl", binary)
             (tmp / name).write_text(text)
         # A template is verified through an instance of it.
@@ -81,6 +88,7 @@ class SystemdUnitTests(unittest.TestCase):
         shutil.copy(tmp / "scalectl-autoscale@.timer", tmp / "scalectl-autoscale@warmup.timer")
         units = [tmp / n for n in ("scalectl-droplet-down.service", "scalectl-droplet-down.timer",
                                    "scalectl-autoscale@warmup.service", "scalectl-autoscale@warmup.timer")]
+        units += [tmp / n for n in DAEMONS]
         r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + [str(u) for u in units],
                            capture_output=True, text=True, timeout=120, cwd=tmp)
         self.assertEqual((r.returncode, r.stderr.strip()), (0, ""), r.stdout)
@@ -89,7 +97,7 @@ class SystemdUnitTests(unittest.TestCase):
         r = run_scalectl(["__tree"])
         self.assertEqual(r.returncode, 0, r.stderr)
         tree = {node["path"]: node for node in json.loads(r.stdout)}
-        for name in SERVICES:
+        for name in SERVICES + DAEMONS:
             argv = shlex.split(directives(UNITS / name)[("Service", "ExecStart")][0].replace("%i", "warmup"))
             self.assertEqual(argv[0], "/usr/bin/scalectl")
             words = [a for a in argv[1:] if not a.startswith("-")]
