@@ -44,17 +44,61 @@ std::string expiry_text(const state::Lease& lease, std::int64_t now_ms)
 
 }  // namespace
 
-json amount_json(core::Resources amount)
+json amount_json(const core::Resources& amount)
 {
-  return json{{"cpu", rounded(amount.millicores, 1000.0)},
-              {"ram_gb", rounded(amount.mib, 1024.0)},
-              {"millicores", amount.millicores},
-              {"mib", amount.mib}};
+  json out{{"cpu", rounded(amount.millicores, 1000.0)},
+           {"ram_gb", rounded(amount.mib, 1024.0)},
+           {"millicores", amount.millicores},
+           {"mib", amount.mib}};
+  if (!amount.named.empty()) {
+    json named = json::object();
+    for (const auto& [name, value] : amount.named) {
+      named[name] = named_number(value);
+    }
+    out["resources"] = std::move(named);
+  }
+  return out;
 }
 
-std::string amount_text(core::Resources amount)
+json named_number(core::Amount amount)
 {
-  return fmt::format("{} vCPUs, {} GB", core::format_vcpus(amount.millicores), core::format_gb(amount.mib));
+  return json::parse(core::decimal_text(amount));
+}
+
+std::string amount_text(const core::Resources& amount)
+{
+  std::string text = fmt::format("{} vCPUs, {} GB", core::format_vcpus(amount.millicores), core::format_gb(amount.mib));
+  for (const auto& [name, value] : amount.named) {
+    if (value.units != 0) {
+      text += fmt::format(", {} {}", core::decimal_text(value), name);
+    }
+  }
+  return text;
+}
+
+std::string named_usage_line(const core::NamedResource& resource, core::Amount used, core::Amount usable)
+{
+  return fmt::format("{}: {} / {} ({})", core::resource_label(resource), core::compact_text(used),
+                     core::compact_text(usable), core::percent_text(used, usable));
+}
+
+json named_usage_json(const std::vector<core::NamedResource>& resources, const core::Resources& used,
+                      const core::Resources& usable)
+{
+  json out = json::array();
+  for (const auto& resource : resources) {
+    const auto have = core::named_amount(used, resource.name);
+    const auto limit = core::named_amount(usable, resource.name);
+    out.push_back({{"name", resource.name},
+                   {"unit", resource.unit},
+                   {"limit", named_number(resource.limit)},
+                   {"reserve", named_number(resource.reserve)},
+                   {"usable", named_number(limit)},
+                   {"allocated", named_number(have)},
+                   {"available", named_number(limit - have)},
+                   {"percent", core::percent_text(have, limit)}});
+  }
+  return out;
 }
 
 json lease_json(const state::Lease& lease, std::int64_t now_ms)
@@ -182,6 +226,7 @@ json status_json(const StatusView& view)
               {"usable", amount_json(s.usable)},
               {"allocated", allocated},
               {"available", amount_json(available)},
+              {"resources", named_usage_json(s.resources, snap.allocated, s.usable)},
               {"types", types},
               {"leases", leases},
               {"expired", expired},
@@ -222,6 +267,10 @@ std::string status_text(const StatusView& view)
   out += fmt::format("usable     {}\n", amount_text(s.usable));
   out += fmt::format("allocated  {}\n", cpu_usage_line(snap.allocated.millicores, s.usable.millicores));
   out += fmt::format("           {}\n", ram_usage_line(snap.allocated.mib, s.usable.mib));
+  for (const auto& resource : s.resources) {
+    out += fmt::format("           {}\n", named_usage_line(resource, core::named_amount(snap.allocated, resource.name),
+                                                          core::named_amount(s.usable, resource.name)));
+  }
   if (counters_differ(snap)) {
     out += fmt::format("counters   {}:cpu:allocated = {}, {}:ram:allocated = {} (= {})\n", s.pool,
                        snap.counters->cpu_text.empty() ? "(none)" : snap.counters->cpu_text, s.pool,
@@ -278,6 +327,21 @@ json plan_json(const PlanView& view)
     entry["per_worker"] = amount_json(row.type.need);
     rows.push_back(std::move(entry));
   }
+  json resources = named_usage_json(s.resources, plan.used, plan.usable);
+  for (auto& resource : resources) {
+    json terms = json::array();
+    for (const auto& row : plan.rows) {
+      if (row.count > 0) {
+        terms.push_back({{"type", row.type.name},
+                         {"count", row.count},
+                         {"per_worker", named_number(core::named_amount(row.type.need, resource["name"].get<std::string>()))}});
+      }
+    }
+    resource["terms"] = std::move(terms);
+    resource.erase("available");
+    resource["used"] = std::move(resource["allocated"]);
+    resource.erase("allocated");
+  }
   json total = amount_json(plan.used);
   total["workers"] = plan.workers;
   total["cpu_percent"] = core::percent_of(plan.used.millicores, plan.usable.millicores);
@@ -288,6 +352,7 @@ json plan_json(const PlanView& view)
               {"usable", amount_json(plan.usable)},
               {"rows", rows},
               {"total", total},
+              {"resources", resources},
               {"left", amount_json(plan.usable - plan.used)}};
 }
 
@@ -316,6 +381,27 @@ std::string plan_text(const PlanView& view)
   out += "\nTotal Usage:\n";
   out += "  " + cpu_usage_line(plan.used.millicores, plan.usable.millicores) + "\n";
   out += "  " + ram_usage_line(plan.used.mib, plan.usable.mib) + "\n";
+  for (const auto& resource : s.resources) {
+    out += "  " + named_usage_line(resource, core::named_amount(plan.used, resource.name),
+                                   core::named_amount(plan.usable, resource.name)) + "\n";
+  }
+  if (!s.resources.empty()) {
+    // The seed's "Gemini API Usage" lines: RPM: (2 × 0) + (2 × 6.7) + (3 × 7.2) = 35 RPM (2.2%).
+    out += "\nResource Usage:\n";
+    for (const auto& resource : s.resources) {
+      std::string terms;
+      for (const auto& row : plan.rows) {
+        if (row.count > 0) {
+          terms += fmt::format("{}({} \u00d7 {})", terms.empty() ? "" : " + ", row.count,
+                               core::compact_text(core::named_amount(row.type.need, resource.name)));
+        }
+      }
+      const auto used = core::named_amount(plan.used, resource.name);
+      out += fmt::format("  {}: {} = {} {} ({})\n", core::resource_label(resource), terms.empty() ? "0" : terms,
+                         core::compact_text(used), core::resource_label(resource),
+                         core::percent_text(used, core::named_amount(plan.usable, resource.name)));
+    }
+  }
   for (const auto& row : plan.rows) {
     if (row.count > 0 || (row.want && *row.want == 0)) {
       continue;

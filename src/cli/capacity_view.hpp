@@ -15,11 +15,22 @@
 
 namespace scalectl::cli::capacity_view {
 
-// Returns {"cpu": vCPUs, "ram_gb": GB, "millicores", "mib"}; cpu and ram_gb are rounded to 3 decimals.
-nlohmann::json amount_json(core::Resources amount);
+// Returns {"cpu": vCPUs, "ram_gb": GB, "millicores", "mib"}, plus "resources": {name: amount}
+// when there are named amounts; cpu and ram_gb are rounded to 3 decimals.
+nlohmann::json amount_json(const core::Resources& amount);
 
-// Returns "3 vCPUs, 1 GB".
-std::string amount_text(core::Resources amount);
+// Returns a named amount as a JSON number written with its exact decimals (7.2, 242000).
+nlohmann::json named_number(core::Amount amount);
+
+// Returns "3 vCPUs, 1 GB", then ", 7.2 gemini_rpm" for each non-zero named amount.
+std::string amount_text(const core::Resources& amount);
+
+// Returns the seed's usage line of a named resource: "RPM: 35 / 1600 (2.2%)".
+std::string named_usage_line(const core::NamedResource& resource, core::Amount used, core::Amount usable);
+
+// Returns [{name, unit, limit, reserve, usable, allocated, available, percent}] for `resources`.
+nlohmann::json named_usage_json(const std::vector<core::NamedResource>& resources, const core::Resources& used,
+                                const core::Resources& usable);
 
 // Returns the stable JSON of one lease, with age and expiry against `now_ms`.
 nlohmann::json lease_json(const state::Lease& lease, std::int64_t now_ms);

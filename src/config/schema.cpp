@@ -112,6 +112,14 @@ std::vector<KeyInfo> make_schema()
       {.key = "capacity.worker_types.*.ram_gb", .type = "number", .help = "RAM in GB one worker of this type needs", .min = 0, .max = 10000000},
       {.key = "capacity.worker_types.*.priority", .type = "int", .default_text = "5",
        .help = "Priority 1-10 of this worker type (higher is more important)", .min = 1, .max = 10},
+      // [capacity.resources.NAME] (issue 13): extra budgets checked with CPU and RAM; a worker type
+      // gives its amount of each as NAME = amount. The catch-all row must stay after the type's own keys.
+      {.key = "capacity.resources.*.limit", .type = "number",
+       .help = "Budget of this named resource (e.g. requests per minute of an API key)", .min = 0, .max = 1e9},
+      {.key = "capacity.resources.*.reserve", .type = "number", .help = "Part of the limit kept back (0)", .min = 0, .max = 1e9},
+      {.key = "capacity.resources.*.unit", .type = "string", .help = "Label shown in status and plan, e.g. RPM"},
+      {.key = "capacity.worker_types.*.*", .type = "number",
+       .help = "Amount of the named resource [capacity.resources.*] one worker of this type needs", .min = 0, .max = 1e9},
 
       // --- App Platform ----------------------------------------------------------------------
       {.key = "app.id", .type = "string", .help = "App Platform app id or name"},

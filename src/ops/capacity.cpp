@@ -55,6 +55,86 @@ std::optional<double> number_in(const config::Config& config, const std::string&
   return value;
 }
 
+// Returns the exact amount `value` set under `key`; throws Error(usage) naming the key if it is
+// negative, too large or has more than 6 decimals.
+core::Amount named_amount_of(const config::Config& config, const std::string& key, double value)
+{
+  if (const auto amount = core::amount_from_double(value)) {
+    return *amount;
+  }
+  if (std::isfinite(value) && value < 0) {
+    throw usage_error(fmt::format("{} ({}) is {}; an amount must be 0 or more", key, origin_of(config, key), value));
+  }
+  throw usage_error(fmt::format("{} ({}) is {}; use at most {} decimals and at most {}", key, origin_of(config, key),
+                                value, core::k_max_decimals, core::k_max_named_amount));
+}
+
+std::vector<core::NamedResource> named_resources(const config::Config& config)
+{
+  std::vector<core::NamedResource> resources;
+  for (const auto& name : config.table_names("capacity.resources")) {
+    const std::string prefix = "capacity.resources." + name + ".";
+    core::NamedResource resource;
+    resource.name = name;
+    if (const auto why = core::validate_resource_name(name); !why.empty()) {
+      throw usage_error(fmt::format("[capacity.resources.{}]: {}; rename the table", name, why));
+    }
+    const auto limit = config.get_number(prefix + "limit");
+    if (!limit) {
+      throw usage_error(fmt::format("{}limit is not set; give the budget of '{}', e.g. limit = 1600", prefix, name));
+    }
+    resource.limit = named_amount_of(config, prefix + "limit", *limit);
+    if (const auto reserve = config.get_number(prefix + "reserve")) {
+      resource.reserve = named_amount_of(config, prefix + "reserve", *reserve);
+    }
+    resource.unit = config.get_string(prefix + "unit").value_or("");
+    if (resource.unit.size() > 20 || !core::is_identifier(resource.unit.empty() ? "x" : resource.unit)) {
+      throw usage_error(fmt::format("{}unit ({}) must be 1 to 20 letters, digits, '-', '_', '.' or ':', e.g. \"RPM\"",
+                                    prefix, origin_of(config, prefix + "unit")));
+    }
+    if (const auto why = core::validate_named_resource(resource); !why.empty()) {
+      throw usage_error(fmt::format("[capacity.resources.{}]: {}; fix the configuration", name, why));
+    }
+    resources.push_back(std::move(resource));
+  }
+  return resources;
+}
+
+// Reads the named-resource amounts of worker type `name` (every key of its table other than
+// cpu, ram_gb and priority) into `type`.
+void read_named_needs(const config::Config& config, const std::vector<core::NamedResource>& resources,
+                      const std::string& name, core::WorkerType& type)
+{
+  const std::string prefix = "capacity.worker_types." + name + ".";
+  for (const auto& [key, entry] : config.entries()) {
+    if (!key.starts_with(prefix)) {
+      continue;
+    }
+    const std::string field = key.substr(prefix.size());
+    if (field == "cpu" || field == "ram_gb" || field == "priority" || field.find('.') != std::string::npos) {
+      continue;
+    }
+    const auto it = std::find_if(resources.begin(), resources.end(),
+                                 [&](const core::NamedResource& r) { return r.name == field; });
+    if (it == resources.end()) {
+      throw usage_error(fmt::format("{} ({}) names resource '{}', but no [capacity.resources.{}] table declares it; "
+                                    "declare it with a limit or remove the key",
+                                    key, entry.origin.describe(), field, field));
+    }
+    const auto value = config.get_number(key);
+    const auto amount = named_amount_of(config, key, value.value_or(0));
+    if (amount.units > 0 && core::usable_amount(*it).units <= 0) {
+      throw usage_error(fmt::format("worker type '{}' needs {} {} ({}), but [capacity.resources.{}] leaves none to "
+                                    "use (limit {}, reserve {}); raise the limit or set {} = 0",
+                                    name, core::decimal_text(amount), field, entry.origin.describe(), field,
+                                    core::decimal_text(it->limit), core::decimal_text(it->reserve), key));
+    }
+    if (amount.units > 0) {
+      type.need.named[field] = amount;
+    }
+  }
+}
+
 std::string known_types(const CapacitySettings& settings)
 {
   std::string names;
@@ -133,6 +213,10 @@ CapacitySettings capacity_settings(const config::Config& config, const HostProbe
     throw usage_error(fmt::format("[capacity] {}; fix the configuration", why));
   }
   settings.usable = core::usable_resources(settings.limits);
+  settings.resources = named_resources(config);
+  for (const auto& resource : settings.resources) {
+    settings.usable.named[resource.name] = core::usable_amount(resource);
+  }
 
   for (const auto& name : config.table_names("capacity.worker_types")) {
     const std::string prefix = "capacity.worker_types." + name + ".";
@@ -144,6 +228,7 @@ CapacitySettings capacity_settings(const config::Config& config, const HostProbe
     }
     core::WorkerType type{name, core::resources_from(*type_cpu, *type_ram),
                           config.get_int(prefix + "priority").value_or(5)};
+    read_named_needs(config, settings.resources, name, type);
     if (const auto why = core::validate_worker_type(type); !why.empty()) {
       throw usage_error(fmt::format("{} ([capacity.worker_types.{}])", why, name));
     }

@@ -71,6 +71,13 @@ json lease_to_json(const Lease& lease)
   out["pid"] = lease.pid;
   out["millicores"] = lease.resources.millicores;
   out["mib"] = lease.resources.mib;
+  if (!lease.resources.named.empty()) {
+    json named = json::object();
+    for (const auto& [name, amount] : lease.resources.named) {
+      named[name] = core::decimal_text(amount);
+    }
+    out["resources"] = std::move(named);
+  }
   return out;
 }
 
@@ -91,6 +98,19 @@ std::expected<Lease, std::string> lease_from_json(std::string_view id, const jso
   lease.id = std::string(id);
   lease.type = string_or(value, "type");
   lease.resources = {*millicores, *mib};
+  if (const auto it = value.find("resources"); it != value.end()) {
+    if (!it->is_object()) {
+      return std::unexpected(fmt::format("lease {} has \"resources\" that is not an object", id));
+    }
+    for (const auto& [name, amount] : it->items()) {
+      const auto parsed = amount.is_string() ? core::amount_from_text(amount.get<std::string>()) : std::nullopt;
+      if (!core::validate_resource_name(name).empty() || !parsed) {
+        return std::unexpected(fmt::format("lease {} has an invalid amount of resource \"{}\"", id,
+                                           name.substr(0, 40)));
+      }
+      lease.resources.named[name] = *parsed;
+    }
+  }
   lease.started_at_ms = integer_or(value, "startedAt", 0);
   if (const auto it = value.find("expiresAt"); it != value.end() && it->is_number()) {
     lease.expires_at_ms = integer_or(value, "expiresAt", 0);

@@ -4,8 +4,9 @@
 // A lease is stored as the JSON object the seed's TypeScript workers write,
 //   {"type","cpu","ram","startedAt"}   (cpu in vCPUs, ram in GB, startedAt in Unix ms),
 // plus scalectl's fields "expiresAt" (Unix ms, absent without TTL), "host", "pid",
-// "millicores" and "mib". Leases that only carry the seed's fields are read too: their amounts
-// are llround(cpu * 1000) millicores and llround(ram * 1024) MiB.
+// "millicores", "mib" and, when the worker type needs named resources, "resources": {name:
+// decimal text, e.g. "7.2"} (text, so the amount stays exact). Leases that only carry the seed's
+// fields are read too: their amounts are llround(cpu * 1000) millicores and llround(ram * 1024) MiB.
 
 #include <cstdint>
 #include <expected>

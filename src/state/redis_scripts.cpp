@@ -6,24 +6,51 @@ namespace scalectl::state {
 
 namespace {
 
-// Shared by the lease scripts. KEYS[1] = <pool>:workers (hash: id -> lease JSON), KEYS[2] =
-// <pool>:cpu:allocated, KEYS[3] = <pool>:ram:allocated (decimal vCPUs and GB, as the seed's
-// workers read them). The seed's workers change the counters with INCRBYFLOAT and then HSET/HDEL
-// the worker, in separate round trips; so scalectl changes them only by exact increments of the
-// lease's own cpu/ram text (INCRBYFLOAT +x on allocate, -x on release and reap): increments
-// commute with the workers', so once every worker has released the counters are back to 0.
-// A decrement never takes a counter below 0 (it stops at 0). Admission uses the stricter of two
-// views: the counters and the sum of the leases (a worker between its INCRBYFLOAT and its HSET
-// only shows in the counters). Amounts are integers: millicores and MiB; leases from the seed's
-// workers only have cpu (vCPUs) and ram (GB) and are rounded like llround(x * scale).
+// Shared by the lease scripts. Keys (see pool_keys() in redis_store.cpp):
+//   KEYS[1] <pool>:workers          hash: id -> lease JSON (the seed's)
+//   KEYS[2] <pool>:cpu:allocated    decimal vCPUs (the seed's counter)
+//   KEYS[3] <pool>:ram:allocated    decimal GB (the seed's counter)
+//   KEYS[4] <pool>:scalectl:totals  hash: mc, mib, n (leases counted), r:<name> units, d:<name> decimals
+//   KEYS[5] <pool>:scalectl:expiry  sorted set: id -> expiresAt ms (+inf without TTL)
+//   KEYS[5 + i] <pool>:<name>:allocated for A.names[i] (decimal text, written from the totals)
+// ARGV[1] is one JSON document of arguments (A); A.names lists the named resources whose keys
+// follow, and a script that finds a non-zero total of a resource not listed returns
+// {"outcome":"retry","names":[...]} before its first write, so the caller can pass the keys.
+//
+// Cost. The totals and the expiry index are kept incrementally for scalectl's leases (those
+// with "millicores"), so allocate, renew and release read and write O(log n) per call and reap
+// at most k_batch expired leases (more only while a request does not fit yet). When the hash
+// holds another number of leases than the totals count (the seed's workers HSET/HDEL their own,
+// or someone edited the hash), the call rescans the hash (O(n), as before) and rebuilds the
+// totals and the index from it; old workers' leases are then summed on every call while they
+// exist, so their guarantees below are unchanged.
+//
+// The seed's workers change the counters with INCRBYFLOAT and then HSET/HDEL the worker, in
+// separate round trips; so scalectl changes them only by exact increments of the lease's own
+// cpu/ram text (INCRBYFLOAT +x on allocate, -x on release and reap): increments commute with the
+// workers', so once every worker has released the counters are back to 0. A decrement never
+// takes a counter below 0 (it stops at 0). Admission uses the stricter of two views: the
+// counters and the sum of the leases (a worker between its INCRBYFLOAT and its HSET only shows
+// in the counters). Amounts are integers: millicores and MiB; leases from the seed's workers
+// only have cpu (vCPUs) and ram (GB) and are rounded like llround(x * scale). Named resources
+// are exact decimals {units, decimals}, added at the finer of the two scales.
 constexpr const char* k_lease_prelude = R"lua(
 if redis.replicate_commands ~= nil then
   pcall(redis.replicate_commands)
 end
 
+local A = cjson.decode(ARGV[1])
+local NAMES = A.names or {}
+local k_batch = 100
+local P = {1, 10, 100, 1000, 10000, 100000, 1000000}
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function int_text(v)
+  return string.format('%.0f', v)
 end
 
 local function amount(lease, exact, approx, scale)
@@ -61,6 +88,46 @@ local function amount_text(raw, field, integer, unit, digits, step)
     return text
   end
   return decimal(integer, unit, digits, step)
+end
+
+-- Named amounts: {units, decimals}, from and to decimal text ("7.2" <-> {72, 1}).
+local function parse_dec(text)
+  if type(text) ~= 'string' then
+    return nil
+  end
+  local i, f = string.match(text, '^(%d+)%.?(%d*)$')
+  if i == nil or #f > 6 or #i + #f > 15 then
+    return nil
+  end
+  return {tonumber(i .. f), #f}
+end
+
+local function dec_text(a)
+  local u, d, sign = a[1], a[2], ''
+  if u < 0 then
+    sign, u = '-', -u
+  end
+  local whole = math.floor(u / P[d + 1])
+  local frac = u - whole * P[d + 1]
+  if frac == 0 then
+    return sign .. int_text(whole)
+  end
+  local digits = string.gsub(string.format('%0' .. d .. '.0f', frac), '0+$', '')
+  return sign .. int_text(whole) .. '.' .. digits
+end
+
+local function rescaled(a, d)
+  return a[1] * P[d - a[2] + 1]
+end
+
+local function add_dec(a, b, sign)
+  local d = math.max(a[2], b[2])
+  return {rescaled(a, d) + sign * rescaled(b, d), d}
+end
+
+local function less(a, b)
+  local d = math.max(a[2], b[2])
+  return rescaled(a, d) < rescaled(b, d)
 end
 
 -- Returns the counter `key` as a number (missing: 0), and its text; nil and an error when it is
@@ -113,159 +180,415 @@ local function adjust_lease(e, sign)
   adjust(KEYS[3], e.ram_text, sign)
 end
 
+-- Returns the parsed lease `id` stored as `raw`, or nil and an error.
+local function parse_lease(id, raw, now)
+  local ok, lease = pcall(cjson.decode, raw)
+  if not ok or type(lease) ~= 'table' then
+    return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' is not a JSON object; inspect it with HGET and remove it with HDEL'
+  end
+  local mc = amount(lease, 'millicores', 'cpu', 1000)
+  local mib = amount(lease, 'mib', 'ram', 1024)
+  if mc == nil or mib == nil then
+    return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' has no valid cpu/ram amounts; inspect it with HGET and remove it with HDEL'
+  end
+  local res = {}
+  if lease.resources ~= nil then
+    if type(lease.resources) ~= 'table' then
+      return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' has invalid resources; inspect it with HGET and remove it with HDEL'
+    end
+    for name, text in pairs(lease.resources) do
+      local a = parse_dec(text)
+      if a == nil or type(name) ~= 'string' or not string.match(name, '^[a-z][a-z0-9_]*$') then
+        return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' has an invalid resource amount; inspect it with HGET and remove it with HDEL'
+      end
+      res[name] = a
+    end
+  end
+  local expires = lease.expiresAt
+  return {id = id, raw = raw, lease = lease, mc = mc, mib = mib, res = res,
+          ours = type(lease.millicores) == 'number',
+          cpu_text = amount_text(raw, 'cpu', mc, 1000, 3, 1),
+          ram_text = amount_text(raw, 'ram', mib, 1024, 10, 9765625),
+          expires = expires, expired = type(expires) == 'number' and expires <= now}
+end
+
+-- Every lease of the hash, parsed (O(n): status, purge, repair and the resync path).
 local function load_pool(now)
   local flat = redis.call('HGETALL', KEYS[1])
   local pool = {}
   for i = 1, #flat, 2 do
-    local id, raw = flat[i], flat[i + 1]
-    local ok, lease = pcall(cjson.decode, raw)
-    if not ok or type(lease) ~= 'table' then
-      return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' is not a JSON object; inspect it with HGET and remove it with HDEL'
+    local e, err = parse_lease(flat[i], flat[i + 1], now)
+    if e == nil then
+      return nil, err
     end
-    local mc = amount(lease, 'millicores', 'cpu', 1000)
-    local mib = amount(lease, 'mib', 'ram', 1024)
-    if mc == nil or mib == nil then
-      return nil, 'lease ' .. id .. ' in ' .. KEYS[1] .. ' has no valid cpu/ram amounts; inspect it with HGET and remove it with HDEL'
-    end
-    local expires = lease.expiresAt
-    pool[#pool + 1] = {id = id, raw = raw, lease = lease, mc = mc, mib = mib,
-                       cpu_text = amount_text(raw, 'cpu', mc, 1000, 3, 1),
-                       ram_text = amount_text(raw, 'ram', mib, 1024, 10, 9765625),
-                       expired = type(expires) == 'number' and expires <= now}
+    pool[#pool + 1] = e
   end
   return pool
 end
 
-local function find(pool, id)
-  for _, e in ipairs(pool) do
-    if e.id == id then
-      return e
+-- Totals {mc, mib, n, res = {name -> {units, decimals}}}.
+local function account(t, e, sign)
+  t.mc = t.mc + sign * e.mc
+  t.mib = t.mib + sign * e.mib
+  t.n = t.n + sign
+  for name, a in pairs(e.res) do
+    t.res[name] = add_dec(t.res[name] or {0, 0}, a, sign)
+  end
+end
+
+local function load_totals()
+  local flat = redis.call('HGETALL', KEYS[4])
+  local t = {mc = 0, mib = 0, n = 0, res = {}}
+  for i = 1, #flat, 2 do
+    local k, v = flat[i], tonumber(flat[i + 1])
+    local kind, name = string.sub(k, 1, 2), string.sub(k, 3)
+    if v == nil or v ~= v or v > 9e15 or v < -9e15 then
+      return nil, KEYS[4] .. ' field ' .. k .. ' is not a number; run `scalectl capacity repair`'
     end
+    if k == 'mc' or k == 'mib' or k == 'n' then
+      t[k] = v
+    elseif kind == 'r:' or kind == 'd:' then
+      t.res[name] = t.res[name] or {0, 0}
+      if kind == 'r:' then
+        t.res[name][1] = v
+      elseif v >= 0 and v <= 6 and v == math.floor(v) then
+        t.res[name][2] = v
+      else
+        return nil, KEYS[4] .. ' field ' .. k .. ' is not 0 to 6; run `scalectl capacity repair`'
+      end
+    end
+  end
+  return t
+end
+
+-- Returns the totals rebuilt from the hash, and the live sum of leases scalectl did not write.
+local function rebuild(now)
+  local pool, err = load_pool(now)
+  if pool == nil then
+    return nil, err
+  end
+  local t = {mc = 0, mib = 0, n = 0, res = {}, ours = {}}
+  local foreign = {mc = 0, mib = 0}
+  for _, e in ipairs(pool) do
+    if e.ours then
+      account(t, e, 1)
+      t.ours[#t.ours + 1] = e
+    elseif not e.expired then
+      foreign.mc = foreign.mc + e.mc
+      foreign.mib = foreign.mib + e.mib
+    end
+  end
+  return t, foreign
+end
+
+local function expiry_score(e)
+  if type(e.lease.expiresAt) == 'number' then
+    return int_text(e.lease.expiresAt)
+  end
+  return '+inf'
+end
+
+-- Rewrites the expiry index from a rebuild unless it already lists exactly scalectl's leases.
+local function write_index(t)
+  local same = redis.call('ZCARD', KEYS[5]) == #t.ours
+  for _, e in ipairs(t.ours) do
+    if not same then
+      break
+    end
+    same = redis.call('ZSCORE', KEYS[5], e.id) ~= false
+  end
+  if same then
+    return
+  end
+  redis.call('DEL', KEYS[5])
+  for _, e in ipairs(t.ours) do
+    redis.call('ZADD', KEYS[5], expiry_score(e), e.id)
+  end
+end
+
+-- Returns the names of non-zero totals, or nil when every one is in NAMES.
+local function missing_names(t)
+  local have, all, missing = {}, {}, false
+  for _, name in ipairs(NAMES) do
+    have[name] = true
+  end
+  for name, a in pairs(t.res) do
+    if a[1] ~= 0 then
+      all[#all + 1] = name
+      missing = missing or not have[name]
+    end
+  end
+  if missing then
+    return all
   end
   return nil
 end
 
-local function reap(pool)
-  local reaped, live = {}, {}
-  for _, e in ipairs(pool) do
-    if e.expired then
-      redis.call('HDEL', KEYS[1], e.id)
-      adjust_lease(e, -1)
-      reaped[#reaped + 1] = {e.id, e.raw}
-    else
-      live[#live + 1] = e
+-- Loads the totals (rebuilding them when the hash changed behind them): returns t, the live sum
+-- of other writers' leases, or nil and an error / a list of missing names.
+local function prepare(now)
+  local t, err = load_totals()
+  if t == nil then
+    return nil, nil, err
+  end
+  local foreign = {mc = 0, mib = 0}
+  if redis.call('HLEN', KEYS[1]) ~= t.n then
+    t, foreign = rebuild(now)
+    if t == nil then
+      return nil, nil, foreign
     end
   end
-  return reaped, live
+  local missing = missing_names(t)
+  if missing ~= nil then
+    return nil, nil, nil, missing
+  end
+  if t.ours ~= nil then
+    write_index(t)
+  end
+  return t, foreign
 end
 
-local function totals(pool)
-  local mc, mib = 0, 0
-  for _, e in ipairs(pool) do
-    if not e.expired then
-      mc = mc + e.mc
-      mib = mib + e.mib
+local function save_totals(t)
+  redis.call('DEL', KEYS[4])
+  local fields = {'mc', int_text(t.mc), 'mib', int_text(t.mib), 'n', int_text(t.n)}
+  for name, a in pairs(t.res) do
+    if a[1] ~= 0 then
+      fields[#fields + 1] = 'r:' .. name
+      fields[#fields + 1] = int_text(a[1])
+      fields[#fields + 1] = 'd:' .. name
+      fields[#fields + 1] = int_text(a[2])
     end
   end
-  return mc, mib
+  redis.call('HSET', KEYS[4], unpack(fields))
+  for i, name in ipairs(NAMES) do
+    redis.call('SET', KEYS[5 + i], dec_text(t.res[name] or {0, 0}))
+  end
+end
+
+local function res_texts(t)
+  local out = {}
+  for name, a in pairs(t.res) do
+    out[name] = dec_text(a)
+  end
+  return out
+end
+
+local function remove(t, e, reaped)
+  redis.call('HDEL', KEYS[1], e.id)
+  redis.call('ZREM', KEYS[5], e.id)
+  adjust_lease(e, -1)
+  if e.ours then
+    account(t, e, -1)
+  end
+  if reaped ~= nil then
+    reaped[#reaped + 1] = {e.id, e.raw}
+  end
+end
+
+-- Reaps up to k_batch expired leases; returns how many it found, or nil and an error (then it
+-- wrote nothing).
+local function reap_batch(t, now, reaped)
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', int_text(now), 'LIMIT', 0, k_batch)
+  local batch = {}
+  for _, id in ipairs(ids) do
+    local raw = redis.call('HGET', KEYS[1], id)
+    if raw then
+      local e, err = parse_lease(id, raw, now)
+      if e == nil then
+        return nil, err
+      end
+      batch[#batch + 1] = e
+    end
+  end
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', KEYS[5], id)
+  end
+  for _, e in ipairs(batch) do
+    remove(t, e, reaped)
+  end
+  return #ids
+end
+
+local function result_reply(result)
+  result.reaped = result.reaped or {}
+  return cjson.encode(result)
 end
 
 )lua";
 
 constexpr const char* k_allocate = R"lua(
 local now = now_ms()
-local lease = cjson.decode(ARGV[2])
-local pool, err = load_pool(now)
-if pool == nil then
-  return redis.error_reply(err)
-end
-local reaped, live = reap(pool)
 local view, cerr = counters()
 if view == nil then
   return redis.error_reply(cerr)
 end
-local mc, mib = totals(live)
-mc, mib = math.max(mc, view.mc), math.max(mib, view.mib)
-local result = {now = now, mc = mc, mib = mib, reaped = reaped}
-local held = find(live, ARGV[1])
+local t, foreign, err, missing = prepare(now)
+if missing ~= nil then
+  return cjson.encode({outcome = 'retry', names = missing})
+end
+if t == nil then
+  return redis.error_reply(err)
+end
+local reaped = {}
+local found, rerr = reap_batch(t, now, reaped)
+if found == nil then
+  return redis.error_reply(rerr)
+end
+local held = nil
+local held_raw = redis.call('HGET', KEYS[1], A.id)
+if held_raw then
+  local e, perr = parse_lease(A.id, held_raw, now)
+  if e == nil then
+    return redis.error_reply(perr)
+  end
+  if e.expired then
+    remove(t, e, reaped)
+  else
+    held = e
+  end
+end
+
+local function used()
+  view = counters()
+  return math.max(t.mc + foreign.mc, view.mc), math.max(t.mib + foreign.mib, view.mib)
+end
+
+local function fits()
+  local mc, mib = used()
+  if A.need.mc > A.usable.mc - mc or A.need.mib > A.usable.mib - mib then
+    return false
+  end
+  for name, text in pairs(A.need.res) do
+    local need = parse_dec(text)
+    local usable = parse_dec(A.usable.res[name] or '0') or {0, 0}
+    if need[1] > 0 and less(usable, add_dec(t.res[name] or {0, 0}, need, 1)) then
+      return false
+    end
+  end
+  return true
+end
+
+local result = {now = now, reaped = reaped}
 if held ~= nil then
   result.outcome = 'already_held'
   result.lease = held.raw
 else
-  local need_mc, need_mib = tonumber(ARGV[4]), tonumber(ARGV[5])
-  if need_mc > tonumber(ARGV[6]) - mc or need_mib > tonumber(ARGV[7]) - mib then
-    result.outcome = 'insufficient'
-  else
+  local ok = fits()
+  while not ok and redis.call('ZCOUNT', KEYS[5], '-inf', int_text(now)) > 0 do
+    found, rerr = reap_batch(t, now, reaped)
+    if found == nil then
+      return redis.error_reply(rerr)
+    end
+    ok = fits()
+  end
+  if ok then
+    local lease = A.lease
     lease.startedAt = now
-    local ttl = tonumber(ARGV[3])
-    if ttl > 0 then
-      lease.expiresAt = now + ttl
+    if A.ttl > 0 then
+      lease.expiresAt = now + A.ttl
     else
       lease.expiresAt = nil
     end
     local raw = cjson.encode(lease)
-    adjust(KEYS[2], decimal(need_mc, 1000, 3, 1), 1)
-    adjust(KEYS[3], decimal(need_mib, 1024, 10, 9765625), 1)
-    redis.call('HSET', KEYS[1], ARGV[1], raw)
+    local e = parse_lease(A.id, raw, now)
+    result.mc, result.mib = used()
+    result.res = res_texts(t)
+    adjust(KEYS[2], decimal(A.need.mc, 1000, 3, 1), 1)
+    adjust(KEYS[3], decimal(A.need.mib, 1024, 10, 9765625), 1)
+    redis.call('HSET', KEYS[1], A.id, raw)
+    redis.call('ZADD', KEYS[5], expiry_score(e), A.id)
+    account(t, e, 1)
     result.outcome = 'allocated'
     result.lease = raw
+  else
+    result.outcome = 'insufficient'
   end
 end
-return cjson.encode(result)
+if result.mc == nil then
+  result.mc, result.mib = used()
+  result.res = res_texts(t)
+end
+save_totals(t)
+return result_reply(result)
 )lua";
 
 constexpr const char* k_renew = R"lua(
 local now = now_ms()
-local pool, err = load_pool(now)
-if pool == nil then
+local t, foreign, err, missing = prepare(now)
+if missing ~= nil then
+  return cjson.encode({outcome = 'retry', names = missing})
+end
+if t == nil then
   return redis.error_reply(err)
 end
-local result = {now = now, outcome = 'unknown'}
-local target = find(pool, ARGV[1])
-if target ~= nil then
-  if target.expired then
+local reaped = {}
+local result = {now = now, outcome = 'unknown', reaped = reaped}
+local raw = redis.call('HGET', KEYS[1], A.id)
+if raw then
+  local e, perr = parse_lease(A.id, raw, now)
+  if e == nil then
+    return redis.error_reply(perr)
+  end
+  result.lease = raw
+  if e.expired then
     result.outcome = 'expired'
+    remove(t, e, reaped)
   else
-    target.lease.expiresAt = now + tonumber(ARGV[2])
-    target.raw = cjson.encode(target.lease)
-    redis.call('HSET', KEYS[1], target.id, target.raw)
+    e.lease.expiresAt = now + A.ttl
+    if not e.ours then
+      -- An old worker's lease renewed by scalectl becomes scalectl's: counted and indexed.
+      e.lease.millicores = e.mc
+      e.lease.mib = e.mib
+      account(t, e, 1)
+    end
+    result.lease = cjson.encode(e.lease)
+    redis.call('HSET', KEYS[1], A.id, result.lease)
+    redis.call('ZADD', KEYS[5], int_text(e.lease.expiresAt), A.id)
     result.outcome = 'renewed'
   end
-  result.lease = target.raw
 end
-local reaped = reap(pool)
-result.reaped = reaped
-return cjson.encode(result)
+local found, rerr = reap_batch(t, now, reaped)
+if found == nil then
+  return redis.error_reply(rerr)
+end
+save_totals(t)
+return result_reply(result)
 )lua";
 
 constexpr const char* k_release = R"lua(
 local now = now_ms()
-local pool, err = load_pool(now)
-if pool == nil then
+local t, foreign, err, missing = prepare(now)
+if missing ~= nil then
+  return cjson.encode({outcome = 'retry', names = missing})
+end
+if t == nil then
   return redis.error_reply(err)
 end
-local result = {now = now, outcome = 'unknown'}
-local target = find(pool, ARGV[1])
-if target ~= nil then
-  result.outcome = 'released'
-  result.lease = target.raw
-  if not target.expired then
-    redis.call('HDEL', KEYS[1], target.id)
-    adjust_lease(target, -1)
-    target.mc = 0
-    target.mib = 0
+local reaped = {}
+local result = {now = now, outcome = 'unknown', reaped = reaped}
+local raw = redis.call('HGET', KEYS[1], A.id)
+if raw then
+  local e, perr = parse_lease(A.id, raw, now)
+  if e == nil then
+    return redis.error_reply(perr)
   end
+  result.outcome = 'released'
+  result.lease = raw
+  remove(t, e, nil)
 end
-local reaped = reap(pool)
-result.reaped = reaped
-return cjson.encode(result)
+local found, rerr = reap_batch(t, now, reaped)
+if found == nil then
+  return redis.error_reply(rerr)
+end
+save_totals(t)
+return result_reply(result)
 )lua";
 
 constexpr const char* k_purge = R"lua(
 local now = now_ms()
 -- Purging is also the repair of a pool whose keys another program overwrote with another type.
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[4], KEYS[5])
   for i = 2, 3 do
     if redis.call('TYPE', KEYS[i]).ok ~= 'string' then
       redis.call('DEL', KEYS[i])
@@ -279,22 +602,48 @@ for i = 2, 3 do
   end
 end
 local flat = redis.call('HGETALL', KEYS[1])
+local have, missing, all = {}, false, {}
+for _, name in ipairs(NAMES) do
+  have[name] = true
+end
 local leases = {}
+local live = {}
 for i = 1, #flat, 2 do
   local id, raw = flat[i], flat[i + 1]
   leases[#leases + 1] = {id, raw}
-  local ok, lease = pcall(cjson.decode, raw)
-  if ok and type(lease) == 'table' then
-    local mc = amount(lease, 'millicores', 'cpu', 1000) or 0
-    local mib = amount(lease, 'mib', 'ram', 1024) or 0
-    local expires = lease.expiresAt
-    if not (type(expires) == 'number' and expires <= now) then
-      adjust_lease({cpu_text = amount_text(raw, 'cpu', mc, 1000, 3, 1),
-                    ram_text = amount_text(raw, 'ram', mib, 1024, 10, 9765625)}, -1)
+  local e = parse_lease(id, raw, now)
+  if e ~= nil then
+    for name, _ in pairs(e.res) do
+      if not have[name] then
+        have[name] = true
+        missing = true
+      end
+    end
+    if not e.expired then
+      live[#live + 1] = e
     end
   end
 end
-redis.call('DEL', KEYS[1])
+local t = load_totals() or {res = {}}
+for name, a in pairs(t.res) do
+  if a[1] ~= 0 and not have[name] then
+    have[name] = true
+    missing = true
+  end
+end
+if missing then
+  for name, _ in pairs(have) do
+    all[#all + 1] = name
+  end
+  return cjson.encode({outcome = 'retry', names = all})
+end
+for _, e in ipairs(live) do
+  adjust_lease(e, -1)
+end
+redis.call('DEL', KEYS[1], KEYS[4], KEYS[5])
+for i, _ in ipairs(NAMES) do
+  redis.call('SET', KEYS[5 + i], '0')
+end
 return cjson.encode({now = now, leases = leases})
 )lua";
 
@@ -305,33 +654,60 @@ if pool == nil then
   return redis.error_reply(err)
 end
 local leases = {}
+local mc, mib, res = 0, 0, {}
 for _, e in ipairs(pool) do
   leases[#leases + 1] = {e.id, e.raw}
+  if not e.expired then
+    mc = mc + e.mc
+    mib = mib + e.mib
+    for name, a in pairs(e.res) do
+      res[name] = add_dec(res[name] or {0, 0}, a, 1)
+    end
+  end
 end
-local mc, mib = totals(pool)
+local texts = {}
+for name, a in pairs(res) do
+  texts[name] = dec_text(a)
+end
 local view, cerr = counters()
 if view == nil then
   return redis.error_reply(cerr)
 end
-return cjson.encode({now = now, mc = mc, mib = mib, leases = leases, cmc = view.mc, cmib = view.mib,
+return cjson.encode({now = now, mc = mc, mib = mib, res = texts, leases = leases, cmc = view.mc, cmib = view.mib,
                      cpu = view.cpu, ram = view.ram})
 )lua";
 
-// Rewrites the counters from the live leases (run under the pool's lock by `capacity repair`);
-// returns the texts before and after.
+// Rewrites the counters from the live leases, and the totals and expiry index from the hash
+// (run under the pool's lock by `capacity repair`); returns the texts before and after.
 constexpr const char* k_repair = R"lua(
 local now = now_ms()
 local pool, err = load_pool(now)
 if pool == nil then
   return redis.error_reply(err)
 end
-local mc, mib = totals(pool)
+local mc, mib = 0, 0
+for _, e in ipairs(pool) do
+  if not e.expired then
+    mc = mc + e.mc
+    mib = mib + e.mib
+  end
+end
+local t = rebuild(now)
+local missing = missing_names(t)
+if missing ~= nil then
+  return cjson.encode({outcome = 'retry', names = missing})
+end
 local cpu_before = redis.call('GET', KEYS[2]) or ''
 local ram_before = redis.call('GET', KEYS[3]) or ''
 local cpu_after = decimal(mc, 1000, 3, 1)
 local ram_after = decimal(mib, 1024, 10, 9765625)
 redis.call('SET', KEYS[2], cpu_after)
 redis.call('SET', KEYS[3], ram_after)
+redis.call('DEL', KEYS[5])
+for _, e in ipairs(t.ours) do
+  redis.call('ZADD', KEYS[5], expiry_score(e), e.id)
+end
+save_totals(t)
 return cjson.encode({now = now, mc = mc, mib = mib, cpu_before = cpu_before, ram_before = ram_before,
                      cpu_after = cpu_after, ram_after = ram_after})
 )lua";

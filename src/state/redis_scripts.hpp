@@ -14,15 +14,18 @@ struct LuaScript {
   std::string sha1;    // its SHA-1, sent with EVALSHA
 };
 
-// Lease scripts. KEYS: <pool>:workers, <pool>:cpu:allocated, <pool>:ram:allocated. Each returns
-// one JSON document: {"now", "mc", "mib" (live totals before the change), "outcome", "lease"
-// (raw JSON), "reaped" / "leases" ([id, raw] pairs)}.
-const LuaScript& lease_allocate_script();  // ARGV: id, lease JSON, ttl ms (0 = none), need mc, need MiB, usable mc, usable MiB
-const LuaScript& lease_renew_script();     // ARGV: id, ttl ms
-const LuaScript& lease_release_script();   // ARGV: id
-const LuaScript& lease_purge_script();     // ARGV: none
-const LuaScript& lease_snapshot_script();  // ARGV: none
-const LuaScript& lease_repair_script();    // ARGV: none
+// Lease scripts. KEYS: <pool>:workers, <pool>:cpu:allocated, <pool>:ram:allocated,
+// <pool>:scalectl:totals, <pool>:scalectl:expiry, then <pool>:<name>:allocated for each name of
+// A.names. ARGV[1]: one JSON document A of arguments. Each returns one JSON document: {"now",
+// "mc", "mib", "res" (usage before the change), "outcome", "lease" (raw JSON), "reaped" /
+// "leases" ([id, raw] pairs)}, or {"outcome": "retry", "names"} when the pool counts a named
+// resource whose key was not passed (nothing written).
+const LuaScript& lease_allocate_script();  // A: id, lease, ttl ms (0 = none), need and usable {mc, mib, res}
+const LuaScript& lease_renew_script();     // A: id, ttl ms
+const LuaScript& lease_release_script();   // A: id
+const LuaScript& lease_purge_script();     // A: {}
+const LuaScript& lease_snapshot_script();  // A: {}
+const LuaScript& lease_repair_script();    // A: {}
 
 // Operation-lock scripts. KEYS: the lock key. ARGV[1]: the exact value the holder set.
 const LuaScript& lock_renew_script();    // ARGV[2]: ttl ms; returns 1 if still ours and extended, else 0

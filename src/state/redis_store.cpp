@@ -1,6 +1,8 @@
 #include "state/redis_store.hpp"
 #include <scalectl/core/numeric.hpp>
 
+#include <algorithm>
+#include <map>
 #include <random>
 
 #include <fmt/format.h>
@@ -22,16 +24,57 @@ constexpr int k_update_attempts = 100;
 constexpr std::size_t k_log_page_size = 1000;
 constexpr auto k_json_error = json::error_handler_t::replace;
 
+// Every key of one capacity pool, in the order the lease scripts take them (KEYS[1..5], then one
+// counter per named resource). The only place that names a pool's keys.
 struct PoolKeys {
   std::string workers;
   std::string cpu;
   std::string ram;
+  std::string totals;
+  std::string expiry;
+  std::vector<std::string> resources;  // <pool>:<name>:allocated, one per name given
 };
 
-PoolKeys pool_keys(std::string_view pool)
+PoolKeys pool_keys(std::string_view pool, const std::vector<std::string>& names = {})
 {
-  return {fmt::format("{}:workers", pool), fmt::format("{}:cpu:allocated", pool),
-          fmt::format("{}:ram:allocated", pool)};
+  PoolKeys keys{fmt::format("{}:workers", pool), fmt::format("{}:cpu:allocated", pool),
+                fmt::format("{}:ram:allocated", pool), fmt::format("{}:scalectl:totals", pool),
+                fmt::format("{}:scalectl:expiry", pool), {}};
+  for (const auto& name : names) {
+    keys.resources.push_back(fmt::format("{}:{}:allocated", pool, name));
+  }
+  return keys;
+}
+
+// Returns {name: decimal text} of `amounts`.
+json named_json(const core::Resources& amounts)
+{
+  json out = json::object();
+  for (const auto& [name, amount] : amounts.named) {
+    out[name] = core::decimal_text(amount);
+  }
+  return out;
+}
+
+// Returns the named amounts of a script's {name: decimal text} field `field`.
+std::map<std::string, core::Amount> named_field(const json& doc, const char* field)
+{
+  std::map<std::string, core::Amount> out;
+  const auto it = doc.find(field);
+  if (it == doc.end() || !it->is_object()) {
+    return out;
+  }
+  for (const auto& [name, text] : it->items()) {
+    if (const auto amount = text.is_string() ? core::amount_from_text(text.get<std::string>()) : std::nullopt) {
+      out[name] = *amount;
+    }
+  }
+  return out;
+}
+
+json amounts_json(const core::Resources& amounts)
+{
+  return json{{"mc", amounts.millicores}, {"mib", amounts.mib}, {"res", named_json(amounts)}};
 }
 
 // Throws Error naming the first of the pool's keys that holds the wrong Redis type (a script
@@ -301,35 +344,70 @@ std::vector<json> RedisStore::read_log(std::string_view name, std::int64_t since
   }
 }
 
-json RedisStore::run_pool_script(const LuaScript& script, std::string_view pool,
-                                 std::span<const std::string_view> args, std::string_view doing)
+json RedisStore::run_pool_script(const LuaScript& script, std::string_view pool, json args,
+                                 std::vector<std::string> names, std::string_view doing)
 {
-  const auto keys = pool_keys(pool);
-  const std::string_view key_views[] = {keys.workers, keys.cpu, keys.ram};
-  const std::string text = m_session->with([&](RedisConnection& connection) {
-    auto reply = RedisReplyPtr(nullptr, &freeReplyObject);
-    try {
-      reply = connection.eval(script, key_views, args, doing);
-    } catch (const Error& e) {
-      if (std::string_view(e.what()).find("WRONGTYPE") != std::string_view::npos) {
-        explain_wrong_type(connection, keys, m_session->address());
+  auto& known = m_pool_names[std::string(pool)];
+  names.insert(names.end(), known.begin(), known.end());
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    args["names"] = names;
+    const std::string arg_text = args.dump(-1, ' ', false, k_json_error);
+    const auto keys = pool_keys(pool, names);
+    std::vector<std::string_view> key_views{keys.workers, keys.cpu, keys.ram, keys.totals, keys.expiry};
+    key_views.insert(key_views.end(), keys.resources.begin(), keys.resources.end());
+    const std::string_view arg_views[] = {arg_text};
+    const std::string text = m_session->with([&](RedisConnection& connection) {
+      auto reply = RedisReplyPtr(nullptr, &freeReplyObject);
+      try {
+        reply = connection.eval(script, key_views, arg_views, doing);
+      } catch (const Error& e) {
+        if (std::string_view(e.what()).find("WRONGTYPE") != std::string_view::npos) {
+          explain_wrong_type(connection, keys, m_session->address());
+        }
+        throw;
       }
-      throw;
+      if (reply->type != REDIS_REPLY_STRING) {
+        throw Error(fmt::format("Redis at {} returned an unexpected reply to the {} script while {}; check that it "
+                                "is a real Redis server (>= 5)",
+                                m_session->address(), script.name, doing));
+      }
+      return reply_text(*reply);
+    });
+    json doc = json::parse(text, nullptr, false);
+    if (!doc.is_object()) {
+      throw Error(fmt::format("the {} script returned invalid JSON while {}; check the Redis server", script.name,
+                              doing));
     }
-    if (reply->type != REDIS_REPLY_STRING) {
-      throw Error(fmt::format("Redis at {} returned an unexpected reply to the {} script while {}; check that it "
-                              "is a real Redis server (>= 5)",
-                              m_session->address(), script.name, doing));
+    if (doc.value("outcome", "") != "retry") {
+      known = names;
+      return doc;
     }
-    return reply_text(*reply);
-  });
-  json doc = json::parse(text, nullptr, false);
-  if (!doc.is_object()) {
-    throw Error(fmt::format("the {} script returned invalid JSON while {}; check the Redis server", script.name,
-                            doing));
+    // The pool counts named resources this call did not pass the keys of: pass them and rerun.
+    for (const auto& name : doc.value("names", json::array())) {
+      if (!name.is_string() || !core::validate_resource_name(name.get<std::string>()).empty()) {
+        throw Error(fmt::format("{} names an invalid resource; run `scalectl capacity repair`",
+                                pool_keys(pool).totals));
+      }
+      names.push_back(name.get<std::string>());
+    }
   }
-  return doc;
+  throw Error(fmt::format("the resources counted in pool {} kept changing while {}; retry", pool, doing));
 }
+
+namespace {
+
+std::vector<std::string> names_of(const core::Resources& amounts)
+{
+  std::vector<std::string> names;
+  for (const auto& [name, amount] : amounts.named) {
+    names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace
 
 AllocateResult RedisStore::allocate(const AllocateRequest& request)
 {
@@ -337,19 +415,20 @@ AllocateResult RedisStore::allocate(const AllocateRequest& request)
   Lease lease = request.lease;
   lease.started_at_ms = 0;
   lease.expires_at_ms.reset();
-  const std::string lease_text = lease_to_json(lease).dump(-1, ' ', false, k_json_error);
   const auto need = request.lease.resources;
-  const std::string ttl = std::to_string(request.ttl ? request.ttl->count() : 0);
-  const std::string need_mc = std::to_string(need.millicores);
-  const std::string need_mib = std::to_string(need.mib);
-  const std::string usable_mc = std::to_string(request.usable.millicores);
-  const std::string usable_mib = std::to_string(request.usable.mib);
-  const std::string_view args[] = {lease.id, lease_text, ttl, need_mc, need_mib, usable_mc, usable_mib};
+  json args{{"id", lease.id},
+            {"lease", lease_to_json(lease)},
+            {"ttl", request.ttl ? request.ttl->count() : 0},
+            {"need", amounts_json(need)},
+            {"usable", amounts_json(request.usable)}};
+  auto names = names_of(need);
+  const auto usable_names = names_of(request.usable);
+  names.insert(names.end(), usable_names.begin(), usable_names.end());
   const std::string doing = fmt::format("allocating lease {} in pool {}", lease.id, request.pool);
-  const json doc = run_pool_script(lease_allocate_script(), request.pool, args, doing);
+  const json doc = run_pool_script(lease_allocate_script(), request.pool, std::move(args), std::move(names), doing);
 
   const auto now = int_field(doc, "now");
-  const core::Resources allocated{int_field(doc, "mc"), int_field(doc, "mib")};
+  const core::Resources allocated{int_field(doc, "mc"), int_field(doc, "mib"), named_field(doc, "res")};
   const std::string hash = pool_keys(request.pool).workers;
   AllocateResult result;
   for_each_pair(doc, "reaped", [&](const std::string& id, const json&) { result.reaped.push_back(id); });
@@ -377,10 +456,8 @@ RenewResult RedisStore::renew(std::string_view pool, std::string_view id, std::c
   check_name("pool name", pool);
   check_name("lease id", id);
   check_ttl(ttl);
-  const std::string ttl_text = std::to_string(ttl.count());
-  const std::string_view args[] = {id, ttl_text};
   const std::string doing = fmt::format("renewing lease {} in pool {}", id, pool);
-  const json doc = run_pool_script(lease_renew_script(), pool, args, doing);
+  const json doc = run_pool_script(lease_renew_script(), pool, json{{"id", std::string(id)}, {"ttl", ttl.count()}}, {}, doing);
   RenewResult result;
   const std::string outcome = doc.value("outcome", "");
   if (outcome == "renewed") {
@@ -398,9 +475,8 @@ ReleaseResult RedisStore::release(std::string_view pool, std::string_view id)
 {
   check_name("pool name", pool);
   check_name("lease id", id);
-  const std::string_view args[] = {id};
   const std::string doing = fmt::format("releasing lease {} in pool {}", id, pool);
-  const json doc = run_pool_script(lease_release_script(), pool, args, doing);
+  const json doc = run_pool_script(lease_release_script(), pool, json{{"id", std::string(id)}}, {}, doing);
   ReleaseResult result;
   if (doc.value("outcome", "") == "released") {
     result.outcome = ReleaseResult::Outcome::released;
@@ -412,7 +488,7 @@ ReleaseResult RedisStore::release(std::string_view pool, std::string_view id)
 std::vector<Lease> RedisStore::purge(std::string_view pool)
 {
   check_name("pool name", pool);
-  const json doc = run_pool_script(lease_purge_script(), pool, {}, fmt::format("purging pool {}", pool));
+  const json doc = run_pool_script(lease_purge_script(), pool, json::object(), {}, fmt::format("purging pool {}", pool));
   const auto now = int_field(doc, "now");
   std::vector<Lease> removed;
   for_each_pair(doc, "leases", [&](const std::string& id, const json& raw) {
@@ -427,10 +503,11 @@ std::vector<Lease> RedisStore::purge(std::string_view pool)
 PoolSnapshot RedisStore::snapshot(std::string_view pool)
 {
   check_name("pool name", pool);
-  const json doc = run_pool_script(lease_snapshot_script(), pool, {}, fmt::format("reading pool {}", pool));
+  const json doc =
+      run_pool_script(lease_snapshot_script(), pool, json::object(), {}, fmt::format("reading pool {}", pool));
   PoolSnapshot snapshot;
   snapshot.now_ms = int_field(doc, "now");
-  snapshot.allocated = {int_field(doc, "mc"), int_field(doc, "mib")};
+  snapshot.allocated = {int_field(doc, "mc"), int_field(doc, "mib"), named_field(doc, "res")};
   PoolCounters counters;
   counters.cpu_text = doc.value("cpu", "");
   counters.ram_text = doc.value("ram", "");
@@ -447,7 +524,8 @@ PoolSnapshot RedisStore::snapshot(std::string_view pool)
 RepairResult RedisStore::repair(std::string_view pool)
 {
   check_name("pool name", pool);
-  const json doc = run_pool_script(lease_repair_script(), pool, {}, fmt::format("repairing pool {}", pool));
+  const json doc =
+      run_pool_script(lease_repair_script(), pool, json::object(), {}, fmt::format("repairing pool {}", pool));
   RepairResult result;
   result.has_counters = true;
   result.before.cpu_text = doc.value("cpu_before", "");

@@ -6,16 +6,22 @@
 //   <pool>:workers          hash: lease id -> lease JSON (see lease_json.hpp)
 //   <pool>:cpu:allocated    decimal vCPUs of the live leases, e.g. "4.5"
 //   <pool>:ram:allocated    decimal GB of the live leases, e.g. "2.25"
+//   <pool>:<name>:allocated decimal amount of named resource <name> held by scalectl's leases
+//   <pool>:scalectl:totals  hash: exact totals of scalectl's leases (mc, mib, n, r:<name>, d:<name>)
+//   <pool>:scalectl:expiry  sorted set: lease id -> expiresAt (+inf without TTL), for bounded reaping
 // The counters are changed only by exact INCRBYFLOAT increments, like the seed's workers do (see
 // redis_scripts.cpp), and `capacity repair` rewrites them from the leases on request.
-// For Redis Cluster, give the pool a hash tag (pool = "{server}") so its three keys share a slot;
+// For Redis Cluster, give the pool a hash tag (pool = "{server}") so all its keys share a slot;
 // the default pool "server" is seed-compatible but not cluster-safe.
 // scalectl's own keys start with StoreOptions::key_prefix and carry one hash tag per kind:
 //   <prefix>:{rec}:<key>        string: a JSON record
 //   <prefix>:{lock}:<resource>  string: holder JSON with a random token; PX = lock_ttl
 //   <prefix>:{log}:<name>       stream: entries with one field "entry" holding the JSON
 
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <scalectl/clock.hpp>
 #include <scalectl/state/store.hpp>
@@ -51,9 +57,10 @@ class RedisStore final : public Store {
   RepairResult repair(std::string_view pool) override;
 
  private:
-  // Runs a lease script on `pool`'s keys and returns its parsed JSON result.
-  nlohmann::json run_pool_script(const LuaScript& script, std::string_view pool,
-                                 std::span<const std::string_view> args, std::string_view doing);
+  // Runs a lease script on `pool`'s keys with `args` (plus the named resources `names` and those
+  // the pool is known to count) and returns its parsed JSON result.
+  nlohmann::json run_pool_script(const LuaScript& script, std::string_view pool, nlohmann::json args,
+                                 std::vector<std::string> names, std::string_view doing);
   std::string own_key(std::string_view kind, std::string_view name) const;
   // Returns GET `key`, or nullopt when the key does not exist.
   std::optional<std::string> get_text(const std::string& key, std::string_view doing);
@@ -61,6 +68,7 @@ class RedisStore final : public Store {
   static nlohmann::json parse_record(std::string_view key, const std::string& redis_key, const std::string& text);
 
   std::shared_ptr<RedisSession> m_session;
+  std::map<std::string, std::vector<std::string>> m_pool_names;  // named resources each pool counts
   std::string m_key_prefix;
   std::chrono::milliseconds m_lock_ttl;
   Clock& m_clock;

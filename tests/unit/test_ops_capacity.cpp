@@ -123,7 +123,7 @@ state::AllocateRequest request_for(core::Resources need, core::Resources usable)
 
 TEST_SUITE("ops.capacity")
 {
-  TEST_CASE("the example config ships the seed's three worker types and server")
+  TEST_CASE("the example config ships the seed's three worker types, server and four budgets")
   {
     const ScratchDir dir;
     auto options = hermetic_options(dir);
@@ -134,13 +134,22 @@ TEST_SUITE("ops.capacity")
     CHECK(settings.types[0].need == core::resources_from(3, 1));
     CHECK(settings.types[0].priority == 10);
     CHECK(settings.types[1].name == "index-ocr");
-    CHECK(settings.types[1].need == core::resources_from(1.5, 0.75));
+    const core::Amount rpm_index{67, 1};
+    const core::Amount rpm_acte{72, 1};
+    CHECK(settings.types[1].need ==
+          core::Resources{1500, 768, {{"gemini_rpm", rpm_index}, {"gemini_tpm", core::Amount{53'000, 0}}}});
     CHECK(settings.types[1].priority == 5);
     CHECK(settings.types[2].name == "acte-ocr");
-    CHECK(settings.types[2].need == core::resources_from(1, 0.5));
+    CHECK(settings.types[2].need ==
+          core::Resources{1000, 512, {{"gemini_rpm", rpm_acte}, {"gemini_tpm", core::Amount{242'000, 0}}}});
     CHECK(settings.types[2].priority == 5);
     CHECK(settings.limits.total == core::resources_from(8, 16));
-    CHECK(settings.usable == core::Resources{6400, 13107});
+    CHECK(settings.usable ==
+          core::Resources{6400, 13107, {{"gemini_rpm", core::Amount{1600, 0}}, {"gemini_tpm", core::Amount{6'400'000, 0}}}});
+    REQUIRE(settings.resources.size() == 2);
+    CHECK(settings.resources[0].name == "gemini_rpm");
+    CHECK(settings.resources[0].unit == "RPM");
+    CHECK(settings.resources[1].name == "gemini_tpm");
     CHECK(settings.pool == "server");
   }
 

@@ -68,6 +68,14 @@ class Backend {
   virtual std::optional<std::pair<std::string, std::string>> stored_totals(const std::string& pool) = 0;
   // Returns the lock TTL the options use (renewal test sleeps past it).
   virtual std::chrono::milliseconds lock_ttl() const = 0;
+  // Returns the stored total of named resource `name` (<pool>:<name>:allocated), or nothing when
+  // the backend keeps none.
+  virtual std::optional<std::string> stored_named(const std::string& pool, const std::string& name)
+  {
+    static_cast<void>(pool);
+    static_cast<void>(name);
+    return std::nullopt;
+  }
 };
 
 class FileBackend final : public Backend {
@@ -139,6 +147,10 @@ class RedisBackend final : public Backend {
                      m_server.command({"GET", pool + ":ram:allocated"})};
   }
   std::chrono::milliseconds lock_ttl() const override { return 600ms; }
+  std::optional<std::string> stored_named(const std::string& pool, const std::string& name) override
+  {
+    return m_server.command({"GET", pool + ":" + name + ":allocated"});
+  }
 
  private:
   test::RedisServer& m_server;
@@ -657,6 +669,115 @@ TEST_SUITE("state.contract")
       CHECK(sum == usable);
       if (const auto totals = backend.stored_totals("server")) {
         CHECK(*totals == std::pair<std::string, std::string>{"7", "3.5"});
+      }
+    });
+  }
+
+  TEST_CASE("named resources: 10,000 allocate/release cycles of 0.1 per resource leave exactly 0")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const core::Amount tenth{1, 1};
+      core::Resources need{100, 128, {{"gemini_rpm", tenth}, {"gemini_tpm", tenth}, {"gpu", tenth}}};
+      core::Resources usable{1000, 1024, {{"gemini_rpm", {10, 0}}, {"gemini_tpm", {3, 0}}, {"gpu", {1, 0}}}};
+      REQUIRE(store->allocate(request("other", core::Resources{100, 128, {{"gemini_rpm", {72, 1}}}}, usable)).outcome ==
+              AllocateResult::Outcome::allocated);
+      int allocated = 0;
+      int released = 0;
+      for (int i = 0; i < 10'000; ++i) {
+        allocated += store->allocate(request("tiny", need, usable)).outcome == AllocateResult::Outcome::allocated;
+        released += store->release("server", "tiny").outcome == ReleaseResult::Outcome::released;
+      }
+      CHECK(allocated == 10'000);
+      CHECK(released == 10'000);
+      auto snapshot = store->snapshot("server");
+      CHECK(snapshot.allocated == core::Resources{100, 128, {{"gemini_rpm", {72, 1}}}});
+      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+        CHECK(*rpm == "7.2");
+        CHECK(backend.stored_named("server", "gpu") == std::optional<std::string>("0"));
+      }
+      CHECK(store->release("server", "other").outcome == ReleaseResult::Outcome::released);
+      snapshot = store->snapshot("server");
+      CHECK(snapshot.leases.empty());
+      CHECK(snapshot.allocated == core::Resources{});
+      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+        CHECK(*rpm == "0");
+      }
+      if (const auto totals = backend.stored_totals("server")) {
+        CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
+      }
+    }, FileMedium::memory);
+  }
+
+  TEST_CASE("named resources: the refusal names the short resource in the seed's words")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const core::Resources usable{16000, 32768, {{"gemini_rpm", {103, 1}}, {"gemini_tpm", {6'400'000, 0}}}};
+      const core::Resources acte{1000, 512, {{"gemini_rpm", {72, 1}}, {"gemini_tpm", {242'000, 0}}}};
+      const auto first = store->allocate(request("acte-1", acte, usable));
+      REQUIRE(first.outcome == AllocateResult::Outcome::allocated);
+      CHECK(first.lease.resources == acte);
+      const auto second = store->allocate(request("acte-2", acte, usable));
+      CHECK(second.outcome == AllocateResult::Outcome::insufficient);
+      CHECK(second.fit.reason == "Insufficient gemini_rpm (need 7.2, available 3.1)");
+      const auto held = store->allocate(request("acte-1", acte, usable));
+      CHECK(held.outcome == AllocateResult::Outcome::already_held);
+      CHECK(held.fit.fits);
+      // A worker type that needs none of it still fits.
+      CHECK(store->allocate(request("registre-1", core::resources_from(3, 1), usable)).outcome ==
+            AllocateResult::Outcome::allocated);
+      const auto snapshot = store->snapshot("server");
+      CHECK(snapshot.allocated == core::Resources{4000, 1536, acte.named});
+      if (const auto tpm = backend.stored_named("server", "gemini_tpm")) {
+        CHECK(*tpm == "242000");
+      }
+      // Once released, a process that never saw the resource still gives its amount back.
+      auto fresh = backend.open();
+      CHECK(fresh->release("server", "acte-1").outcome == ReleaseResult::Outcome::released);
+      CHECK(store->snapshot("server").allocated == core::resources_from(3, 1));
+      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+        CHECK(*rpm == "0");
+      }
+      CHECK(store->allocate(request("acte-2", acte, usable)).outcome == AllocateResult::Outcome::allocated);
+    });
+  }
+
+  TEST_CASE("named resources: 50 concurrent processes against an API budget for 7 allocate exactly 7")
+  {
+    for_each_backend([](Backend& backend) {
+      constexpr int k_processes = 50;
+      const core::Resources need{100, 64, {{"gemini_rpm", {72, 1}}}};
+      const core::Resources usable{100'000, 100'000, {{"gemini_rpm", {504, 1}}}};  // 7 x 7.2 = 50.4
+      test::Signal go;
+      std::vector<pid_t> children;
+      for (int p = 0; p < k_processes; ++p) {
+        children.push_back(test::fork_child([&, p]() {
+          auto store = backend.open();
+          if (!go.wait(30s)) {
+            return 3;
+          }
+          const auto result = store->allocate(request("worker-" + std::to_string(p), need, usable));
+          if (result.outcome == AllocateResult::Outcome::insufficient) {
+            return result.fit.reason == "Insufficient gemini_rpm (need 7.2, available 0)" ? 1 : 4;
+          }
+          return result.outcome == AllocateResult::Outcome::allocated ? 0 : 2;
+        }));
+      }
+      for (int p = 0; p < k_processes; ++p) {
+        go.notify();
+      }
+      std::map<int, int> codes;
+      for (const pid_t child : children) {
+        ++codes[test::wait_child(child)];
+      }
+      CHECK(codes[0] == 7);
+      CHECK(codes[1] == k_processes - 7);
+      const auto snapshot = backend.open()->snapshot("server");
+      CHECK(snapshot.leases.size() == 7);
+      CHECK(named_amount(snapshot.allocated, "gemini_rpm") == core::Amount{504, 1});
+      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+        CHECK(*rpm == "50.4");
       }
     });
   }

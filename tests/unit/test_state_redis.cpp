@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include <scalectl/error.hpp>
@@ -219,6 +221,51 @@ TEST_SUITE("state.redis")
     const auto [code, message] = error_of([&] { store->allocate(request("server", "w2", core::resources_from(1, 1))); });
     CHECK(code == to_int(ExitCode::failure));
     CHECK(message.find("capacity repair") != std::string::npos);
+  }
+
+  TEST_CASE("totals and the expiry index follow the hash: batches of expired leases, old workers, hand edits")
+  {
+    test::RedisServer server;
+    auto store = open_store(redis_options(server.url()));
+    const auto one = core::resources_from(1, 1);
+    auto r = request("server", "live", one);
+    r.usable = core::resources_from(1000, 1000);
+    REQUIRE(store->allocate(r).outcome == AllocateResult::Outcome::allocated);
+    r.ttl = 100ms;
+    for (int i = 0; i < 150; ++i) {
+      r.lease.id = "short-" + std::to_string(i);
+      REQUIRE(store->allocate(r).outcome == AllocateResult::Outcome::allocated);
+    }
+    CHECK(server.command({"HGET", "server:scalectl:totals", "n"}) == "151");
+    CHECK(server.command({"ZCARD", "server:scalectl:expiry"}) == "151");
+    std::this_thread::sleep_for(300ms);
+    // Fits only once all 150 expired leases (more than one batch of 100) are taken off.
+    auto next = request("server", "next", one);
+    next.usable = core::resources_from(2, 2);
+    const auto admitted = store->allocate(next);
+    CHECK(admitted.outcome == AllocateResult::Outcome::allocated);
+    CHECK(admitted.reaped.size() == 150);
+    CHECK(server.command({"HLEN", "server:workers"}) == "2");
+    CHECK(server.command({"HGET", "server:scalectl:totals", "mc"}) == "2000");
+    CHECK(server.command({"ZCARD", "server:scalectl:expiry"}) == "2");
+
+    // An old worker's lease (HSET behind scalectl's back) is summed again on every call.
+    server.command({"HSET", "server:workers", "old", R"({"type":"registre","cpu":3,"ram":1,"startedAt":1})"});
+    auto more = request("server", "more", one);
+    more.usable = core::resources_from(5, 100);
+    const auto refused = store->allocate(more);
+    CHECK(refused.outcome == AllocateResult::Outcome::insufficient);
+    CHECK(refused.fit.reason == "Insufficient CPU (need 1, available 0)");
+    server.command({"HDEL", "server:workers", "old"});
+    CHECK(store->allocate(more).outcome == AllocateResult::Outcome::allocated);
+
+    // A lease deleted by hand is noticed (the hash holds fewer than counted) and the totals rebuilt.
+    server.command({"HDEL", "server:workers", "next"});
+    CHECK(store->release("server", "nobody").outcome == ReleaseResult::Outcome::unknown);
+    CHECK(server.command({"HGET", "server:scalectl:totals", "n"}) == "2");
+    CHECK(server.command({"HGET", "server:scalectl:totals", "mc"}) == "2000");
+    CHECK(server.command({"ZCARD", "server:scalectl:expiry"}) == "2");
+    CHECK(store->snapshot("server").allocated == core::resources_from(2, 2));
   }
 
   TEST_CASE("an invalid lease in the hash stops the pool with a message naming it")

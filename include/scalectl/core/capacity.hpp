@@ -1,37 +1,71 @@
 #pragma once
-// Pure capacity arithmetic in integers (millicores, MiB). No I/O.
+// Pure capacity arithmetic in integers (millicores, MiB, and exact decimals for named
+// resources). No I/O.
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <scalectl/core/numeric.hpp>
 
 namespace scalectl::core {
 
+// An exact decimal amount of a named resource: units / 10^decimals. Each amount carries its own
+// fixed-point scale (the fewest decimals that write it exactly, at most k_max_decimals), and
+// arithmetic rescales to the finer of two scales, so sums of 7.2 and 0.1 stay exact.
+struct Amount {
+  std::int64_t units = 0;
+  int decimals = 0;
+
+  friend Amount operator+(Amount a, Amount b);
+  friend Amount operator-(Amount a, Amount b);
+  friend Amount operator*(Amount a, std::int64_t n);
+  // Compares values, not representations: {72, 1} == {720, 2}.
+  friend bool operator==(Amount a, Amount b);
+  friend bool operator<(Amount a, Amount b);
+};
+
+inline constexpr int k_max_decimals = 6;
+// Largest named amount accepted from a file or flag (a billion: 10^15 units at 6 decimals).
+inline constexpr double k_max_named_amount = 1e9;
+
+// Returns the exact amount written as `value` with at most 6 decimals (7.2 -> {72, 1}), or
+// nullopt when it is negative, not finite, above k_max_named_amount or needs more decimals.
+std::optional<Amount> amount_from_double(double value);
+// Returns the amount written as decimal text ("7.2", "242000"), or nullopt if it is not one.
+std::optional<Amount> amount_from_text(std::string_view text);
+// Returns the decimal text without trailing zeros: {72, 1} -> "7.2", {35000, 3} -> "35".
+std::string decimal_text(Amount amount);
+// Returns the seed's short form: 832000 -> "832K", 6400000 -> "6.4M", 1600 -> "1600", 7.2 -> "7.2".
+std::string compact_text(Amount amount);
+// Returns used/usable as the seed writes percentages: one decimal below 10 % ("2.2%"), else a
+// whole percent rounded half up ("13%"); "0%" when usable is not positive.
+std::string percent_text(Amount used, Amount usable);
+
 struct Resources {
   std::int64_t millicores = 0;
   std::int64_t mib = 0;
+  std::map<std::string, Amount> named;  // [capacity.resources.NAME] amounts; missing means 0
 
-  // Saturating: amounts that come from state files or Redis may be hostile, and a sum that wrapped
-  // past INT64_MAX would turn an over-committed pool into free room.
-  friend Resources operator+(Resources a, Resources b)
+  Resources() = default;
+  Resources(std::int64_t millicores_, std::int64_t mib_, std::map<std::string, Amount> named_ = {})
+      : millicores(millicores_), mib(mib_), named(std::move(named_))
   {
-    return {saturating_add(a.millicores, b.millicores), saturating_add(a.mib, b.mib)};
   }
-  friend Resources operator-(Resources a, Resources b)
-  {
-    return {saturating_sub(a.millicores, b.millicores), saturating_sub(a.mib, b.mib)};
-  }
-  friend Resources operator*(Resources a, std::int64_t n)
-  {
-    return {saturating_mul(a.millicores, n), saturating_mul(a.mib, n)};
-  }
-  friend bool operator==(Resources, Resources) = default;
+
+  friend Resources operator+(const Resources& a, const Resources& b);
+  friend Resources operator-(const Resources& a, const Resources& b);
+  friend Resources operator*(const Resources& a, std::int64_t n);
+  // Equal when CPU, RAM and every named amount are equal (a missing name equals 0).
+  friend bool operator==(const Resources& a, const Resources& b);
 };
+
+// Returns the named amount `name` of `r`, 0 when absent.
+Amount named_amount(const Resources& r, const std::string& name);
 
 // Converts vCPUs and GB (as users write them: 1.5, 0.75) to exact integers, rounding to nearest.
 Resources resources_from(double vcpus, double ram_gb);
@@ -47,7 +81,9 @@ struct FitResult {
   Resources available;     // usable - allocated (may be negative if over-committed)
 };
 
-// Returns whether `count` workers needing `need` each fit next to `allocated` within `usable`.
+// Returns whether `count` workers needing `need` each fit next to `allocated` within `usable`:
+// CPU first, then RAM, then each named resource by name ("Insufficient gemini_rpm (need 7.2,
+// available 3.1)").
 FitResult check_fit(Resources usable, Resources allocated, Resources need, std::int64_t count = 1);
 
 // --- server limits ----------------------------------------------------------------------------
@@ -74,6 +110,30 @@ std::optional<std::int64_t> meminfo_total_mib(std::string_view meminfo);
 // Returns part/whole as a whole percent, rounded half up (93.75 -> 94); 0 when whole <= 0.
 std::int64_t percent_of(std::int64_t part, std::int64_t whole);
 
+// --- named resources --------------------------------------------------------------------------
+
+// One [capacity.resources.NAME] table: an extra budget next to CPU and RAM (an API's requests or
+// tokens per minute, GPUs).
+struct NamedResource {
+  std::string name;
+  Amount limit;
+  Amount reserve;    // kept back, like the CPU/RAM reserve; 0 by default
+  std::string unit;  // display label, e.g. "RPM"; "" shows the name
+};
+
+// Returns "" if `name` can name a resource (a-z first, then a-z, 0-9, _; at most 40; not a
+// worker type's own key such as cpu), else why not.
+std::string validate_resource_name(std::string_view name);
+
+// Returns "" if `resource` is valid (good name, reserve at most the limit), else why not.
+std::string validate_named_resource(const NamedResource& resource);
+
+// Returns what workers may use of `resource`: limit - reserve.
+Amount usable_amount(const NamedResource& resource);
+
+// Returns the label used in usage lines: the unit, else the name.
+std::string resource_label(const NamedResource& resource);
+
 // --- worker types -----------------------------------------------------------------------------
 
 // One configured kind of worker ([capacity.worker_types.NAME]).
@@ -83,7 +143,8 @@ struct WorkerType {
   std::int64_t priority = 5; // 1-10, higher is more important
 };
 
-// Returns "" if `type` is valid, else why not (negative amounts, both zero, priority outside 1-10).
+// Returns "" if `type` is valid, else why not (negative amounts, needs nothing at all, priority
+// outside 1-10).
 std::string validate_worker_type(const WorkerType& type);
 
 // Returns the type called `name`, or nullptr.

@@ -39,13 +39,16 @@ struct CapacitySettings {
   core::ServerLimits limits;
   std::string cpu_source;  // where max_cpu came from: "config" origin, or "detected on this host"
   std::string ram_source;
-  core::Resources usable;  // limits after the reserve
+  core::Resources usable;  // limits after the reserve (named resources too)
+  std::vector<core::NamedResource> resources;  // [capacity.resources.NAME], in config order
   std::vector<core::WorkerType> types;  // in config order
   std::optional<std::chrono::milliseconds> default_ttl;
 };
 
 // Reads [capacity] from `config`. Limits that are not set are detected with `probe` (only then);
-// `cpu`/`ram_gb` override them (plan --cpu/--ram). Throws Error(usage) naming the key of an invalid value.
+// `cpu`/`ram_gb` override them (plan --cpu/--ram). Throws Error(usage) naming the key of an invalid
+// value: also a worker type naming an undeclared resource, a negative or over-precise amount, or
+// an amount of a resource whose usable budget is 0.
 CapacitySettings capacity_settings(const config::Config& config, const HostProbe& probe = {},
                                    std::optional<double> cpu = std::nullopt,
                                    std::optional<double> ram_gb = std::nullopt);

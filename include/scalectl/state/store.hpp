@@ -56,7 +56,8 @@ struct StoreOptions {
   std::string key_prefix = "scalectl";       // Redis key prefix for scalectl's own keys
 };
 
-// One lease of capacity, as stored. Amounts are integers: millicores and MiB.
+// One lease of capacity, as stored. Amounts are integers: millicores and MiB, and exact decimals
+// for named resources.
 struct Lease {
   std::string id;
   std::string type;
@@ -108,7 +109,7 @@ inline core::Resources stricter_usage(const PoolSnapshot& snapshot)
     return snapshot.allocated;
   }
   return {std::max(snapshot.allocated.millicores, counters->millicores),
-          std::max(snapshot.allocated.mib, counters->mib)};
+          std::max(snapshot.allocated.mib, counters->mib), snapshot.allocated.named};
 }
 
 // What `capacity repair` changed: the counters before and after being rewritten from the leases.
