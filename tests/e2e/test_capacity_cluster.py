@@ -189,6 +189,26 @@ class ClusterDropletTests(ClusterCase):
             self.assertEqual(out["last_operation"]["result"], "ok")
             self.assertEqual(out["last_operation"]["to_size"], DOWN)
 
+    def test_losing_the_state_after_an_action_was_submitted_names_it(self):
+        did = self.sim.seed_droplet(name="pdf-worker", size_slug=DOWN, status="active")["id"]
+        proc = subprocess.Popen([str(scalectl_path()), "droplet", "up", "--droplet", str(did)], env=self.full_env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+        try:
+            self.wait_for(lambda: self.actions_of(did), timeout=30, what="the first action")
+            self.cluster.stop()  # every node goes away while the action runs
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        self.assertEqual(proc.returncode, 1, err)
+        errors = [line for line in err.splitlines() if line.startswith("scalectl: error:")]
+        self.assertEqual(len(errors), 1, err)
+        last = self.actions_of(did)[-1]
+        self.assertIn("action %s (%s)" % (last["id"], last["type"]), errors[0])
+        self.assertIn("rerunning `scalectl droplet up` converges", errors[0])
+
 
 if __name__ == "__main__":
     unittest.main()
