@@ -22,16 +22,18 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/scalectl/scalectl")
 # dpkg-shlibdeps finds libc6, libstdc++6, libgcc-s1, libfmt9 and libhiredis0.14 from the ELF
-# NEEDED entries. libcurl is dlopen()ed on the first HTTP request, so it is named by hand.
+# NEEDED entries. libcurl is dlopen()ed on the first HTTP request, so it is named by hand; so is
+# libssl3 (libssl.so.3 and libcrypto.so.3), dlopen()ed at the first rediss:// connection.
 find_program(SCALECTL_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(SCALECTL_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.81)")
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libssl3 (>= 3.0)")
   # droplet schedules read IANA zones from /usr/share/zoneinfo at run time (libdate-tz, USE_OS_TZDB).
   string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", tzdata")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1 (>= 3.0), libfmt9 (>= 9.1), libhiredis0.14 (>= 0.14.1), libcurl4 (>= 7.81), libdate-tz3, tzdata")
+      "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1 (>= 3.0), libfmt9 (>= 9.1), libhiredis0.14 (>= 0.14.1), libcurl4 (>= 7.81), libssl3 (>= 3.0), libdate-tz3, tzdata")
 endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "redis-server, prometheus-node-exporter")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
@@ -44,7 +46,7 @@ set(CPACK_RPM_PACKAGE_LICENSE "Proprietary")
 set(CPACK_RPM_PACKAGE_GROUP "Applications/System")
 set(CPACK_RPM_PACKAGE_URL ${CPACK_DEBIAN_PACKAGE_HOMEPAGE})
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)  # libc, libstdc++, fmt and hiredis from the ELF dependencies
-set(CPACK_RPM_PACKAGE_REQUIRES "libcurl >= 7.81")  # dlopen()ed, so not seen by find-requires
+set(CPACK_RPM_PACKAGE_REQUIRES "libcurl >= 7.81, openssl-libs >= 3.0")  # dlopen()ed, so not seen by find-requires
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${CMAKE_SOURCE_DIR}/packaging/rpm/post.sh)
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${CMAKE_SOURCE_DIR}/packaging/rpm/postun.sh)
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION

@@ -315,6 +315,12 @@ AppScaleReport ScaleDriver::run()
     } else if (m_record_open) {
       record("failed", e.what());
     }
+    if (m_spec_sent && m_report.deployment && std::string(e.what()).find(m_report.deployment->id) == std::string::npos) {
+      // A failure after DigitalOcean accepted the spec (a lost state store, a lost lock): name it.
+      const std::vector<std::string> submitted{fmt::format("the spec update of component {} (deployment {})",
+                                                           m_report.component, m_report.deployment->id)};
+      throw Error(e.code(), name_submitted(e.what(), submitted, "rerunning the same `scalectl app scale`"));
+    }
     throw;
   }
 }

@@ -16,6 +16,7 @@
 #include <scalectl/interrupt.hpp>
 #include <scalectl/report.hpp>
 
+#include "ops/record_write.hpp"
 #include "ops/droplet_trail.hpp"
 #include "ops/droplet_view.hpp"
 
@@ -244,10 +245,17 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
       break;
     }
   }
+  std::vector<std::string> submitted;
+  if (out.resize) {
+    for (const auto& a : out.resize->actions) {
+      submitted.push_back(fmt::format("action {} ({})", a.id, a.type));
+    }
+  }
   try {
     record_outcome(deps.store(), out, used_fallback, now_ms(deps.clock));
   } catch (const Error& e) {
-    deps.reporter.warn(fmt::format("could not record the reconcile of droplet {}: {}", d.id, e.what()));
+    deps.reporter.warn(name_submitted(fmt::format("could not record the reconcile of droplet {}: {}", d.id, e.what()),
+                                      submitted, "the next `scalectl droplet reconcile`"));
   }
   if (options.tag_trail) {
     detail::set_trail_tag(deps.api, deps.reporter, view, out);

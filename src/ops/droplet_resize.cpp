@@ -513,16 +513,26 @@ std::optional<digitalocean::Action> ResizeDriver::try_submit(StepKind kind)
 
 void ResizeDriver::record_failure(const Error& e)
 {
+  std::vector<std::string> submitted;
+  for (const auto& a : m_report.actions) {
+    submitted.push_back(action_label(a));
+  }
+  const std::string rerun = fmt::format("rerunning `scalectl droplet {}`", m_options.direction);
   if (e.code() == ExitCode::interrupted) {
     record("interrupted", "interrupted", e.what());
     throw Error(ExitCode::interrupted,
-                fmt::format("{}; {}; running actions continue at DigitalOcean; rerun `scalectl droplet {}` to resume",
-                            e.what(), where_we_are(), m_options.direction));
+                name_submitted(fmt::format("{}; {}; running actions continue at DigitalOcean; rerun `scalectl "
+                                           "droplet {}` to resume",
+                                           e.what(), where_we_are(), m_options.direction),
+                               submitted, rerun));
   }
   if (e.code() == ExitCode::timeout) {
     record("timeout", "timeout", e.what());
   } else if (e.code() == ExitCode::failure) {
     record("failed", "failed", e.what());
+  }
+  if (!submitted.empty()) {
+    throw Error(e.code(), name_submitted(e.what(), submitted, rerun));
   }
   throw;
 }

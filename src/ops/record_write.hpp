@@ -19,4 +19,10 @@ namespace scalectl::ops {
 void write_after_submit(Reporter& reporter, const std::string& subject, const std::string& what,
                         const std::vector<std::string>& submitted, const std::function<void()>& write);
 
+// Returns `error` completed for a command that stops after DigitalOcean accepted `submitted`
+// (labels such as "action 123 (resize)"): it names the last one unless the text already does, and
+// says that `rerun` converges. With nothing submitted, returns `error` as it is.
+std::string name_submitted(const std::string& error, const std::vector<std::string>& submitted,
+                           const std::string& rerun);
+
 }  // namespace scalectl::ops

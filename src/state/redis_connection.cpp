@@ -1,4 +1,5 @@
 #include "state/redis_connection.hpp"
+#include "state/redis_cluster.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -67,9 +68,9 @@ std::string reply_text(const redisReply& reply)
   return {};
 }
 
-RedisConnection::RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
-                                 std::chrono::milliseconds command_timeout)
-    : m_address(endpoint.address()), m_command_timeout(command_timeout)
+RedisLink::RedisLink(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+                     std::chrono::milliseconds command_timeout)
+    : m_address(endpoint.address())
 {
   {
     const SigpipeGuard guard;  // OpenSSL writes the handshake with write(2)
@@ -110,7 +111,7 @@ RedisConnection::RedisConnection(const RedisEndpoint& endpoint, std::chrono::mil
   }
 }
 
-RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, std::string_view doing)
+RedisReplyPtr RedisLink::command(std::span<const std::string_view> args, std::string_view doing)
 {
   if (m_broken) {
     throw Error(fmt::format("the connection to Redis at {} was lost earlier; {}", m_address, k_check_url));
@@ -156,7 +157,7 @@ RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, s
   return RedisReplyPtr(static_cast<redisReply*>(raw), &freeReplyObject);
 }
 
-void RedisConnection::throw_io_error(const std::string& what, std::string_view doing)
+void RedisLink::throw_io_error(const std::string& what, std::string_view doing)
 {
   m_broken = true;
   throw Error(fmt::format("Redis at {}: {} while {}; {}", m_address, what, doing, k_check_url));
@@ -184,6 +185,9 @@ RedisReplyPtr RedisConnection::eval(const LuaScript& script, std::span<const std
     argv[1] = script.source;
     reply = command(argv, doing);
   }
+  if (reply->type == REDIS_REPLY_ERROR && reply_text(*reply).starts_with("CROSSSLOT")) {
+    throw_cross_slot(m_last_address, keys, doing);
+  }
   if (reply->type == REDIS_REPLY_ERROR) {
     throw_reply_error(*reply, doing);
   }
@@ -198,9 +202,9 @@ void RedisConnection::throw_reply_error(const redisReply& reply, std::string_vie
     advice = "the server requires a password; set REDISCLI_AUTH or put it in state.redis_url";
   } else if (text.starts_with("WRONGPASS") || text.find("invalid password") != std::string::npos) {
     advice = "check REDISCLI_AUTH or the password in state.redis_url";
-  } else if (text.starts_with("MOVED") || text.starts_with("ASK") || text.starts_with("CROSSSLOT")) {
-    advice = "this is a Redis Cluster node that does not serve the key; point state.redis_url at the node that "
-             "owns the slot, and give pools a hash tag (pool = \"{server}\")";
+  } else if (text.starts_with("CROSSSLOT")) {
+    advice = "this Redis Cluster needs every key of one operation in one hash slot; give pools a hash tag "
+             "(pool = \"{server}\")";
   } else if (text.starts_with("READONLY")) {
     advice = "this is a read-only replica; point state.redis_url at the primary";
   } else if (text.starts_with("LOADING")) {
@@ -212,7 +216,7 @@ void RedisConnection::throw_reply_error(const redisReply& reply, std::string_vie
   } else {
     advice = "check the server log";
   }
-  throw Error(fmt::format("Redis at {} answered an error while {}: {}; {}", m_address, doing, text, advice));
+  throw Error(fmt::format("Redis at {} answered an error while {}: {}; {}", m_last_address, doing, text, advice));
 }
 
 RedisSession::RedisSession(RedisEndpoint endpoint, std::chrono::milliseconds connect_timeout,

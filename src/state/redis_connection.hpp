@@ -6,12 +6,14 @@
 #include <hiredis/hiredis.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "state/redis_scripts.hpp"
 #include "state/redis_stream.hpp"
@@ -24,30 +26,21 @@ using RedisReplyPtr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 // Returns the text of a string, status or error reply ("" for other types).
 std::string reply_text(const redisReply& reply);
 
-// One connected, authenticated connection. Not thread-safe; see RedisSession.
-class RedisConnection {
+// One connected, authenticated connection to one server (one cluster node). Not thread-safe.
+class RedisLink {
  public:
   // Connects, sends AUTH and SELECT when needed; throws Error(failure) saying what to check.
-  RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
-                  std::chrono::milliseconds command_timeout);
+  RedisLink(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+            std::chrono::milliseconds command_timeout);
 
   // Sends one command and returns its reply, possibly an error reply. Throws Error(failure) on a
-  // lost connection or timeout (the connection is then unusable); `doing` names the step.
+  // lost connection or timeout (the link is then unusable); `doing` names the step.
   RedisReplyPtr command(std::span<const std::string_view> args, std::string_view doing);
 
-  // Same, but throws Error(failure) for an error reply too.
-  RedisReplyPtr checked(std::span<const std::string_view> args, std::string_view doing);
-
-  // Runs `script` with EVALSHA, falling back to EVAL when the server does not have it cached.
-  // Throws Error(failure) on an error reply too.
-  RedisReplyPtr eval(const LuaScript& script, std::span<const std::string_view> keys,
-                     std::span<const std::string_view> args, std::string_view doing);
-
-  // Returns false once an I/O error has made the connection unusable.
+  // Returns false once an I/O error has made the link unusable.
   bool usable() const noexcept { return !m_broken; }
-
-  // Throws the Error(failure) for an error reply received while `doing`.
-  [[noreturn]] void throw_reply_error(const redisReply& reply, std::string_view doing) const;
+  // Returns "host:port" or "unix:/path", for messages.
+  const std::string& address() const noexcept { return m_address; }
 
  private:
   // Throws the Error(failure) for a lost connection while `doing`, marking it broken.
@@ -56,7 +49,69 @@ class RedisConnection {
   std::optional<RedisStream> m_stream;
   std::unique_ptr<redisReader, decltype(&redisReaderFree)> m_reader{nullptr, &redisReaderFree};
   std::string m_address;
+  bool m_broken = false;
+};
+
+// A connection to a Redis deployment: one server, or a Redis Cluster reached through any of its
+// nodes. Cluster mode turns on by itself at the first -MOVED reply: the slot map is then read
+// with CLUSTER SLOTS, each command goes to the node serving its key's slot, -MOVED refreshes
+// the map, -ASK is followed with ASKING without changing it, and a command is redirected at most
+// k_max_redirects times. Not thread-safe; see RedisSession.
+class RedisConnection {
+ public:
+  // The most redirects (MOVED or ASK) one command follows before failing.
+  static constexpr int k_max_redirects = 5;
+
+  // Connects to `endpoint`, sends AUTH and SELECT when needed; throws Error(failure) saying what to check.
+  RedisConnection(const RedisEndpoint& endpoint, std::chrono::milliseconds connect_timeout,
+                  std::chrono::milliseconds command_timeout);
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+  ~RedisConnection();
+
+  // Sends one command to the node that serves its key and returns its reply, possibly an error
+  // reply. Throws Error(failure) on a lost connection, a timeout or too many redirects (the
+  // connection is then unusable); `doing` names the step.
+  RedisReplyPtr command(std::span<const std::string_view> args, std::string_view doing);
+
+  // Same, but throws Error(failure) for an error reply too.
+  RedisReplyPtr checked(std::span<const std::string_view> args, std::string_view doing);
+
+  // Runs `script` with EVALSHA, falling back to EVAL when the server (or the cluster node the
+  // keys moved to) does not have it cached. Throws Error(failure) on an error reply too, naming
+  // the keys and their slots when a cluster refuses them for being in different slots.
+  RedisReplyPtr eval(const LuaScript& script, std::span<const std::string_view> keys,
+                     std::span<const std::string_view> args, std::string_view doing);
+
+  // Returns false once an I/O error has made a link unusable.
+  bool usable() const noexcept;
+
+  // Returns true once a -MOVED reply has shown that the server is a Redis Cluster node.
+  bool cluster_mode() const noexcept { return !m_slot_node.empty(); }
+
+  // Throws the Error(failure) for an error reply received while `doing`.
+  [[noreturn]] void throw_reply_error(const redisReply& reply, std::string_view doing) const;
+
+ private:
+  struct Node;
+  // Returns the index in m_nodes of cluster node host:port, adding it (unconnected) if new.
+  std::size_t node_index(const std::string& host, int port);
+  // Returns the link of m_nodes[index] (the first link when nullopt), connecting the first time.
+  RedisLink& link_at(std::optional<std::size_t> index);
+  // Returns the host of m_nodes[index] (the URL's host when nullopt).
+  const std::string& host_at(std::optional<std::size_t> index) const;
+  // Returns the node that serves `slot` as far as the map knows (nullopt: the first link).
+  std::optional<std::size_t> route(std::optional<std::uint16_t> slot) const;
+  // Reads the slot map with CLUSTER SLOTS from node `index`; keeps the old map if that fails.
+  void refresh_slots(std::optional<std::size_t> index, std::string_view doing);
+
+  RedisEndpoint m_endpoint;
+  std::chrono::milliseconds m_connect_timeout;
   std::chrono::milliseconds m_command_timeout;
+  RedisLink m_first;
+  std::vector<std::unique_ptr<Node>> m_nodes;  // cluster nodes, found by MOVED/ASK and CLUSTER SLOTS
+  std::vector<std::uint16_t> m_slot_node;      // cluster mode: slot -> 1 + index in m_nodes, 0 = unknown
+  std::string m_last_address;                  // the node that answered last, for messages
   bool m_broken = false;
 };
 

@@ -9,9 +9,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -109,18 +106,18 @@ UniqueFd connect_tcp(const RedisEndpoint& endpoint, std::chrono::milliseconds ti
 }
 
 // Returns the newest OpenSSL error as text and clears the queue.
-std::string ssl_error_text()
+std::string ssl_error_text(const SslApi& api)
 {
   unsigned long code = 0;
   unsigned long last = 0;
-  while ((code = ERR_get_error()) != 0) {
+  while ((code = api.err_get_error()) != 0) {
     last = code;
   }
   if (last == 0) {
     return "unknown TLS error";
   }
   char text[256];
-  ERR_error_string_n(last, text, sizeof text);
+  api.err_error_string_n(last, text, sizeof text);
   return text;
 }
 
@@ -130,7 +127,7 @@ bool is_ip_literal(const std::string& host)
   return ::inet_pton(AF_INET, host.c_str(), buffer) == 1 || ::inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
-std::string verify_failure(long result, const RedisEndpoint& endpoint, const std::string& address)
+std::string verify_failure(const SslApi& api, long result, const RedisEndpoint& endpoint, const std::string& address)
 {
   const std::string ca_hint = endpoint.ca_file.empty()
                                   ? std::string("set state.redis_ca_file to the CA certificate of the server "
@@ -155,10 +152,10 @@ std::string verify_failure(long result, const RedisEndpoint& endpoint, const std
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
     case X509_V_ERR_CERT_SIGNATURE_FAILURE:
       return fmt::format("the TLS certificate of Redis at {} is not signed by a trusted CA ({}); {}", address,
-                         X509_verify_cert_error_string(result), ca_hint);
+                         api.x509_verify_cert_error_string(result), ca_hint);
     default:
       return fmt::format("the TLS certificate of Redis at {} failed verification ({}); {}", address,
-                         X509_verify_cert_error_string(result), ca_hint);
+                         api.x509_verify_cert_error_string(result), ca_hint);
   }
 }
 
@@ -174,63 +171,64 @@ RedisStream::RedisStream(const RedisEndpoint& endpoint, std::chrono::millisecond
     set_timeouts(m_fd.get(), command_timeout);
     return;
   }
-  ERR_clear_error();
-  m_ctx.reset(SSL_CTX_new(TLS_client_method()));
+  m_api = &ssl_api();
+  m_api->err_clear_error();
+  m_ctx.reset(m_api->ctx_new(m_api->tls_client_method()));
   if (!m_ctx) {
-    throw Error(fmt::format("cannot set up TLS for Redis at {}: {}", m_address, ssl_error_text()));
+    throw Error(fmt::format("cannot set up TLS for Redis at {}: {}", m_address, ssl_error_text(*m_api)));
   }
-  SSL_CTX_set_min_proto_version(m_ctx.get(), TLS1_2_VERSION);
-  SSL_CTX_set_verify(m_ctx.get(), SSL_VERIFY_PEER, nullptr);
+  m_api->ctx_ctrl(m_ctx.get(), SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, nullptr);
+  m_api->ctx_set_verify(m_ctx.get(), SSL_VERIFY_PEER, nullptr);
   if (!endpoint.ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(m_ctx.get(), endpoint.ca_file.c_str(), nullptr) != 1) {
+    if (m_api->ctx_load_verify_locations(m_ctx.get(), endpoint.ca_file.c_str(), nullptr) != 1) {
       throw Error(fmt::format("cannot load the CA certificate state.redis_ca_file ({}): {}; it must be a PEM file",
-                              endpoint.ca_file, ssl_error_text()));
+                              endpoint.ca_file, ssl_error_text(*m_api)));
     }
-  } else if (SSL_CTX_set_default_verify_paths(m_ctx.get()) != 1) {
+  } else if (m_api->ctx_set_default_verify_paths(m_ctx.get()) != 1) {
     throw Error(fmt::format("cannot load the system CA store: {}; install ca-certificates or set "
                             "state.redis_ca_file",
-                            ssl_error_text()));
+                            ssl_error_text(*m_api)));
   }
   if (endpoint.cert_file.empty() != endpoint.key_file.empty()) {
     throw usage_error("state.redis_cert_file and state.redis_key_file go together; set both or neither");
   }
   if (!endpoint.cert_file.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(m_ctx.get(), endpoint.cert_file.c_str()) != 1) {
+    if (m_api->ctx_use_certificate_chain_file(m_ctx.get(), endpoint.cert_file.c_str()) != 1) {
       throw Error(fmt::format("cannot load the client certificate state.redis_cert_file ({}): {}",
-                              endpoint.cert_file, ssl_error_text()));
+                              endpoint.cert_file, ssl_error_text(*m_api)));
     }
-    if (SSL_CTX_use_PrivateKey_file(m_ctx.get(), endpoint.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(m_ctx.get()) != 1) {
+    if (m_api->ctx_use_private_key_file(m_ctx.get(), endpoint.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        m_api->ctx_check_private_key(m_ctx.get()) != 1) {
       throw Error(fmt::format("cannot load the client key state.redis_key_file ({}) or it does not match the "
                               "certificate: {}",
-                              endpoint.key_file, ssl_error_text()));
+                              endpoint.key_file, ssl_error_text(*m_api)));
     }
   }
-  m_ssl.reset(SSL_new(m_ctx.get()));
-  if (!m_ssl || SSL_set_fd(m_ssl.get(), m_fd.get()) != 1) {
-    throw Error(fmt::format("cannot set up TLS for Redis at {}: {}", m_address, ssl_error_text()));
+  m_ssl.reset(m_api->ssl_new(m_ctx.get()));
+  if (!m_ssl || m_api->set_fd(m_ssl.get(), m_fd.get()) != 1) {
+    throw Error(fmt::format("cannot set up TLS for Redis at {}: {}", m_address, ssl_error_text(*m_api)));
   }
   if (!endpoint.socket_path.empty()) {
     throw usage_error("TLS over a unix socket is not supported; use rediss://host:port");
   }
   if (is_ip_literal(endpoint.host)) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(m_ssl.get()), endpoint.host.c_str());
+    m_api->x509_verify_param_set1_ip_asc(m_api->get0_param(m_ssl.get()), endpoint.host.c_str());
   } else {
     // SNI; SSL_set_tlsext_host_name() is a macro with an old-style cast, so call what it expands to.
-    SSL_ctrl(m_ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+    m_api->ctrl(m_ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(endpoint.host.c_str()));
-    if (SSL_set1_host(m_ssl.get(), endpoint.host.c_str()) != 1) {
-      throw Error(fmt::format("cannot set the expected TLS host name {}: {}", endpoint.host, ssl_error_text()));
+    if (m_api->set1_host(m_ssl.get(), endpoint.host.c_str()) != 1) {
+      throw Error(fmt::format("cannot set the expected TLS host name {}: {}", endpoint.host, ssl_error_text(*m_api)));
     }
   }
   set_timeouts(m_fd.get(), connect_timeout);
-  ERR_clear_error();
-  if (const int rc = SSL_connect(m_ssl.get()); rc != 1) {
+  m_api->err_clear_error();
+  if (const int rc = m_api->connect(m_ssl.get()); rc != 1) {
     const int e = errno;
-    const int kind = SSL_get_error(m_ssl.get(), rc);
-    const long verify = SSL_get_verify_result(m_ssl.get());
+    const int kind = m_api->get_error(m_ssl.get(), rc);
+    const long verify = m_api->get_verify_result(m_ssl.get());
     if (verify != X509_V_OK) {
-      throw Error(verify_failure(verify, endpoint, m_address));
+      throw Error(verify_failure(*m_api, verify, endpoint, m_address));
     }
     if ((kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE) &&
         (e == EAGAIN || e == EWOULDBLOCK)) {
@@ -241,7 +239,7 @@ RedisStream::RedisStream(const RedisEndpoint& endpoint, std::chrono::millisecond
                               "network) or it is overloaded (retry, or raise state.redis_connect_timeout)",
                               m_address, format_duration(connect_timeout)));
     }
-    const std::string text = ssl_error_text();
+    const std::string text = ssl_error_text(*m_api);
     if (text.find("wrong version number") != std::string::npos || text.find("packet length") != std::string::npos ||
         text.find("record layer failure") != std::string::npos || text == "unknown TLS error") {
       throw Error(fmt::format("the TLS handshake with Redis at {} failed ({}); the server does not speak TLS on this "
@@ -260,11 +258,11 @@ std::string RedisStream::write_all(std::string_view data)
   while (!data.empty()) {
     std::size_t done = 0;
     if (m_ssl) {
-      ERR_clear_error();
-      const int n = SSL_write(m_ssl.get(), data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30)));
+      m_api->err_clear_error();
+      const int n = m_api->write(m_ssl.get(), data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30)));
       if (n <= 0) {
         const int e = errno;
-        const int kind = SSL_get_error(m_ssl.get(), n);
+        const int kind = m_api->get_error(m_ssl.get(), n);
         const bool socket_level = kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE;
         if (socket_level && e == EINTR) {
           continue;  // a signal (SIGINT is checked by the caller between commands), as for plain sockets
@@ -272,7 +270,7 @@ std::string RedisStream::write_all(std::string_view data)
         if (socket_level && (e == EAGAIN || e == EWOULDBLOCK)) {
           return fmt::format("no progress writing within {} (command timeout)", format_duration(m_command_timeout));
         }
-        return kind == SSL_ERROR_SYSCALL ? std::string(std::strerror(e)) : ssl_error_text();
+        return kind == SSL_ERROR_SYSCALL ? std::string(std::strerror(e)) : ssl_error_text(*m_api);
       }
       done = static_cast<std::size_t>(n);
     } else {
@@ -298,13 +296,13 @@ std::size_t RedisStream::read_some(char* buffer, std::size_t size, std::string& 
   const std::string timed_out = fmt::format("no reply within {} (command timeout)", format_duration(m_command_timeout));
   for (;;) {
     if (m_ssl) {
-      ERR_clear_error();
-      const int n = SSL_read(m_ssl.get(), buffer, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+      m_api->err_clear_error();
+      const int n = m_api->read(m_ssl.get(), buffer, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
       if (n > 0) {
         return static_cast<std::size_t>(n);
       }
       const int e = errno;
-      const int kind = SSL_get_error(m_ssl.get(), n);
+      const int kind = m_api->get_error(m_ssl.get(), n);
       const bool socket_level = kind == SSL_ERROR_SYSCALL || kind == SSL_ERROR_WANT_READ || kind == SSL_ERROR_WANT_WRITE;
       if (socket_level && e == EINTR) {
         continue;  // a signal, as for plain sockets: the caller checks for SIGINT between commands
@@ -316,7 +314,7 @@ std::size_t RedisStream::read_some(char* buffer, std::size_t size, std::string& 
       } else if (kind == SSL_ERROR_SYSCALL) {
         error = std::strerror(e);
       } else {
-        error = ssl_error_text();
+        error = ssl_error_text(*m_api);
       }
       return 0;
     }

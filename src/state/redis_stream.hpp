@@ -5,8 +5,7 @@
 // TLS add-on (libhiredis_ssl, >= 1.0) is not packaged there. So scalectl owns the socket and the
 // OpenSSL session, and keeps hiredis for the protocol only (redisFormatCommandArgv, redisReader).
 // The OpenSSL handles live in unique_ptrs with their free functions; they never leave this file pair.
-
-#include <openssl/ssl.h>
+// OpenSSL itself is loaded with dlopen() at the first rediss:// connection (state/ssl_loader.hpp).
 
 #include <chrono>
 #include <cstddef>
@@ -15,6 +14,7 @@
 #include <string_view>
 
 #include "state/redis_url.hpp"
+#include "state/ssl_loader.hpp"
 #include "state/unique_fd.hpp"
 
 namespace scalectl::state {
@@ -37,8 +37,9 @@ class RedisStream {
 
  private:
   UniqueFd m_fd;
-  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> m_ctx{nullptr, &SSL_CTX_free};
-  std::unique_ptr<SSL, decltype(&SSL_free)> m_ssl{nullptr, &SSL_free};
+  const SslApi* m_api = nullptr;  // loaded for rediss:// only
+  std::unique_ptr<SSL_CTX, SslCtxFree> m_ctx;
+  std::unique_ptr<SSL, SslFree> m_ssl;
   std::string m_address;
   std::chrono::milliseconds m_command_timeout;
 };

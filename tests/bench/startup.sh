@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Start-up cost of `scalectl --version` next to two hello-worlds, one of them linked against
-# libcurl: median wall time (hyperfine) and peak RSS. Prints figures for notes; asserts nothing.
+# Start-up cost of `scalectl --version` next to three hello-worlds, two of them linked against
+# libcurl or OpenSSL: median wall time (hyperfine) and peak RSS. Prints figures for notes; asserts nothing.
+#
+# Figures (issue 11, lazy OpenSSL; 2-core shared build machine, RelWithDebInfo, 200 runs / 20 for RSS):
+#   OpenSSL linked (DT_NEEDED libssl.so.3):   --version median 30.9 ms, peak RSS 7.6 MB
+#   OpenSSL dlopen()ed at the first rediss://: --version median 22.1 ms, peak RSS 5.5 MB
 #
 # usage: tests/bench/startup.sh [path/to/scalectl] [runs]
 set -euo pipefail
@@ -35,7 +39,18 @@ int main(int argc, char**) {
   return 0;
 }
 EOF
+cat >"$work/hello_ssl.cpp" <<'EOF'
+#include <cstdio>
+#include <openssl/ssl.h>
+int main(int argc, char**) {
+  // Never called, but it makes libssl (and libcrypto) DT_NEEDED, as scalectl was before issue 11.
+  if (argc > 99) { std::printf("%p\n", static_cast<void*>(SSL_CTX_new(TLS_client_method()))); }
+  std::puts("hello");
+  return 0;
+}
+EOF
 g++ -O2 -o "$work/hello" "$work/hello.cpp"
+g++ -O2 -Wl,--no-as-needed -o "$work/hello_ssl" "$work/hello_ssl.cpp" -lssl -lcrypto
 g++ -O2 -Wl,--no-as-needed -o "$work/hello_curl" "$work/hello_curl.cpp" -lcurl
 
 # Median of `runs` wall times, in milliseconds.
@@ -92,6 +107,7 @@ echo "start-up: median of $runs runs after 5 warm-ups (hyperfine -N); peak RSS m
 row "$bin --version" scalectl "$bin" --version
 row "hello-world (no libcurl)" hello "$work/hello"
 row "hello-world linked with -lcurl" hello_curl "$work/hello_curl"
+row "hello-world linked with -lssl" hello_ssl "$work/hello_ssl"
 
 echo
 echo "ldd $bin:"
@@ -100,4 +116,9 @@ if readelf -d "$bin" | grep -q 'NEEDED.*libcurl'; then
   echo "libcurl is a DT_NEEDED dependency of $bin (it should be dlopen()ed on first use)"
 else
   echo "libcurl is not a DT_NEEDED dependency of $bin"
+fi
+if readelf -d "$bin" | grep -q 'NEEDED.*lib\(ssl\|crypto\)'; then
+  echo "OpenSSL is a DT_NEEDED dependency of $bin (it should be dlopen()ed at the first rediss:// connection)"
+else
+  echo "OpenSSL is not a DT_NEEDED dependency of $bin"
 fi

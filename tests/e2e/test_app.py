@@ -360,6 +360,39 @@ class AppTests(ScalectlTestCase):
         self.assertEqual(len(self.puts()), 1)
 
     # --- status and resolution -----------------------------------------------------------------
+    def test_state_lost_after_the_spec_was_sent_names_the_deployment_and_says_rerun_converges(self):
+        import subprocess
+        from support.fixtures import scalectl_path, start_redis
+        redis = start_redis(self.tmp)
+        self.addCleanup(redis.stop)
+        self.sim.configure(deployment_seconds=3)
+        self.seed_text()
+        env = {k: os.environ[k] for k in ("PATH", "LANG", "TMPDIR") if k in os.environ}
+        env.update(self.env(SCALECTL_REDIS_URL=redis.url))
+        proc = subprocess.Popen([str(scalectl_path()), "app", "scale", APP_ID, "--component", "worker",
+                                 "--count", "2"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            self.wait_for(lambda: any(r["method"] == "PUT" for r in self.sim.requests()), timeout=30,
+                          what="the spec update")
+            redis.stop()  # the state store goes away while the deployment runs
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        deployment = self.sim.deployments()[-1]["id"]
+        # The record writes warn, naming the deployment; the lock then cannot be renewed, and the
+        # one error line names the deployment and how a rerun picks it up.
+        self.assertIn("the spec update of component worker (deployment %s) was submitted" % deployment, err)
+        self.assertIn("rerunning the same command converges", err)
+        self.assertEqual(proc.returncode, 1, err)
+        errors = [line for line in err.splitlines() if line.startswith("scalectl: error:")]
+        self.assertEqual(len(errors), 1, err)
+        self.assertIn(deployment, errors[0])
+        self.assertIn("rerunning the same `scalectl app scale`", errors[0])
+        self.assertEqual(self.component("worker")["instance_count"], 2)
+
     def test_status_human_and_json(self):
         self.seed_text()
         self.assertExit(self.scalectl("app", "scale", APP_ID, "--component", "worker", "--count", "2"), 0)

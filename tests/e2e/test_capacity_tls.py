@@ -53,6 +53,16 @@ class TlsFailureTests(TlsRedisBackend, CapacityCase):
         self.ok("allocate", "unit", "--id", "w1")
         self.assertEqual(self.redis.cli("HEXISTS", "server:workers", "w1"), "1")
 
+    def test_openssl_is_loaded_only_for_rediss(self):
+        # LD_DEBUG=libs makes the dynamic loader list every library it loads, dlopen() included.
+        version = self.scalectl("--version", LD_DEBUG="libs")
+        self.assertExit(version, 0)
+        self.assertNotIn("libssl.so.3", version.stderr)
+        self.assertNotIn("libcrypto.so.3", version.stderr)
+        status = self.cap("status", LD_DEBUG="libs")
+        self.assertExit(status, 0)
+        self.assertIn("libssl.so.3", status.stderr)
+
     def test_wrong_ca(self):
         r = self.cap("status", SCALECTL_STATE_REDIS_CA_FILE=self.pki.crt("other_ca"))
         self.assertTlsFailure(r, "not signed by a trusted CA", "state.redis_ca_file")

@@ -122,7 +122,7 @@ class DebPackageTests(unittest.TestCase):
         self.assertEqual(self.field("Section"), "admin")
         depends = [d.strip() for d in self.field("Depends").split(",")]
         names = {re.match(r"[a-z0-9.+-]+", d).group(0) for d in depends}
-        for runtime in ("libcurl4", "libhiredis0.14", "libfmt9", "libstdc++6", "libc6"):
+        for runtime in ("libcurl4", "libssl3", "libhiredis0.14", "libfmt9", "libstdc++6", "libc6"):
             with self.subTest(depends=runtime):
                 self.assertIn(runtime, names)
         self.assertFalse([n for n in names if n.endswith("-dev") or n in ("cmake", "g++", "doctest-dev")],

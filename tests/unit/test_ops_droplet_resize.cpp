@@ -10,6 +10,7 @@
 #include <scalectl/ops/droplet.hpp>
 #include <scalectl/report.hpp>
 
+#include "ops/record_write.hpp"
 #include "support/fake_api.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fake_processes.hpp"
@@ -151,6 +152,39 @@ TEST_SUITE("ops.droplet_resize")
     const auto& warning = rig.reporter.warnings.front();
     CHECK(warning.find("action 1001 (resize) was submitted") != std::string::npos);
     CHECK(warning.find("the record is missing") != std::string::npos);
+  }
+
+  TEST_CASE("the state store lost after an action was submitted: the error names it and says rerunning converges")
+  {
+    Rig rig;
+    rig.api.on_poll = [&rig](const digitalocean::Action& a) {
+      if (a.type == "shutdown") {
+        rig.store.lose_locks = true;  // Redis went away: the lock can no longer be renewed
+        rig.store.fail_writes = true;
+      }
+    };
+    auto deps = rig.deps();
+    try {
+      ops::resize_droplet(deps, 123, up_options());
+      FAIL("expected an error");
+    } catch (const Error& e) {
+      const std::string text = e.what();
+      CHECK(e.code() == ExitCode::failure);
+      CHECK(text.find("lost the operation lock") != std::string::npos);
+      CHECK(text.find("action 1000 (shutdown) had been submitted to DigitalOcean") != std::string::npos);
+      CHECK(text.find("rerunning `scalectl droplet up` converges") != std::string::npos);
+    }
+    CHECK(rig.api.submitted == std::vector<std::string>{"shutdown"});
+  }
+
+  TEST_CASE("name_submitted: names the last action once and says rerunning converges")
+  {
+    CHECK(ops::name_submitted("boom", {}, "rerunning x") == "boom");
+    CHECK(ops::name_submitted("boom", {"action 1 (shutdown)", "action 2 (resize)"}, "rerunning x") ==
+          "boom; action 2 (resize) had been submitted to DigitalOcean; rerunning x converges (it starts from what "
+          "DigitalOcean reports)");
+    CHECK(ops::name_submitted("waiting for action 2 (resize) timed out; rerunning x converges", {"action 2 (resize)"},
+                              "rerunning x") == "waiting for action 2 (resize) timed out; rerunning x converges");
   }
 
   TEST_CASE("a record write failing before anything was submitted stops the command")

@@ -1,5 +1,8 @@
 // One contract for both state-store backends: every TEST_CASE runs once against the file
-// backend and once against a real redis-server (SUBCASE per backend).
+// backend and once against each real Redis deployment: redis-server, redis-server on TLS,
+// valkey-server 8 on mutual TLS, and a 3-master Redis Cluster reached through a node that does
+// not serve the pool's slot (SUBCASE per backend). The cluster uses the hash-tagged pool
+// "{server}"; the others the seed's "server".
 
 #include <doctest/doctest.h>
 
@@ -22,6 +25,7 @@
 
 #include "support/errors.hpp"
 #include "support/processes.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
 
@@ -51,6 +55,18 @@ test::RedisServer& shared_tls_valkey()
 {
   static test::RedisServer server(test::RedisTls(test::RedisTls::Server::valkey, test::RedisTls::Auth::client_certificate));
   return server;
+}
+
+// The capacity pool the current backend's cases use: "{server}" on the cluster, else "server".
+std::string g_pool = "server";
+const std::string& pool() { return g_pool; }
+// A second pool of the same backend ("{other-pool}" on the cluster).
+std::string other_pool() { return g_pool == "server" ? "other-pool" : "{other-pool}"; }
+
+test::RedisCluster& shared_cluster()
+{
+  static test::RedisCluster cluster;
+  return cluster;
 }
 
 // One backend under test: how to open stores on it and how to reach behind the Store API.
@@ -156,6 +172,48 @@ class RedisBackend final : public Backend {
   test::RedisServer& m_server;
 };
 
+// The Redis Cluster: scalectl connects to a node that does not serve "{server}"'s slot.
+class ClusterBackend final : public Backend {
+ public:
+  ClusterBackend() : m_cluster(shared_cluster()), m_url(m_cluster.url_not_serving("{server}"))
+  {
+    m_cluster.flush();
+    g_pool = "{server}";
+  }
+  ClusterBackend(const ClusterBackend&) = delete;
+  ClusterBackend& operator=(const ClusterBackend&) = delete;
+  ~ClusterBackend() override { g_pool = "server"; }
+  StoreOptions options() const override
+  {
+    StoreOptions options;
+    options.backend = "redis";
+    options.redis_url = m_url;
+    options.lock_ttl = lock_ttl();
+    return options;
+  }
+  void drop_lock(const std::string& resource) override
+  {
+    REQUIRE(m_cluster.command({"DEL", "scalectl:{lock}:" + resource}) == "1");
+  }
+  void put_seed_lease(const std::string& pool_name, const std::string& id, double cpu, double ram) override
+  {
+    m_cluster.command({"INCRBYFLOAT", pool_name + ":cpu:allocated", json(cpu).dump()});
+    m_cluster.command({"INCRBYFLOAT", pool_name + ":ram:allocated", json(ram).dump()});
+    const json raw{{"type", "registre"}, {"cpu", cpu}, {"ram", ram}, {"startedAt", 1'732'000'000'000}};
+    REQUIRE(m_cluster.command({"HSET", pool_name + ":workers", id, raw.dump()}) == "1");
+  }
+  std::optional<std::pair<std::string, std::string>> stored_totals(const std::string& pool_name) override
+  {
+    return std::pair{m_cluster.command({"GET", pool_name + ":cpu:allocated"}),
+                     m_cluster.command({"GET", pool_name + ":ram:allocated"})};
+  }
+  std::chrono::milliseconds lock_ttl() const override { return 600ms; }
+
+ private:
+  test::RedisCluster& m_cluster;
+  std::string m_url;
+};
+
 enum class FileMedium { disk, memory };
 
 // Runs `body` once per backend; FileMedium::memory puts the file backend on /dev/shm for tests
@@ -183,6 +241,11 @@ void for_each_backend(Body&& body, FileMedium medium = FileMedium::disk)
     RedisBackend backend(shared_tls_valkey());
     body(backend);
   }
+  SUBCASE("redis cluster backend (3 masters, entered through a non-owner node)")
+  {
+    ClusterBackend backend;
+    body(backend);
+  }
 }
 
 LockOwner owner(const std::string& command)
@@ -194,7 +257,7 @@ AllocateRequest request(const std::string& id, core::Resources need, core::Resou
                         std::optional<std::chrono::milliseconds> ttl = std::nullopt)
 {
   AllocateRequest r;
-  r.pool = "server";
+  r.pool = pool();
   r.lease.id = id;
   r.lease.type = "acte-ocr";
   r.lease.resources = need;
@@ -210,7 +273,7 @@ bool wait_until_expired(Store& store, const std::string& id)
 {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto snapshot = store.snapshot("server");
+    const auto snapshot = store.snapshot(pool());
     for (const auto& lease : snapshot.leases) {
       if (lease.id == id && lease.expired) {
         return true;
@@ -515,7 +578,7 @@ TEST_SUITE("state.contract")
       auto again = store->allocate(request("registre-1", core::resources_from(3, 1), usable));
       CHECK(again.outcome == AllocateResult::Outcome::already_held);
       CHECK(again.lease.started_at_ms == first.lease.started_at_ms);
-      CHECK(store->snapshot("server").allocated == core::resources_from(3, 1));
+      CHECK(store->snapshot(pool()).allocated == core::resources_from(3, 1));
 
       CHECK(store->allocate(request("index-1", core::resources_from(1.5, 0.75), usable)).outcome ==
             AllocateResult::Outcome::allocated);
@@ -526,7 +589,7 @@ TEST_SUITE("state.contract")
       CHECK(ram_short.outcome == AllocateResult::Outcome::insufficient);
       CHECK(ram_short.fit.reason == "Insufficient RAM (need 12GB, available 11.05GB)");
 
-      const auto snapshot = store->snapshot("server");
+      const auto snapshot = store->snapshot(pool());
       // Sorted by start time, then id (both may start in the same millisecond).
       CHECK(std::is_sorted(snapshot.leases.begin(), snapshot.leases.end(), [](const Lease& a, const Lease& b) {
         return std::tie(a.started_at_ms, a.id) < std::tie(b.started_at_ms, b.id);
@@ -536,16 +599,16 @@ TEST_SUITE("state.contract")
       CHECK(ids == std::vector<std::string>{"index-1", "registre-1"});
       CHECK(snapshot.allocated == core::resources_from(4.5, 1.75));
       CHECK(snapshot.now_ms > 0);
-      if (const auto totals = backend.stored_totals("server")) {
+      if (const auto totals = backend.stored_totals(pool())) {
         CHECK(*totals == std::pair<std::string, std::string>{"4.5", "1.75"});
       }
 
-      const auto released = store->release("server", "index-1");
+      const auto released = store->release(pool(), "index-1");
       CHECK(released.outcome == ReleaseResult::Outcome::released);
       CHECK(released.lease.resources == core::resources_from(1.5, 0.75));
-      CHECK(store->release("server", "index-1").outcome == ReleaseResult::Outcome::unknown);
-      CHECK(store->snapshot("server").allocated == core::resources_from(3, 1));
-      CHECK(store->snapshot("other-pool").leases.empty());
+      CHECK(store->release(pool(), "index-1").outcome == ReleaseResult::Outcome::unknown);
+      CHECK(store->snapshot(pool()).allocated == core::resources_from(3, 1));
+      CHECK(store->snapshot(other_pool()).leases.empty());
     });
   }
 
@@ -559,22 +622,22 @@ TEST_SUITE("state.contract")
       REQUIRE(live.lease.expires_at_ms.has_value());
       CHECK(*live.lease.expires_at_ms == live.lease.started_at_ms + 60'000);
 
-      const auto renewed = store->renew("server", "live", 120s);
+      const auto renewed = store->renew(pool(), "live", 120s);
       CHECK(renewed.outcome == RenewResult::Outcome::renewed);
       REQUIRE(renewed.lease.expires_at_ms.has_value());
       CHECK(*renewed.lease.expires_at_ms >= *live.lease.expires_at_ms + 60'000);
-      CHECK(store->snapshot("server").leases.at(0).expires_at_ms == renewed.lease.expires_at_ms);
+      CHECK(store->snapshot(pool()).leases.at(0).expires_at_ms == renewed.lease.expires_at_ms);
 
-      CHECK(store->renew("server", "nobody", 60s).outcome == RenewResult::Outcome::unknown);
+      CHECK(store->renew(pool(), "nobody", 60s).outcome == RenewResult::Outcome::unknown);
 
       REQUIRE(store->allocate(request("short", core::resources_from(1, 1), usable, 100ms)).outcome ==
               AllocateResult::Outcome::allocated);
       REQUIRE(wait_until_expired(*store, "short"));
-      const auto late = store->renew("server", "short", 60s);
+      const auto late = store->renew(pool(), "short", 60s);
       CHECK(late.outcome == RenewResult::Outcome::expired);
       CHECK(late.lease.id == "short");
-      CHECK(ids_of(store->snapshot("server").leases) == std::vector<std::string>{"live"});  // reaped, not renewed
-      CHECK(store->renew("server", "short", 60s).outcome == RenewResult::Outcome::unknown);
+      CHECK(ids_of(store->snapshot(pool()).leases) == std::vector<std::string>{"live"});  // reaped, not renewed
+      CHECK(store->renew(pool(), "short", 60s).outcome == RenewResult::Outcome::unknown);
     });
   }
 
@@ -586,7 +649,7 @@ TEST_SUITE("state.contract")
       REQUIRE(store->allocate(request("a", one_worker, one_worker, 100ms)).outcome ==
               AllocateResult::Outcome::allocated);
       REQUIRE(wait_until_expired(*store, "a"));
-      const auto before = store->snapshot("server");
+      const auto before = store->snapshot(pool());
       CHECK(before.allocated == core::Resources{});
       REQUIRE(before.leases.size() == 1);
       CHECK(before.leases[0].expired);
@@ -594,9 +657,9 @@ TEST_SUITE("state.contract")
       const auto next = store->allocate(request("b", one_worker, one_worker));
       CHECK(next.outcome == AllocateResult::Outcome::allocated);
       CHECK(next.reaped == std::vector<std::string>{"a"});
-      CHECK(ids_of(store->snapshot("server").leases) == std::vector<std::string>{"b"});
-      CHECK(store->snapshot("server").allocated == one_worker);
-      if (const auto totals = backend.stored_totals("server")) {
+      CHECK(ids_of(store->snapshot(pool()).leases) == std::vector<std::string>{"b"});
+      CHECK(store->snapshot(pool()).allocated == one_worker);
+      if (const auto totals = backend.stored_totals(pool())) {
         CHECK(*totals == std::pair<std::string, std::string>{"1", "0.5"});
       }
     });
@@ -612,14 +675,14 @@ TEST_SUITE("state.contract")
       int released = 0;
       for (int i = 0; i < 10'000; ++i) {
         allocated += store->allocate(request("tiny", need, usable)).outcome == AllocateResult::Outcome::allocated;
-        released += store->release("server", "tiny").outcome == ReleaseResult::Outcome::released;
+        released += store->release(pool(), "tiny").outcome == ReleaseResult::Outcome::released;
       }
       CHECK(allocated == 10'000);
       CHECK(released == 10'000);
-      const auto snapshot = store->snapshot("server");
+      const auto snapshot = store->snapshot(pool());
       CHECK(snapshot.leases.empty());
       CHECK(snapshot.allocated == core::Resources{});
-      if (const auto totals = backend.stored_totals("server")) {
+      if (const auto totals = backend.stored_totals(pool())) {
         CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
       }
     }, FileMedium::memory);
@@ -659,7 +722,7 @@ TEST_SUITE("state.contract")
       }
       CHECK(codes[0] == 7);
       CHECK(codes[1] == k_processes - 7);
-      const auto snapshot = backend.open()->snapshot("server");
+      const auto snapshot = backend.open()->snapshot(pool());
       CHECK(snapshot.leases.size() == 7);
       core::Resources sum;
       for (const auto& lease : snapshot.leases) {
@@ -667,7 +730,7 @@ TEST_SUITE("state.contract")
       }
       CHECK(snapshot.allocated == sum);
       CHECK(sum == usable);
-      if (const auto totals = backend.stored_totals("server")) {
+      if (const auto totals = backend.stored_totals(pool())) {
         CHECK(*totals == std::pair<std::string, std::string>{"7", "3.5"});
       }
     });
@@ -785,9 +848,9 @@ TEST_SUITE("state.contract")
   TEST_CASE("leases: leases in the seed's layout are read and counted")
   {
     for_each_backend([](Backend& backend) {
-      backend.put_seed_lease("server", "registre-seed", 3, 1);
+      backend.put_seed_lease(pool(), "registre-seed", 3, 1);
       auto store = backend.open();
-      const auto snapshot = store->snapshot("server");
+      const auto snapshot = store->snapshot(pool());
       REQUIRE(snapshot.leases.size() == 1);
       const auto& lease = snapshot.leases[0];
       CHECK(lease.id == "registre-seed");
@@ -800,9 +863,9 @@ TEST_SUITE("state.contract")
       const auto full = store->allocate(request("acte-1", core::resources_from(1, 0.5), core::resources_from(3.2, 6.4)));
       CHECK(full.outcome == AllocateResult::Outcome::insufficient);
       CHECK(full.fit.reason == "Insufficient CPU (need 1, available 0.2)");
-      CHECK(store->release("server", "registre-seed").outcome == ReleaseResult::Outcome::released);
-      CHECK(store->snapshot("server").allocated == core::Resources{});
-      if (const auto totals = backend.stored_totals("server")) {
+      CHECK(store->release(pool(), "registre-seed").outcome == ReleaseResult::Outcome::released);
+      CHECK(store->snapshot(pool()).allocated == core::Resources{});
+      if (const auto totals = backend.stored_totals(pool())) {
         CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
       }
     });
@@ -817,17 +880,17 @@ TEST_SUITE("state.contract")
         REQUIRE(store->allocate(request(id, core::resources_from(1, 1), usable)).outcome ==
                 AllocateResult::Outcome::allocated);
       }
-      const auto removed = store->purge("server");
+      const auto removed = store->purge(pool());
       CHECK(removed.size() == 3);
       std::set<std::string> ids;
       for (const auto& lease : removed) {
         ids.insert(lease.id);
       }
       CHECK(ids == std::set<std::string>{"w1", "w2", "w3"});
-      CHECK(store->snapshot("server").leases.empty());
-      CHECK(store->snapshot("server").allocated == core::Resources{});
-      CHECK(store->purge("server").empty());
-      if (const auto totals = backend.stored_totals("server")) {
+      CHECK(store->snapshot(pool()).leases.empty());
+      CHECK(store->snapshot(pool()).allocated == core::Resources{});
+      CHECK(store->purge(pool()).empty());
+      if (const auto totals = backend.stored_totals(pool())) {
         CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
       }
     });
@@ -841,11 +904,11 @@ TEST_SUITE("state.contract")
       CHECK(error_of([&] { store->get(""); }).first == usage);
       CHECK(error_of([&] { store->append("", json::object()); }).first == usage);
       CHECK(error_of([&] { store->lock("bad\nname", owner("x"), 0ms); }).first == usage);
-      CHECK(error_of([&] { store->renew("server", "w", 0ms); }).first == usage);
+      CHECK(error_of([&] { store->renew(pool(), "w", 0ms); }).first == usage);
       CHECK(error_of([&] {
               store->allocate(request("neg", core::Resources{-1, 0}, core::resources_from(1, 1)));
             }).first == usage);
-      CHECK(store->snapshot("server").leases.empty());
+      CHECK(store->snapshot(pool()).leases.empty());
     });
   }
 }

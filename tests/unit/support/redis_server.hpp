@@ -140,6 +140,9 @@ class RedisServer {
     return run(context.get(), args);
   }
 
+  // Returns `reply` as command() formats it.
+  static std::string format_reply(const redisReply& reply) { return format(reply); }
+
  private:
   std::string file(const std::string& name) const { return (m_dir.path() / name).string(); }
 
