@@ -749,24 +749,24 @@ TEST_SUITE("state.contract")
       int released = 0;
       for (int i = 0; i < 10'000; ++i) {
         allocated += store->allocate(request("tiny", need, usable)).outcome == AllocateResult::Outcome::allocated;
-        released += store->release("server", "tiny").outcome == ReleaseResult::Outcome::released;
+        released += store->release(pool(), "tiny").outcome == ReleaseResult::Outcome::released;
       }
       CHECK(allocated == 10'000);
       CHECK(released == 10'000);
-      auto snapshot = store->snapshot("server");
+      auto snapshot = store->snapshot(pool());
       CHECK(snapshot.allocated == core::Resources{100, 128, {{"gemini_rpm", {72, 1}}}});
-      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+      if (const auto rpm = backend.stored_named(pool(), "gemini_rpm")) {
         CHECK(*rpm == "7.2");
-        CHECK(backend.stored_named("server", "gpu") == std::optional<std::string>("0"));
+        CHECK(backend.stored_named(pool(), "gpu") == std::optional<std::string>("0"));
       }
-      CHECK(store->release("server", "other").outcome == ReleaseResult::Outcome::released);
-      snapshot = store->snapshot("server");
+      CHECK(store->release(pool(), "other").outcome == ReleaseResult::Outcome::released);
+      snapshot = store->snapshot(pool());
       CHECK(snapshot.leases.empty());
       CHECK(snapshot.allocated == core::Resources{});
-      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+      if (const auto rpm = backend.stored_named(pool(), "gemini_rpm")) {
         CHECK(*rpm == "0");
       }
-      if (const auto totals = backend.stored_totals("server")) {
+      if (const auto totals = backend.stored_totals(pool())) {
         CHECK(*totals == std::pair<std::string, std::string>{"0", "0"});
       }
     }, FileMedium::memory);
@@ -790,16 +790,16 @@ TEST_SUITE("state.contract")
       // A worker type that needs none of it still fits.
       CHECK(store->allocate(request("registre-1", core::resources_from(3, 1), usable)).outcome ==
             AllocateResult::Outcome::allocated);
-      const auto snapshot = store->snapshot("server");
+      const auto snapshot = store->snapshot(pool());
       CHECK(snapshot.allocated == core::Resources{4000, 1536, acte.named});
-      if (const auto tpm = backend.stored_named("server", "gemini_tpm")) {
+      if (const auto tpm = backend.stored_named(pool(), "gemini_tpm")) {
         CHECK(*tpm == "242000");
       }
       // Once released, a process that never saw the resource still gives its amount back.
       auto fresh = backend.open();
-      CHECK(fresh->release("server", "acte-1").outcome == ReleaseResult::Outcome::released);
-      CHECK(store->snapshot("server").allocated == core::resources_from(3, 1));
-      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+      CHECK(fresh->release(pool(), "acte-1").outcome == ReleaseResult::Outcome::released);
+      CHECK(store->snapshot(pool()).allocated == core::resources_from(3, 1));
+      if (const auto rpm = backend.stored_named(pool(), "gemini_rpm")) {
         CHECK(*rpm == "0");
       }
       CHECK(store->allocate(request("acte-2", acte, usable)).outcome == AllocateResult::Outcome::allocated);
@@ -836,10 +836,10 @@ TEST_SUITE("state.contract")
       }
       CHECK(codes[0] == 7);
       CHECK(codes[1] == k_processes - 7);
-      const auto snapshot = backend.open()->snapshot("server");
+      const auto snapshot = backend.open()->snapshot(pool());
       CHECK(snapshot.leases.size() == 7);
       CHECK(named_amount(snapshot.allocated, "gemini_rpm") == core::Amount{504, 1});
-      if (const auto rpm = backend.stored_named("server", "gemini_rpm")) {
+      if (const auto rpm = backend.stored_named(pool(), "gemini_rpm")) {
         CHECK(*rpm == "50.4");
       }
     });
