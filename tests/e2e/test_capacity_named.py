@@ -126,7 +126,7 @@ class NamedResourceTests:
 
     def test_bad_input_is_one_line_and_exit_2(self):
         cases = [
-            (API_TYPES.replace("gemini_rpm = 7.2", "gemini_rpm = -7.2"), "is -7.2; an amount must be 0 or more"),
+            (API_TYPES.replace("gemini_rpm = 7.2", "gemini_rpm = -7.2"), "gemini_rpm: -7.2 is out of range; it must be between 0 and"),
             (API_TYPES.replace("gemini_rpm = 7.2", 'gemini_rpm = "lots"'), "expected number"),
             (API_TYPES.replace("gemini_rpm = 7.2", "gpu = 1"),
              "names resource 'gpu', but no [capacity.resources.gpu] table declares it"),
