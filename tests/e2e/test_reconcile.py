@@ -142,6 +142,17 @@ class ReconcileTests(ScalectlTestCase):
         self.assertEqual(len(self.resizes()), 1)
         self.assertEqual(self.size(), UP)
 
+    def test_losing_the_state_store_mid_resize_still_powers_the_droplet_on(self):
+        self.on_droplet("droplet", "claim", "up", "--id", "k9")
+        proc = self.popen("droplet", "reconcile", env=self.control_env())
+        # The droplet is off and its resize submitted: now the Redis holding the lock and records goes.
+        self.wait_for(lambda: self.resizes(), 60, "the resize action")
+        self.redis.stop()
+        proc.wait(timeout=120)
+        self.wait_for(lambda: self.sim.droplet_state(self.did)["status"] == "active", 60, "the droplet to be on")
+        self.assertEqual(self.size(), UP)
+        self.assertEqual(len(self.resizes()), 1)
+
     def test_kill_9_during_each_phase_then_rerun_makes_one_resize(self):
         for phase in ("shutdown", "resize", "power_on"):
             with self.subTest(phase=phase):
