@@ -262,9 +262,12 @@ CommitResult commit(AutoscaleDeps& deps, ReplicaTarget& target, state::Operation
     if (c.to == c.from) {
       throw;
     }
-    throw Error(e.code(), fmt::format("{} is now at {} but the state could not record it: {}; the next apply "
-                                      "reads the count again",
-                                      target.describe(), c.to, e.what()));
+    // Never a half-told failure: name what was submitted (for App Platform, "deployment ID").
+    throw Error(e.code(), fmt::format("{} is now at {}{} but the state could not record it: {}; rerunning apply "
+                                      "converges (it reads the count again)",
+                                      target.describe(), c.to,
+                                      result.note.empty() ? std::string() : fmt::format(" ({})", result.note),
+                                      e.what()));
   }
   return result;
 }
