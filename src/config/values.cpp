@@ -263,8 +263,14 @@ std::expected<Value, std::string> parse_text_value(const KeyInfo& info, std::str
       }
       return reject();
     case ValueType::strings:
-    case ValueType::slugs:  // a one-entry list is as good as a string (Config::get_slugs)
       return Value(split_list(text));
+    case ValueType::slugs: {
+      auto list = split_list(text);
+      if (list.size() == 1) {
+        return Value(std::move(list.front()));
+      }
+      return Value(std::move(list));
+    }
   }
   return reject();
 }
