@@ -15,8 +15,8 @@ namespace {
 using ReaderPtr = std::unique_ptr<redisReader, decltype(&redisReaderFree)>;
 using ReplyPtr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 
-// Returns a canonical text of `reply` (type, length-prefixed payload, children), bounded in depth
-// by hiredis (7 levels).
+// Returns a canonical text of `reply` (type, length-prefixed payload, children); hiredis bounds the
+// nesting depth.
 std::string describe(const redisReply& reply)
 {
   std::string out = std::to_string(reply.type) + ":";
@@ -25,7 +25,7 @@ std::string describe(const redisReply& reply)
   if (reply.type == REDIS_REPLY_INTEGER) {
     out += std::to_string(reply.integer);
   }
-  if (reply.type == REDIS_REPLY_ARRAY || reply.type == REDIS_REPLY_MAP || reply.type == REDIS_REPLY_SET) {
+  if (reply.type == REDIS_REPLY_ARRAY) {  // hiredis 0.14 (Debian 12) reads RESP2 only
     out += "[" + std::to_string(reply.elements);
     for (std::size_t i = 0; i < reply.elements; ++i) {
       out += "," + describe(*reply.element[i]);
