@@ -42,7 +42,7 @@ $(SAN_BUILD_DIR)/CMakeCache.txt:
 	  -DSCALECTL_SANITIZE=ON $(CMAKE_FLAGS)
 
 build-sanitize: deps $(SAN_BUILD_DIR)/CMakeCache.txt
-	cmake --build $(SAN_BUILD_DIR) -j $(JOBS) --target scalectl unit_tests
+	cmake --build $(SAN_BUILD_DIR) -j $(JOBS) --target scalectl unit_tests scalectl_docs scalectl_changelog
 
 test-sanitize: build-sanitize
 	cd $(SAN_BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 1800 -R '^(unit|e2e\.)' -E '^e2e\.test_package$$'
