@@ -5,8 +5,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <scalectl/core/text.hpp>
 #include <scalectl/error.hpp>
 
+// toml++ 3.3 asserts on some malformed input that its parser then reports as an error anyway
+// ("[" then a newline; found by fuzz_toml_config). A config file is user input, so in every
+// build type that is an error, not an abort; release builds with GCC already behave so.
+#define TOML_ASSERT(expr) static_cast<void>(0)
 #define TOML_ENABLE_FORMATTERS 0
 #define TOML_ENABLE_WINDOWS_COMPAT 0
 #include <toml++/toml.h>
@@ -115,8 +120,81 @@ void walk(const toml::table& table, std::vector<std::string>& path, std::vector<
 
 }  // namespace
 
+namespace {
+
+// Refuses what TOML 1.0 forbids everywhere before toml++ sees it: a document that is not UTF-8,
+// and control characters other than tab, LF and CR (allowed in no key, value or comment).
+// toml++ 3.3 asserts (debug) or reaches __builtin_unreachable (release) on some such inputs;
+// the fuzz target fuzz_toml_config found both.
+void require_toml_text(std::string_view text, const std::string& path)
+{
+  const auto where = [&](std::size_t offset) {
+    const std::string_view before = text.substr(0, offset);
+    const auto line = 1 + static_cast<std::size_t>(std::ranges::count(before, '\n'));
+    const auto line_start = before.rfind('\n');
+    const auto column = offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+    return fmt::format("{}:{}:{}", path, line, column);
+  };
+  if (const auto bad = core::invalid_utf8_offset(text)) {
+    throw usage_error(fmt::format("{}: invalid TOML: not UTF-8 (byte 0x{:02x}); save the file as UTF-8", where(*bad),
+                                  static_cast<unsigned char>(text[*bad])));
+  }
+  // Outside strings and comments TOML 1.0 is ASCII (bare keys, numbers, punctuation). toml++ 3.3
+  // classifies a non-ASCII character there with a table that reaches __builtin_unreachable for
+  // most of U+00A1..U+FEFF, so such a character is refused here, naming its position.
+  enum class In { code, comment, basic, literal, multi_basic, multi_literal } in = In::code;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f) {
+      throw usage_error(fmt::format("{}: invalid TOML: control character 0x{:02x}; write it as an escape inside a "
+                                    "string, or remove it",
+                                    where(i), byte));
+    }
+    const std::string_view rest = text.substr(i);
+    switch (in) {
+    case In::code:
+      if (byte >= 0x80) {
+        throw usage_error(fmt::format("{}: invalid TOML: a non-ASCII character outside a string or comment; quote "
+                                      "the key or value",
+                                      where(i)));
+      }
+      if (byte == '#') {
+        in = In::comment;
+      } else if (rest.starts_with("\"\"\"") || rest.starts_with("'''")) {
+        in = byte == '"' ? In::multi_basic : In::multi_literal;
+        i += 2;
+      } else if (byte == '"' || byte == '\'') {
+        in = byte == '"' ? In::basic : In::literal;
+      }
+      break;
+    case In::comment:
+      in = byte == '\n' ? In::code : In::comment;
+      break;
+    case In::basic:
+    case In::multi_basic:
+      if (byte == '\\') {
+        ++i;  // an escaped character never ends the string
+      } else if (in == In::basic ? (byte == '"' || byte == '\n') : rest.starts_with("\"\"\"")) {
+        i += in == In::basic ? 0 : 2;
+        in = In::code;
+      }
+      break;
+    case In::literal:
+    case In::multi_literal:
+      if (in == In::literal ? (byte == '\'' || byte == '\n') : rest.starts_with("'''")) {
+        i += in == In::literal ? 0 : 2;
+        in = In::code;
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<TomlNode> read_toml(std::string_view text, const std::string& path)
 {
+  require_toml_text(text, path);
   toml::table root;
   try {
     root = toml::parse(text, path);

@@ -245,7 +245,7 @@ json Client::request_json(std::string_view method, const std::string& path, cons
   }
   try {
     return json::parse(response);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw Error(fmt::format("DigitalOcean API {} {} returned a body that is not JSON ({}); check "
                             "digitalocean.api_url points at the API",
                             method, path, e.what()));

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <scalectl/core/text.hpp>
 #include <scalectl/error.hpp>
 
 #include "config/read_file.hpp"
@@ -115,7 +116,7 @@ class YamlWalk {
                                         "spec",
                                         m_path));
         }
-        out[member.first.Scalar()] = convert(member.second);
+        out[checked_text(member.first)] = convert(member.second);
       }
       m_stack.pop_back();
       return out;
@@ -124,9 +125,9 @@ class YamlWalk {
       // yaml-cpp tags plain scalars "?" and quoted ones "!"; explicit tags are kept as strings.
       if (node.Tag() == "?" || node.Tag() == "tag:yaml.org,2002:int" || node.Tag() == "tag:yaml.org,2002:float" ||
           node.Tag() == "tag:yaml.org,2002:bool") {
-        return plain_scalar(node.Scalar());
+        return plain_scalar(checked_text(node));
       }
-      return node.Scalar();
+      return checked_text(node);
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
       return nullptr;
@@ -135,6 +136,19 @@ class YamlWalk {
   }
 
  private:
+  // Returns a scalar's text once unescaped; YAML escapes such as "\uD800" or "\x80" can make
+  // bytes that are not UTF-8 (found by fuzz_yaml_spec), which no JSON spec may carry.
+  const std::string& checked_text(const YAML::Node& node) const
+  {
+    const std::string& text = node.Scalar();
+    if (core::invalid_utf8_offset(text)) {
+      throw usage_error(fmt::format("--from-file {}:{}: a string is not valid UTF-8 once its escapes are read; "
+                                    "write the character itself",
+                                    m_path, node.Mark().line + 1));
+    }
+    return text;
+  }
+
   const std::string& m_path;
   std::vector<YAML::Node> m_stack;
   std::size_t m_nodes = 0;
@@ -154,6 +168,10 @@ bool is_json(const std::string& path, const std::string& text)
 RawJson read_spec_file(const std::string& path)
 {
   const auto text = read_text(path);
+  if (const auto bad = core::invalid_utf8_offset(text)) {
+    throw usage_error(fmt::format("--from-file {} is not valid UTF-8 (byte {}); an app spec is UTF-8 text", path,
+                                  *bad + 1));
+  }
   if (is_json(path, text)) {
     try {
       return core::parse_raw_json(text, path);

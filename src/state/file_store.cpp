@@ -118,7 +118,7 @@ json parse_state_document(std::string_view text, const std::string& path)
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     std::string why = e.what();
     if (const auto pos = why.find("] "); pos != std::string::npos) {
       why.erase(0, pos + 2);

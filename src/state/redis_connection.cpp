@@ -56,8 +56,45 @@ class SigpipeGuard {
   bool m_was_pending = false;
 };
 
+// hiredis's own reply constructors, read from a reader it set up, with createArray bounded.
+struct BoundedFunctions {
+  redisReplyObjectFunctions defaults{};
+  redisReplyObjectFunctions bounded{};
+};
+
+BoundedFunctions* bounded_functions()
+{
+  static BoundedFunctions* functions = []() -> BoundedFunctions* {
+    const RedisReaderPtr probe(redisReaderCreate(), &redisReaderFree);
+    if (!probe || probe->fn == nullptr) {
+      return nullptr;
+    }
+    static BoundedFunctions made;
+    made.defaults = *probe->fn;
+    made.bounded = made.defaults;
+    made.bounded.createArray = [](const redisReadTask* task, int elements) -> void* {
+      if (elements < 0 || elements > k_max_reply_elements) {
+        return nullptr;  // the reader reports "Out of memory" and stops
+      }
+      return bounded_functions()->defaults.createArray(task, elements);
+    };
+    return &made;
+  }();
+  return functions;
+}
 
 }  // namespace
+
+RedisReaderPtr make_bounded_reader()
+{
+  BoundedFunctions* functions = bounded_functions();
+  RedisReaderPtr reader(functions != nullptr ? redisReaderCreateWithFunctions(&functions->bounded) : nullptr,
+                        &redisReaderFree);
+  if (!reader) {
+    throw Error("cannot create a Redis reply reader: out of memory");
+  }
+  return reader;
+}
 
 std::string reply_text(const redisReply& reply)
 {
@@ -76,10 +113,7 @@ RedisLink::RedisLink(const RedisEndpoint& endpoint, std::chrono::milliseconds co
     const SigpipeGuard guard;  // OpenSSL writes the handshake with write(2)
     m_stream.emplace(endpoint, connect_timeout, command_timeout);
   }
-  m_reader.reset(redisReaderCreate());
-  if (!m_reader) {
-    throw Error(fmt::format("cannot connect to Redis at {}: out of memory", m_address));
-  }
+  m_reader = make_bounded_reader();
   if (!endpoint.password.empty()) {
     hold_secret_in_memory();
     std::vector<std::string_view> args{"AUTH"};
@@ -137,9 +171,12 @@ RedisReplyPtr RedisLink::command(std::span<const std::string_view> args, std::st
       throw_io_error(failed, doing);
     }
     char buffer[16384];
+    std::size_t received = 0;
     for (;;) {
       if (redisReaderGetReply(m_reader.get(), &raw) != REDIS_OK) {
-        throw_io_error(fmt::format("unreadable reply ({})", m_reader->errstr), doing);
+        throw_io_error(fmt::format("unreadable reply ({}; scalectl takes arrays of at most {} elements)",
+                                   m_reader->errstr, k_max_reply_elements),
+                       doing);
       }
       if (raw != nullptr) {
         break;
@@ -148,6 +185,10 @@ RedisReplyPtr RedisLink::command(std::span<const std::string_view> args, std::st
       const std::size_t got = m_stream->read_some(buffer, sizeof buffer, failed);
       if (got == 0) {
         throw_io_error(failed, doing);
+      }
+      received += got;
+      if (received > k_max_reply_bytes) {
+        throw_io_error(fmt::format("a reply larger than {} MiB", k_max_reply_bytes >> 20U), doing);
       }
       if (redisReaderFeed(m_reader.get(), buffer, got) != REDIS_OK) {
         throw_io_error(fmt::format("unreadable reply ({})", m_reader->errstr), doing);

@@ -26,6 +26,19 @@ using RedisReplyPtr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
 // Returns the text of a string, status or error reply ("" for other types).
 std::string reply_text(const redisReply& reply);
 
+// The most elements one reply array may announce. hiredis callocs the whole array as soon as it
+// reads "*N", so a broken or hostile server could otherwise make scalectl allocate 16 GiB with
+// 13 bytes. 4 Mi elements (32 MiB of pointers) covers a status of two million leases.
+inline constexpr int k_max_reply_elements = 4 << 20;
+// The most bytes one reply may take; a bigger one is a failure, not an unbounded buffer.
+inline constexpr std::size_t k_max_reply_bytes = std::size_t{512} << 20U;
+
+using RedisReaderPtr = std::unique_ptr<redisReader, decltype(&redisReaderFree)>;
+
+// Returns a hiredis reply reader that refuses an array of more than k_max_reply_elements with an
+// "out of memory" reader error instead of allocating it. Throws Error(failure) when out of memory.
+RedisReaderPtr make_bounded_reader();
+
 // One connected, authenticated connection to one server (one cluster node). Not thread-safe.
 class RedisLink {
  public:
@@ -47,7 +60,7 @@ class RedisLink {
   [[noreturn]] void throw_io_error(const std::string& what, std::string_view doing);
 
   std::optional<RedisStream> m_stream;
-  std::unique_ptr<redisReader, decltype(&redisReaderFree)> m_reader{nullptr, &redisReaderFree};
+  RedisReaderPtr m_reader{nullptr, &redisReaderFree};
   std::string m_address;
   bool m_broken = false;
 };

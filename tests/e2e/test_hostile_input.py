@@ -287,6 +287,15 @@ class HostileFileTests(ScalectlTestCase):
                 self.assertExit(r, 2)
                 self.assertIn(expect, self.assertOneErrorLine(r))
 
+    def test_fuzz_yaml_that_is_not_utf8_is_refused_naming_the_byte(self):
+        # Found by fuzz_yaml_spec: yaml-cpp passes invalid UTF-8 through, and turning it into
+        # JSON then threw an exception nobody mapped (abort in the fuzzer, "unexpected failure" here).
+        path = self.tmp / "latin1.yaml"
+        path.write_bytes(b"name: shop\nservices:\n- name: worker\n  instance\xa1_slug: x\n")
+        r = self.run_bounded("app", "scale", "shop", "--component", "worker", "--from-file", path)
+        self.assertExit(r, 2)
+        self.assertIn("is not valid UTF-8 (byte 47)", self.assertOneErrorLine(r))
+
     # --- defect 6: ids and names in a documented alphabet ------------------------------------
     def test_d06_ids_and_policy_names_outside_the_alphabet_exit_2(self):
         self.config.write_text('[capacity]\nmax_cpu = 4\nmax_ram_gb = 8\nreserved_cpu_percent = 0\nreserved_ram_percent = 0\n'
@@ -477,6 +486,17 @@ class OverflowAndSmallThingsTests(ScalectlTestCase):
         self.assertIn("is corrupt (\"version\" is \"1\", not an integer)", line)
         self.assertNotIn("newer than", line)
 
+    def test_fuzz_a_number_too_large_for_a_double_is_corrupt(self):
+        # Found by fuzz_state_json: nlohmann reports 9e11111 as out_of_range, not parse_error.
+        state = self.state_file()
+        state.parent.mkdir(mode=0o700)
+        state.write_text('{"version": 1, "records": {}, "pools": {}, "x": 9e11111}')
+        state.chmod(0o600)
+        r = self.scalectl("capacity", "status")
+        self.assertExit(r, 1)
+        line = self.assertOneErrorLine(r)
+        self.assertIn("is corrupt (number overflow parsing '9e11111')", line)
+
     def test_d11_allocate_fails_and_releases_when_stdout_is_full(self):
         with open("/dev/full", "w") as full:
             r = subprocess.run([str(scalectl_path()), "capacity", "allocate", "t"], env=self.env(),
@@ -540,3 +560,57 @@ class WrongRedisTypeTests(ScalectlTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HostileRedisServerTests(ScalectlTestCase):
+    """Found by fuzz_resp: a server announcing a huge array made hiredis calloc it whole."""
+    start_sim = False
+
+    def serve_forever_replying(self, reply):
+        import socket
+        import threading
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(0.2)
+        stop = threading.Event()
+
+        def loop():
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    continue
+                with conn:
+                    conn.settimeout(5)
+                    try:
+                        conn.recv(65536)
+                        conn.sendall(reply)
+                        conn.recv(65536)  # hold the connection until the client gives up
+                    except OSError:
+                        pass
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 5)
+        self.addCleanup(stop.set)
+        self.addCleanup(listener.close)
+        return listener.getsockname()[1]
+
+    def test_a_huge_array_announcement_is_refused_not_allocated(self):
+        port = self.serve_forever_replying(b"*2000000000\r\n")
+        config = self.tmp / "config.toml"
+        config.write_text(OverflowAndSmallThingsTests.CAPACITY)
+        # 2e9 pointers would be 16 GB; with the address space capped at 1 GiB an unbounded
+        # reader dies of ENOMEM (or the kernel kills it), the bounded one fails cleanly.
+        limit = 1 << 30
+        r = subprocess.run([str(scalectl_path()), "capacity", "status"],
+                           env=dict(self.env(), SCALECTL_CONFIG=str(config),
+                                    SCALECTL_REDIS_URL="redis://127.0.0.1:%d/0" % port),
+                           capture_output=True, text=True, timeout=60,
+                           preexec_fn=None if os.environ.get("SCALECTL_SANITIZED") else
+                           (lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        line = self.assertOneErrorLine(r)
+        self.assertIn("unreadable reply", line)
+        self.assertIn("arrays of at most", line)

@@ -28,7 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string url = "redis://:" + std::string(password) + "@" + std::string(host);
   const std::string redacted = scalectl::config::redact_url_passwords(url);
   require(redacted == "redis://:<redacted>@" + std::string(host), "the whole password is redacted, up to the last @");
-  if (password.size() >= 3 && url.find(password, 9 + password.size()) == std::string::npos) {
+  // A password that also spells part of the public text ("redis:/", a piece of the host) is
+  // bound to appear; any other copy would be a leak.
+  const std::string public_text = "redis://:<redacted>@" + std::string(host);
+  if (password.size() >= 3 && public_text.find(password) == std::string::npos) {
     require(redacted.find(password) == std::string::npos, "no copy of the password survives redaction");
   }
   return 0;

@@ -42,6 +42,37 @@ TEST_SUITE("config.toml")
     CHECK(duplicate.starts_with(duplicate_path + ":2:"));
   }
 
+  TEST_CASE("text TOML forbids is refused before toml++ sees it, naming file:line:col")
+  {
+    // The fuzz target fuzz_toml_config found toml++ 3.3 asserting on a control character and
+    // reaching __builtin_unreachable on a non-ASCII character outside strings and comments.
+    struct Row {
+      std::string_view toml;
+      std::string_view where;
+      std::string_view what;
+    };
+    const Row rows[] = {
+        {"[\froot]\n", ":1:2:", "control character 0x0c"},
+        {"[droplet]\nup_size = \"a\x7f\"\n", ":2:13:", "control character 0x7f"},
+        {"[droplet]\nup_size = \"s-8vcpu-16gb\" \xc2\xa1\n", ":2:26:", "a non-ASCII character outside"},
+        {"[droplet]\n\xe3\x80\x80up_size = \"x\"\n", ":2:1:", "a non-ASCII character outside"},
+        {"[droplet]\nup_size = \"caf\xc3\n", ":2:15:", "not UTF-8 (byte 0xc3)"},
+    };
+    for (const auto& row : rows) {
+      const auto [message, path] = error_loading(row.toml);
+      CAPTURE(message);
+      CHECK(message.starts_with(path + std::string(row.where)));
+      CHECK(message.find(row.what) != std::string::npos);
+    }
+    // Non-ASCII inside strings (one-line, multi-line, literal) and comments is fine.
+    const ScratchDir dir;
+    const auto config = load_text(dir, "# r\xc3\xa9sum\xc3\xa9\n[droplet]\nup_size = \"s-8vcpu-16gb\" # \xe2\x82\xac\n"
+                                       "busy_check = \"\"\"echo \\\"\xc3\xa9\\\"\"\"\"\n"
+                                       "after_up = \'\'\'echo \xc3\xa9\'\'\'\n");
+    CHECK(config.get_string("droplet.up_size") == "s-8vcpu-16gb");
+    CHECK(config.get_string("droplet.after_up") == "echo \xc3\xa9");
+  }
+
   TEST_CASE("an unknown key is an error with a did-you-mean suggestion")
   {
     SUBCASE("typo")
