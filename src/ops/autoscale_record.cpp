@@ -64,6 +64,13 @@ std::vector<std::string> strings(const json& j, const char* key)
 
 }  // namespace
 
+json AutoscaleEvent::to_json() const
+{
+  return {{"time_ms", to_ms(time)},   {"time", format_rfc3339(time)}, {"from", from},
+          {"to", to},                 {"direction", direction},       {"result", result},
+          {"reasons", reasons},       {"note", note}};
+}
+
 json AutoscaleRecord::to_json() const
 {
   json recs = json::array();
@@ -72,14 +79,7 @@ json AutoscaleRecord::to_json() const
   }
   json evs = json::array();
   for (const auto& e : events) {
-    evs.push_back({{"time_ms", to_ms(e.time)},
-                   {"time", format_rfc3339(e.time)},
-                   {"from", e.from},
-                   {"to", e.to},
-                   {"direction", e.direction},
-                   {"result", e.result},
-                   {"reasons", e.reasons},
-                   {"note", e.note}});
+    evs.push_back(e.to_json());
   }
   json metric = nullptr;
   if (last_metric_time) {

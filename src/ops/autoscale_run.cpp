@@ -507,14 +507,7 @@ json PolicyStatus::to_json(std::size_t events) const
   json evs = json::array();
   const std::size_t first = record.events.size() > events ? record.events.size() - events : 0;
   for (std::size_t i = first; i < record.events.size(); ++i) {
-    const auto& e = record.events[i];
-    evs.push_back({{"time", format_rfc3339(e.time)},
-                   {"from", e.from},
-                   {"to", e.to},
-                   {"direction", e.direction},
-                   {"result", e.result},
-                   {"reasons", e.reasons},
-                   {"note", e.note}});
+    evs.push_back(record.events[i].to_json());
   }
   return {
     {"policy", policy.name},

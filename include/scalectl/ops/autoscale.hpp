@@ -198,6 +198,10 @@ struct AutoscaleEvent {
   std::string result;     // "ok", "failed"
   std::vector<std::string> reasons;
   std::string note;  // target note or error
+
+  // Returns {time_ms, time (RFC 3339), from, to, direction, result, reasons, note}: the one JSON
+  // form of an event, in the record and in `autoscale run`'s status API.
+  nlohmann::json to_json() const;
 };
 
 // The per-policy record under autoscale_key(policy).
