@@ -76,10 +76,10 @@ class SeveralPoolsTests:
     max_ram_gb = 32
 
     def write_pools(self, rpm="1600", tpm="6400000", max_cpu=16, max_ram_gb=32, reserve=20, extra="",
-                    types=API_TYPES):
+                    types=API_TYPES, pending="2s"):
         self.config.write_text("[capacity]\nmax_cpu = %s\nmax_ram_gb = %s\nreserved_cpu_percent = %s\n"
-                               "reserved_ram_percent = %s\npending_ttl = \"2s\"\n%s\n%s\n%s" % (
-                                   max_cpu, max_ram_gb, reserve, reserve, extra, shared(rpm, tpm), types))
+                               "reserved_ram_percent = %s\npending_ttl = \"%s\"\n%s\n%s\n%s" % (
+                                   max_cpu, max_ram_gb, reserve, reserve, pending, extra, shared(rpm, tpm), types))
 
     def setUp(self):
         super().setUp()
@@ -177,7 +177,9 @@ class SeveralPoolsTests:
 
     def test_200_concurrent_allocations_against_a_shared_api_budget_give_exactly_its_number(self):
         # 37 acte-ocr workers fit the shared RPM budget (37 x 7.2 = 266.4); the host has room for all.
-        self.write_pools(rpm="266.4", tpm="100000000", max_cpu=400, max_ram_gb=400, reserve=0)
+        # 200 processes queue on one state file: give the pending leases the default 30 s, as a
+        # 2 s pending TTL can run out while a racer waits for the file lock between its steps.
+        self.write_pools(rpm="266.4", tpm="100000000", max_cpu=400, max_ram_gb=400, reserve=0, pending="30s")
         count = scaled(200, 60)
         fifo = self.tmp / "start"
         os.mkfifo(fifo)
