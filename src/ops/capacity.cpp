@@ -121,9 +121,9 @@ void read_named_needs(const config::Config& config, const std::vector<core::Name
     const auto it = std::find_if(resources.begin(), resources.end(),
                                  [&](const core::NamedResource& r) { return r.name == field; });
     if (it == resources.end()) {
-      throw usage_error(fmt::format("{} ({}) names resource '{}', but no [capacity.resources.{}] (or "
-                                    "[capacity.shared_pools.POOL.resources.{}]) table declares it; declare it with a "
-                                    "limit or remove the key",
+      throw usage_error(fmt::format("{} ({}) names resource '{}', but no [capacity.resources.{}] table declares it "
+                                    "(nor a shared pool's [capacity.shared_pools.POOL.resources.{}]); declare it with "
+                                    "a limit or remove the key",
                                     key, entry.origin.describe(), field, field, field));
     }
     const auto value = config.get_number(key);

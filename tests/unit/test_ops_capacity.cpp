@@ -403,7 +403,7 @@ TEST_SUITE("ops.capacity_multi")
     CHECK(usage(base + "[capacity.shared_pools.x]\nname = \"a b\"\n[capacity.shared_pools.x.resources.y]\nlimit = 1\n")
               .find("capacity.shared_pools.x.name") != std::string::npos);
     CHECK(usage(base + gemini + "[capacity.worker_types.w]\ncpu = 1\nram_gb = 1\ntpm = 3\n")
-              .find("names resource 'tpm', but no [capacity.resources.tpm] (or "
-                    "[capacity.shared_pools.POOL.resources.tpm]) table declares it") != std::string::npos);
+              .find("names resource 'tpm', but no [capacity.resources.tpm] table declares it (nor a shared pool's "
+                    "[capacity.shared_pools.POOL.resources.tpm])") != std::string::npos);
   }
 }
