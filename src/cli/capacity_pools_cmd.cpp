@@ -376,7 +376,8 @@ void run_status_pools(Context& ctx, const StatusView& view)
   for (const auto& [pool, snapshot] : shared) {
     text += fmt::format("\nshared pool {} ([capacity.shared_pools.{}], every host)\n", pool.pool, pool.table);
     for (const auto& resource : pool.resources) {
-      text += fmt::format("allocated  {}\n", named_usage_line(resource, core::named_amount(snapshot.allocated, resource.name),
+      text += fmt::format("{}{}\n", &resource == &pool.resources.front() ? "allocated  " : "           ",
+                          named_usage_line(resource, core::named_amount(snapshot.allocated, resource.name),
                                                               core::named_amount(pool.usable, resource.name)));
     }
     if (snapshot.leases.empty()) {

@@ -147,6 +147,21 @@ class SeveralPoolsTests:
             self.assertEqual(self.stored_totals("server"), ("1", "0.5"))
         self.assertConsistent("server")
 
+    def test_wait_gets_both_leases_once_the_shared_pool_has_room(self):
+        self.write_pools(rpm="10")
+        self.ok("allocate", "acte-ocr", "--id", "a1")
+        waiter = self.popen("capacity", "allocate", "acte-ocr", "--id", "a2", "--wait", "60s")
+        time.sleep(0.8)
+        self.assertIsNone(waiter.poll(), "the waiter should still be waiting")
+        # While it waits it holds nothing in the shared pool (each refused attempt also gave its
+        # pending host lease back).
+        self.assertNotIn("a2", self.stored_leases("gemini"))
+        self.ok("release", "a1")
+        self.assertEqual(waiter.wait(timeout=30), 0)
+        self.assertEqual(sorted(self.stored_leases("server")), ["a2"])
+        self.assertEqual(sorted(self.stored_leases("gemini")), ["a2"])
+        self.assertConsistent("server")
+
     def test_plan_shows_the_shared_pools_resources_with_the_seeds_lines(self):
         r = self.ok("plan", "--want", "registre=2", "--want", "index-ocr=2", "--want", "acte-ocr=3")
         lines = [line.strip() for line in r.stdout.splitlines()]
