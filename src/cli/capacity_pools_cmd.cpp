@@ -206,7 +206,7 @@ void run_allocate_pools(Context& ctx, const ops::CapacitySettings& settings, con
   details["rolled_back"] = outcome.rolled_back;
   if (outcome.outcome == Outcome::insufficient) {
     const auto message = refusal_message(request, outcome);
-    if (flags.notify || outcome.wrong_type) {
+    if (flags.notify) {
       ctx.emit(Event{"capacity.allocate", resource, "", "", outcome.pools.back().result.fit.reason, "refused",
                      since(ctx, started), details});
     }

@@ -20,6 +20,10 @@
 // store round trip): a crash there keeps this host's lease for its real TTL while the shared
 // one expires. That is no worse than a worker killed just after a successful allocate (its
 // leases also stay until their TTL), and `capacity release ID` frees every pool of the id.
+// Taking the last pool straight at its real TTL would save one round trip, but a crash before
+// the earlier pools are confirmed would then leave the shared pool's lease (every host's budget)
+// held for its whole TTL, or for ever with --ttl none; with every pool pending first and this
+// host's confirmed first, the leftover can only ever be in this host's pool.
 //
 // Why not one script over both pools: on Redis Cluster the host pool ({server}) and a shared
 // pool ({gemini}) live in different slots, and a script may only touch one slot (CROSSSLOT).
