@@ -182,6 +182,10 @@ class SeveralPoolsTests:
             ('[capacity.shared_pools.host]\nname = "server"\n[capacity.shared_pools.host.resources.x]\nlimit = 1\n',
              "uses pool 'server', which is this host's pool"),
             ('[capacity.shared_pools.empty]\nname = "empty"\n', "[capacity.shared_pools.empty] declares no resources"),
+            # A misspelt pool table or a limit outside a resource table: the schema names it.
+            ('[capacity.shared_pools.g2.resource.x]\nlimit = 1\n',
+             "unknown table `capacity.shared_pools.g2.resource`; did you mean `capacity.shared_pools.g2.resources`?"),
+            ('[capacity.shared_pools.g3]\nlimit = 1\n', "unknown key `capacity.shared_pools.g3.limit`"),
         ]
         for extra, words in cases:
             with self.subTest(words=words):
