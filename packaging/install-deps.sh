@@ -23,6 +23,9 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 # TLS Redis tests: openssl makes the test CA and certificates; valkey-server 8 (bookworm-backports).
 test_pkgs+=(openssl ca-certificates valkey-server faketime)
+# Several pools per worker: strace's syscall-delay injection holds a real allocate between its two
+# pools on the file backend (tests/e2e/test_capacity_pools.py), so a kill -9 lands exactly there.
+test_pkgs+=(strace)
 # Fuzzing (tests/fuzz, `make fuzz`): libFuzzer needs clang. clang-15, not bookworm's default
 # clang-14, because the fuzz targets compile the core sources and clang-14 cannot instantiate
 # libstdc++ 12's std::expected; libfuzzer-15-dev is the matching libFuzzer runtime.

@@ -17,8 +17,10 @@
 #include <scalectl/core/numeric.hpp>
 #include <scalectl/error.hpp>
 #include <scalectl/ops/capacity.hpp>
+#include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/state/store.hpp>
 
+#include "cli/capacity_pools_cmd.hpp"
 #include "cli/capacity_view.hpp"
 #include "cli/context.hpp"
 #include "cli/render.hpp"
@@ -102,6 +104,9 @@ void run_check(Context& ctx, const CheckFlags& flags)
   }
   const auto settings = ops::capacity_settings(ctx.config());
   const auto& type = ops::require_worker_type(settings, flags.type);
+  if (ops::draws_from_shared_pool(settings, type)) {
+    return run_check_pools(ctx, settings, type, flags.count);  // several pools (issue 13)
+  }
   const auto snapshot = ctx.store().snapshot(settings.pool);
   const auto fit = core::check_fit(settings.usable, state::stricter_usage(snapshot), type.need, flags.count);
   ctx.exit_code = fit.fits ? to_int(ExitCode::ok) : to_int(ExitCode::refused);
@@ -211,6 +216,9 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
 {
   const auto settings = ops::capacity_settings(ctx.config());
   const auto& type = ops::require_worker_type(settings, flags.type);
+  if (ops::draws_from_shared_pool(settings, type)) {
+    return run_allocate_pools(ctx, settings, type, {flags.id, flags.ttl, flags.wait, flags.notify});  // issue 13
+  }
   const auto owner = ctx.lock_owner();
 
   state::AllocateRequest request;
@@ -282,6 +290,9 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
 
 void run_renew(Context& ctx, const RenewFlags& flags)
 {
+  if (has_shared_pools(ctx)) {
+    return run_renew_pools(ctx, flags.id, flags.ttl);  // every pool of the lease (issue 13)
+  }
   ops::require_lease_id(flags.id);
   const auto& cfg = ctx.config();
   const auto pool = ops::capacity_pool(cfg);
@@ -392,6 +403,9 @@ void run_release(Context& ctx, const ReleaseFlags& flags)
   if (flags.id.empty()) {
     throw usage_error("give the worker id to release, or --all --force to remove every lease");
   }
+  if (has_shared_pools(ctx)) {
+    return run_release_pools(ctx, flags.id);  // every pool of the lease (issue 13)
+  }
   ops::require_lease_id(flags.id);
   const auto started = ctx.clock().monotonic();
   const auto result = ctx.store().release(pool, flags.id);
@@ -435,6 +449,9 @@ void run_status(Context& ctx, const ColumnOptions& columns)
   auto& store = ctx.store();
   view.snapshot = store.snapshot(view.settings.pool);
   view.backend = store.describe();
+  if (!view.settings.shared_pools.empty() && !columns.given()) {
+    return run_status_pools(ctx, view);  // one section per shared pool (issue 13)
+  }
   if (ctx.output() == OutputFormat::json) {
     print_json(status_json(view));
   } else if (columns.given()) {
@@ -481,7 +498,7 @@ void run_plan(Context& ctx, const PlanFlags& flags)
     ram = flags.ram;
   }
   PlanView view;
-  view.settings = ops::capacity_settings(ctx.config(), {}, cpu, ram);
+  view.settings = ops::combined_settings(ops::capacity_settings(ctx.config(), {}, cpu, ram));  // + shared pools
   if (view.settings.types.empty()) {
     throw usage_error("no worker types are configured; add [capacity.worker_types.NAME] tables with cpu, ram_gb "
                       "and priority");
@@ -494,7 +511,7 @@ void run_plan(Context& ctx, const PlanFlags& flags)
   if (ctx.output() == OutputFormat::json) {
     print_json(plan_json(view));
   } else {
-    std::cout << plan_text(view);
+    std::cout << plan_text(view) << shared_pools_note(view.settings);
   }
 }
 

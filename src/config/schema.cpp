@@ -118,6 +118,16 @@ std::vector<KeyInfo> make_schema()
        .help = "Budget of this named resource (e.g. requests per minute of an API key)", .min = 0, .max = 1e9},
       {.key = "capacity.resources.*.reserve", .type = "number", .help = "Part of the limit kept back (0)", .min = 0, .max = 1e9},
       {.key = "capacity.resources.*.unit", .type = "string", .help = "Label shown in status and plan, e.g. RPM"},
+      // [capacity.shared_pools.NAME] (issue 13): a pool shared by every host (an API key's budget)
+      // holding its own resources; a worker type drawing from it allocates in both pools at once.
+      {.key = "capacity.shared_pools.*.name", .type = "string",
+       .help = "Pool name in the state store (default: the table name; \"{gemini}\" on Redis Cluster)"},
+      {.key = "capacity.shared_pools.*.resources.*.limit", .type = "number",
+       .help = "Budget of this resource in the shared pool, for every host together", .min = 0, .max = 1e9},
+      {.key = "capacity.shared_pools.*.resources.*.reserve", .type = "number", .help = "Part of the limit kept back (0)", .min = 0, .max = 1e9},
+      {.key = "capacity.shared_pools.*.resources.*.unit", .type = "string", .help = "Label shown in status and plan, e.g. RPM"},
+      {.key = "capacity.pending_ttl", .type = "duration", .default_text = "30s",
+       .help = "Expiry of the pending leases an allocation across several pools takes before confirming them", .min = 1, .max = 3600},
       {.key = "capacity.worker_types.*.*", .type = "number",
        .help = "Amount of the named resource [capacity.resources.*] one worker of this type needs", .min = 0, .max = 1e9},
 

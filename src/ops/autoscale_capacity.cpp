@@ -4,6 +4,7 @@
 
 #include <scalectl/core/capacity.hpp>
 #include <scalectl/ops/capacity.hpp>
+#include <scalectl/ops/capacity_multi.hpp>
 
 namespace scalectl::ops {
 
@@ -12,12 +13,20 @@ core::CapacityLimit capacity_limit(const config::Config& config, state::Store& s
 {
   const CapacitySettings settings = capacity_settings(config, probe);
   const core::WorkerType& type = require_worker_type(settings, worker_type);
-  const core::Resources allocated = store.snapshot(settings.pool).allocated;
+  core::Resources usable = settings.usable;
+  core::Resources allocated;
+  if (draws_from_shared_pool(settings, type)) {
+    const auto across = check_across_pools(store, settings, type, 1);  // this host's and the shared pools
+    usable = across.usable;
+    allocated = across.allocated;
+  } else {
+    allocated = store.snapshot(settings.pool).allocated;
+  }
 
   core::CapacityLimit limit;
   limit.worker_type = type.name;
-  limit.additional_fit = core::fit_count(settings.usable - allocated, type.need);
-  limit.detail = core::check_fit(settings.usable, allocated, type.need, limit.additional_fit + 1).reason;
+  limit.additional_fit = core::fit_count(usable - allocated, type.need);
+  limit.detail = core::check_fit(usable, allocated, type.need, limit.additional_fit + 1).reason;
   return limit;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -69,15 +70,18 @@ core::Amount named_amount_of(const config::Config& config, const std::string& ke
                                 value, core::k_max_decimals, core::k_max_named_amount));
 }
 
-std::vector<core::NamedResource> named_resources(const config::Config& config)
+// Reads the [TABLE.NAME] resource tables (TABLE: capacity.resources, or a shared pool's
+// capacity.shared_pools.POOL.resources).
+std::vector<core::NamedResource> named_resources(const config::Config& config,
+                                                 const std::string& table = "capacity.resources")
 {
   std::vector<core::NamedResource> resources;
-  for (const auto& name : config.table_names("capacity.resources")) {
-    const std::string prefix = "capacity.resources." + name + ".";
+  for (const auto& name : config.table_names(table)) {
+    const std::string prefix = table + "." + name + ".";
     core::NamedResource resource;
     resource.name = name;
     if (const auto why = core::validate_resource_name(name); !why.empty()) {
-      throw usage_error(fmt::format("[capacity.resources.{}]: {}; rename the table", name, why));
+      throw usage_error(fmt::format("[{}.{}]: {}; rename the table", table, name, why));
     }
     const auto limit = config.get_number(prefix + "limit");
     if (!limit) {
@@ -93,7 +97,7 @@ std::vector<core::NamedResource> named_resources(const config::Config& config)
                                     prefix, origin_of(config, prefix + "unit")));
     }
     if (const auto why = core::validate_named_resource(resource); !why.empty()) {
-      throw usage_error(fmt::format("[capacity.resources.{}]: {}; fix the configuration", name, why));
+      throw usage_error(fmt::format("[{}.{}]: {}; fix the configuration", table, name, why));
     }
     resources.push_back(std::move(resource));
   }
@@ -117,9 +121,10 @@ void read_named_needs(const config::Config& config, const std::vector<core::Name
     const auto it = std::find_if(resources.begin(), resources.end(),
                                  [&](const core::NamedResource& r) { return r.name == field; });
     if (it == resources.end()) {
-      throw usage_error(fmt::format("{} ({}) names resource '{}', but no [capacity.resources.{}] table declares it; "
-                                    "declare it with a limit or remove the key",
-                                    key, entry.origin.describe(), field, field));
+      throw usage_error(fmt::format("{} ({}) names resource '{}', but no [capacity.resources.{}] table declares it "
+                                    "(nor a shared pool's [capacity.shared_pools.POOL.resources.{}]); declare it with "
+                                    "a limit or remove the key",
+                                    key, entry.origin.describe(), field, field, field));
     }
     const auto value = config.get_number(key);
     const auto amount = named_amount_of(config, key, value.value_or(0));
@@ -133,6 +138,63 @@ void read_named_needs(const config::Config& config, const std::vector<core::Name
       type.need.named[field] = amount;
     }
   }
+}
+
+// --- several pools per worker ------------------------------------------------------------------
+
+// Reads [capacity.shared_pools.NAME] tables; throws Error(usage) for a pool without resources, a
+// pool named like this host's pool or another shared pool, or a resource declared in two pools.
+std::vector<SharedPool> shared_pools_of(const config::Config& config, const std::string& host_pool,
+                                        const std::vector<core::NamedResource>& host_resources)
+{
+  std::vector<SharedPool> pools;
+  std::map<std::string, std::string> declared;  // resource name -> where it is declared
+  for (const auto& resource : host_resources) {
+    declared[resource.name] = "[capacity.resources." + resource.name + "]";
+  }
+  for (const auto& table : config.table_names("capacity.shared_pools")) {
+    const std::string prefix = "capacity.shared_pools." + table;
+    SharedPool pool;
+    pool.table = table;
+    pool.pool = config.get_string(prefix + ".name").value_or(table);
+    std::string bare = pool.pool;  // braces allowed: a Redis Cluster hash tag such as {gemini}
+    std::erase_if(bare, [](char c) { return c == '{' || c == '}'; });
+    if (pool.pool.size() > 200 || !core::is_identifier(bare)) {
+      throw usage_error(fmt::format("{}.name ({}) must be 1 to 200 letters, digits, '-', '_', '.', ':' or a "
+                                    "{{hash tag}}, e.g. \"{{gemini}}\"",
+                                    prefix, origin_of(config, prefix + ".name")));
+    }
+    if (pool.pool == host_pool) {
+      throw usage_error(fmt::format("[{}] uses pool '{}', which is this host's pool (capacity.pool); give the shared "
+                                    "pool its own name with {}.name",
+                                    prefix, pool.pool, prefix));
+    }
+    for (const auto& other : pools) {
+      if (other.pool == pool.pool) {
+        throw usage_error(fmt::format("[{}] and [capacity.shared_pools.{}] both use pool '{}'; give each shared pool "
+                                      "its own name",
+                                      prefix, other.table, pool.pool));
+      }
+    }
+    pool.resources = named_resources(config, prefix + ".resources");
+    if (pool.resources.empty()) {
+      throw usage_error(fmt::format("[{}] declares no resources; add [{}.resources.NAME] with a limit, or remove the "
+                                    "table",
+                                    prefix, prefix));
+    }
+    for (const auto& resource : pool.resources) {
+      const std::string here = "[" + prefix + ".resources." + resource.name + "]";
+      if (const auto it = declared.find(resource.name); it != declared.end()) {
+        throw usage_error(fmt::format("resource '{}' is declared in two pools, {} and {}; keep one (each resource "
+                                      "lives in exactly one pool)",
+                                      resource.name, it->second, here));
+      }
+      declared[resource.name] = here;
+      pool.usable.named[resource.name] = core::usable_amount(resource);
+    }
+    pools.push_back(std::move(pool));
+  }
+  return pools;
 }
 
 std::string known_types(const CapacitySettings& settings)
@@ -217,6 +279,14 @@ CapacitySettings capacity_settings(const config::Config& config, const HostProbe
   for (const auto& resource : settings.resources) {
     settings.usable.named[resource.name] = core::usable_amount(resource);
   }
+  settings.shared_pools = shared_pools_of(config, settings.pool, settings.resources);
+  if (const auto pending = config.get_duration("capacity.pending_ttl"); pending && pending->count() > 0) {
+    settings.pending_ttl = *pending;
+  }
+  auto all_resources = settings.resources;  // a worker type may name the resources of every pool
+  for (const auto& pool : settings.shared_pools) {
+    all_resources.insert(all_resources.end(), pool.resources.begin(), pool.resources.end());
+  }
 
   for (const auto& name : config.table_names("capacity.worker_types")) {
     const std::string prefix = "capacity.worker_types." + name + ".";
@@ -228,7 +298,7 @@ CapacitySettings capacity_settings(const config::Config& config, const HostProbe
     }
     core::WorkerType type{name, core::resources_from(*type_cpu, *type_ram),
                           config.get_int(prefix + "priority").value_or(5)};
-    read_named_needs(config, settings.resources, name, type);
+    read_named_needs(config, all_resources, name, type);
     if (const auto why = core::validate_worker_type(type); !why.empty()) {
       throw usage_error(fmt::format("{} ([capacity.worker_types.{}])", why, name));
     }

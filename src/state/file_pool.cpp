@@ -125,9 +125,14 @@ RenewResult pool_renew(json& pool, std::string_view id, std::chrono::millisecond
       result.outcome = RenewResult::Outcome::expired;
     } else {
       result.outcome = RenewResult::Outcome::renewed;
-      result.lease.expires_at_ms = now_ms + ttl.count();
       auto& stored = workers[std::string(id)];
-      stored["expiresAt"] = *result.lease.expires_at_ms;
+      if (ttl > std::chrono::milliseconds::zero()) {
+        result.lease.expires_at_ms = now_ms + ttl.count();
+        stored["expiresAt"] = *result.lease.expires_at_ms;
+      } else {
+        result.lease.expires_at_ms.reset();  // persist: the lease lasts until released
+        stored.erase("expiresAt");
+      }
     }
   }
   reap(workers, leases);

@@ -379,6 +379,19 @@ RenewResult FileStore::renew(std::string_view pool, std::string_view id, std::ch
   });
 }
 
+RenewResult FileStore::persist(std::string_view pool, std::string_view id)
+{
+  check_name("pool name", pool);
+  check_name("lease id", id);
+  const std::string where = fmt::format("pool {} of {}", pool, state_path());
+  return modify([&](json& doc) {
+    // A zero TTL is how pool_renew removes the expiry (renew itself refuses one).
+    auto result = pool_renew(pool_of(doc, pool), id, std::chrono::milliseconds::zero(), now_ms(), where);
+    drop_if_empty(doc, pool);
+    return result;
+  });
+}
+
 ReleaseResult FileStore::release(std::string_view pool, std::string_view id)
 {
   check_name("pool name", pool);

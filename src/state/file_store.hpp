@@ -46,6 +46,7 @@ class FileStore final : public Store {
 
   AllocateResult allocate(const AllocateRequest& request) override;
   RenewResult renew(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl) override;
+  RenewResult persist(std::string_view pool, std::string_view id) override;
   ReleaseResult release(std::string_view pool, std::string_view id) override;
   std::vector<Lease> purge(std::string_view pool) override;
   PoolSnapshot snapshot(std::string_view pool) override;

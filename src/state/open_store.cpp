@@ -28,3 +28,12 @@ std::unique_ptr<Store> open_store(const StoreOptions& options, Clock& clock)
 }
 
 }  // namespace scalectl::state
+
+namespace scalectl::state {
+
+RenewResult Store::persist(std::string_view pool, std::string_view id)
+{
+  throw Error(fmt::format("{} cannot make lease {} of pool {} permanent; use a --ttl", describe(), id, pool));
+}
+
+}  // namespace scalectl::state

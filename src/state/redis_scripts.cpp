@@ -534,7 +534,11 @@ if raw then
     result.outcome = 'expired'
     remove(t, e, reaped)
   else
-    e.lease.expiresAt = now + A.ttl
+    if A.ttl > 0 then
+      e.lease.expiresAt = now + A.ttl
+    else
+      e.lease.expiresAt = nil -- persist: no expiry, scored +inf in the index
+    end
     if not e.ours then
       -- An old worker's lease renewed by scalectl becomes scalectl's: counted and indexed.
       e.lease.millicores = e.mc
@@ -543,7 +547,7 @@ if raw then
     end
     result.lease = cjson.encode(e.lease)
     redis.call('HSET', KEYS[1], A.id, result.lease)
-    redis.call('ZADD', KEYS[5], int_text(e.lease.expiresAt), A.id)
+    redis.call('ZADD', KEYS[5], expiry_score(e), A.id)
     result.outcome = 'renewed'
   end
 end

@@ -567,6 +567,30 @@ ram_gb = 0.25
           "unknown worker type 'ocr'; known types: registre, tiny");
   }
 
+  TEST_CASE("the capacity limit of a worker type on a shared pool counts that pool's budget too")
+  {
+    ScratchDir dir;
+    const auto cfg = load_toml(dir, R"(
+[capacity]
+max_cpu = 8
+max_ram_gb = 16
+[capacity.shared_pools.gemini]
+[capacity.shared_pools.gemini.resources.gemini_rpm]
+limit = 20
+[capacity.worker_types.acte-ocr]
+cpu = 1
+ram_gb = 0.5
+gemini_rpm = 7.2
+)");
+    state::StoreOptions options;
+    options.state_dir = dir.path() / "state";
+    auto store = state::open_store(options);
+    // 6.4 vCPUs would fit 6, the shared 20 RPM only 2.
+    auto limit = ops::capacity_limit(cfg, *store, "acte-ocr");
+    CHECK(limit.additional_fit == 2);
+    CHECK(limit.detail == "Insufficient gemini_rpm (need 21.6, available 20)");
+  }
+
   TEST_CASE("the capacity limit uses the capacity settings: host detection, reserve rounding, pool")
   {
     ScratchDir dir;

@@ -8,6 +8,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/config/config.hpp>
 #include <scalectl/ops/capacity.hpp>
+#include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/report.hpp>
 
 #include "config_fixture.hpp"
@@ -144,13 +145,20 @@ TEST_SUITE("ops.capacity")
           core::Resources{1000, 512, {{"gemini_rpm", rpm_acte}, {"gemini_tpm", core::Amount{242'000, 0}}}});
     CHECK(settings.types[2].priority == 5);
     CHECK(settings.limits.total == core::resources_from(8, 16));
-    CHECK(settings.usable ==
-          core::Resources{6400, 13107, {{"gemini_rpm", core::Amount{1600, 0}}, {"gemini_tpm", core::Amount{6'400'000, 0}}}});
-    REQUIRE(settings.resources.size() == 2);
-    CHECK(settings.resources[0].name == "gemini_rpm");
-    CHECK(settings.resources[0].unit == "RPM");
-    CHECK(settings.resources[1].name == "gemini_tpm");
+    // CPU and RAM in this host's pool; the Gemini budgets in the pool shared by every host.
+    CHECK(settings.usable == core::Resources{6400, 13107});
+    CHECK(settings.resources.empty());
+    REQUIRE(settings.shared_pools.size() == 1);
+    const auto& gemini = settings.shared_pools[0];
+    CHECK(gemini.pool == "gemini");
+    CHECK(gemini.usable ==
+          core::Resources{0, 0, {{"gemini_rpm", core::Amount{1600, 0}}, {"gemini_tpm", core::Amount{6'400'000, 0}}}});
+    REQUIRE(gemini.resources.size() == 2);
+    CHECK(gemini.resources[0].name == "gemini_rpm");
+    CHECK(gemini.resources[0].unit == "RPM");
+    CHECK(gemini.resources[1].name == "gemini_tpm");
     CHECK(settings.pool == "server");
+    CHECK(settings.pending_ttl == std::chrono::seconds(30));
   }
 
   TEST_CASE("the seed's SERVER_* names set the limits")
@@ -328,5 +336,74 @@ TEST_SUITE("ops.capacity")
                ExitCode::interrupted);
       CHECK(store.calls == 3);
     }
+  }
+}
+
+// --- several pools per worker (issue 13) -------------------------------------------------------
+
+TEST_SUITE("ops.capacity_multi")
+{
+  TEST_CASE("a worker's need splits into this host's pool and the shared pools, zero shares left out")
+  {
+    const ScratchDir dir;
+    auto options = hermetic_options(dir);
+    options.explicit_file = k_example;
+    const auto settings = ops::capacity_settings(config::load(options), fixture_host(dir));
+    const auto acte = ops::pool_parts(settings, ops::require_worker_type(settings, "acte-ocr"));
+    REQUIRE(acte.size() == 2);
+    CHECK(acte[0].pool == "server");
+    CHECK_FALSE(acte[0].shared);
+    CHECK(acte[0].need == core::resources_from(1, 0.5));
+    CHECK(acte[0].usable == core::Resources{6400, 13107});
+    CHECK(acte[1].pool == "gemini");
+    CHECK(acte[1].shared);
+    CHECK(acte[1].need == core::Resources{0, 0, {{"gemini_rpm", {72, 1}}, {"gemini_tpm", {242'000, 0}}}});
+    const auto registre = ops::pool_parts(settings, ops::require_worker_type(settings, "registre"));
+    REQUIRE(registre.size() == 1);
+    CHECK(registre[0].pool == "server");
+    CHECK(ops::draws_from_shared_pool(settings, ops::require_worker_type(settings, "acte-ocr")));
+    CHECK_FALSE(ops::draws_from_shared_pool(settings, ops::require_worker_type(settings, "registre")));
+    CHECK(ops::all_pools(settings) == std::vector<std::string>{"server", "gemini"});
+    const auto combined = ops::combined_settings(settings);
+    CHECK(combined.usable ==
+          core::Resources{6400, 13107, {{"gemini_rpm", {1600, 0}}, {"gemini_tpm", {6'400'000, 0}}}});
+    CHECK(combined.resources.size() == 2);
+
+    // A type needing only the shared pool's resources draws from it alone.
+    const auto api_only = load_text(dir, "[capacity]\nmax_cpu = 4\nmax_ram_gb = 8\n"
+                                         "[capacity.shared_pools.api]\nname = \"{api}\"\n"
+                                         "[capacity.shared_pools.api.resources.rpm]\nlimit = 10\n"
+                                         "[capacity.worker_types.caller]\ncpu = 0\nram_gb = 0\nrpm = 1\n");
+    const auto only = ops::capacity_settings(api_only, fixture_host(dir));
+    const auto parts = ops::pool_parts(only, ops::require_worker_type(only, "caller"));
+    REQUIRE(parts.size() == 1);
+    CHECK(parts[0].pool == "{api}");
+  }
+
+  TEST_CASE("bad shared pools are usage errors naming the tables")
+  {
+    const ScratchDir dir;
+    const auto probe = fixture_host(dir);
+    const std::string base = "[capacity]\nmax_cpu = 4\nmax_ram_gb = 8\n";
+    const std::string gemini = "[capacity.shared_pools.gemini]\n[capacity.shared_pools.gemini.resources.rpm]\nlimit = 10\n";
+    const auto usage = [&](const std::string& toml) {
+      return error_of([&] { ops::capacity_settings(load_text(dir, toml), probe); }, ExitCode::usage);
+    };
+    CHECK(usage(base + gemini + "[capacity.resources.rpm]\nlimit = 5\n") ==
+          "resource 'rpm' is declared in two pools, [capacity.resources.rpm] and "
+          "[capacity.shared_pools.gemini.resources.rpm]; keep one (each resource lives in exactly one pool)");
+    CHECK(usage(base + gemini + "[capacity.shared_pools.b]\nname = \"gemini\"\n[capacity.shared_pools.b.resources.x]\n"
+                                "limit = 1\n")
+              .find("[capacity.shared_pools.b] and [capacity.shared_pools.gemini] both use pool 'gemini'") !=
+          std::string::npos);
+    CHECK(usage(base + "[capacity.shared_pools.s]\nname = \"server\"\n[capacity.shared_pools.s.resources.x]\nlimit = 1\n")
+              .find("uses pool 'server', which is this host's pool") != std::string::npos);
+    CHECK(usage(base + "[capacity.shared_pools.e]\nname = \"e\"\n").find("[capacity.shared_pools.e] declares no "
+                                                                         "resources") != std::string::npos);
+    CHECK(usage(base + "[capacity.shared_pools.x]\nname = \"a b\"\n[capacity.shared_pools.x.resources.y]\nlimit = 1\n")
+              .find("capacity.shared_pools.x.name") != std::string::npos);
+    CHECK(usage(base + gemini + "[capacity.worker_types.w]\ncpu = 1\nram_gb = 1\ntpm = 3\n")
+              .find("names resource 'tpm', but no [capacity.resources.tpm] table declares it (nor a shared pool's "
+                    "[capacity.shared_pools.POOL.resources.tpm])") != std::string::npos);
   }
 }

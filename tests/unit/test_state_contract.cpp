@@ -19,12 +19,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <scalectl/clock.hpp>
 #include <scalectl/error.hpp>
 #include <scalectl/interrupt.hpp>
+#include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/state/store.hpp>
 
 #include "support/errors.hpp"
 #include "support/processes.hpp"
+#include "support/recording_reporter.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
@@ -909,6 +912,214 @@ TEST_SUITE("state.contract")
               store->allocate(request("neg", core::Resources{-1, 0}, core::resources_from(1, 1)));
             }).first == usage);
       CHECK(store->snapshot(pool()).leases.empty());
+    });
+  }
+}
+
+// --- several pools per worker (issue 13): all or nothing across this host's pool and a pool
+// shared by every host, driven by ops::allocate_across_pools over each backend -----------------
+
+namespace {
+
+// The shared pool of the current backend ("{gemini}" on the cluster, else "gemini").
+std::string shared_pool() { return g_pool == "server" ? "gemini" : "{gemini}"; }
+
+// An acte-ocr worker: 1 vCPU and 0.5 GB from this host's pool, 7.2 RPM from the shared pool.
+ops::MultiAllocateRequest multi_request(const std::string& id, core::Amount rpm_usable,
+                                        std::optional<std::chrono::milliseconds> ttl = std::nullopt,
+                                        std::chrono::milliseconds pending = 30s, double host_cpu = 4)
+{
+  ops::MultiAllocateRequest r;
+  r.lease.id = id;
+  r.lease.type = "acte-ocr";
+  r.lease.host = "web1";
+  r.lease.pid = 4242;
+  r.parts.push_back({pool(), core::resources_from(host_cpu, 2 * host_cpu), core::resources_from(1, 0.5), false});
+  r.parts.push_back({shared_pool(), core::Resources{0, 0, {{"gemini_rpm", rpm_usable}}},
+                     core::Resources{0, 0, {{"gemini_rpm", {72, 1}}}}, true});
+  r.ttl = ttl;
+  r.pending_ttl = pending;
+  return r;
+}
+
+ops::MultiAllocateOutcome allocate_multi(Store& store, const ops::MultiAllocateRequest& r)
+{
+  test::RecordingReporter reporter;
+  return ops::allocate_across_pools(store, real_clock(), reporter, r, {}, 1);
+}
+
+// A store that dies by SIGKILL when asked to allocate in `pool`: a worker killed between pools.
+class DyingStore final : public Store {
+ public:
+  DyingStore(std::unique_ptr<Store> inner, std::string pool) : m_inner(std::move(inner)), m_pool(std::move(pool)) {}
+  std::string describe() const override { return m_inner->describe(); }
+  std::unique_ptr<OperationLock> lock(std::string_view r, const LockOwner& me, std::chrono::milliseconds w) override
+  {
+    return m_inner->lock(r, me, w);
+  }
+  std::optional<LockOwner> lock_holder(std::string_view r) override { return m_inner->lock_holder(r); }
+  std::optional<json> get(std::string_view k) override { return m_inner->get(k); }
+  json update(std::string_view k, const std::function<json(const std::optional<json>&)>& fn) override
+  {
+    return m_inner->update(k, fn);
+  }
+  void append(std::string_view n, const json& e) override { m_inner->append(n, e); }
+  std::vector<json> read_log(std::string_view n, std::int64_t s) override { return m_inner->read_log(n, s); }
+  AllocateResult allocate(const AllocateRequest& request) override
+  {
+    if (request.pool == m_pool) {
+      ::kill(::getpid(), SIGKILL);
+    }
+    return m_inner->allocate(request);
+  }
+  RenewResult renew(std::string_view p, std::string_view id, std::chrono::milliseconds ttl) override
+  {
+    return m_inner->renew(p, id, ttl);
+  }
+  RenewResult persist(std::string_view p, std::string_view id) override { return m_inner->persist(p, id); }
+  ReleaseResult release(std::string_view p, std::string_view id) override { return m_inner->release(p, id); }
+  std::vector<Lease> purge(std::string_view p) override { return m_inner->purge(p); }
+  PoolSnapshot snapshot(std::string_view p) override { return m_inner->snapshot(p); }
+
+ private:
+  std::unique_ptr<Store> m_inner;
+  std::string m_pool;
+};
+
+}  // namespace
+
+TEST_SUITE("state.contract")
+{
+  TEST_CASE("several pools: allocated only when both fit; a shared refusal leaves nothing in the host pool")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      // Room in the shared pool for two 7.2 RPM workers (14.4), in the host pool for four.
+      const auto first = allocate_multi(*store, multi_request("w1", {144, 1}));
+      REQUIRE(first.outcome == AllocateResult::Outcome::allocated);
+      CHECK(first.pools.size() == 2);
+      for (const auto& p : {pool(), shared_pool()}) {
+        const auto snap = store->snapshot(p);
+        REQUIRE(snap.leases.size() == 1);
+        CHECK(snap.leases[0].id == "w1");
+        CHECK_FALSE(snap.leases[0].expires_at_ms.has_value());  // --ttl none: the pending TTL was removed
+      }
+      CHECK(store->snapshot(shared_pool()).allocated == core::Resources{0, 0, {{"gemini_rpm", {72, 1}}}});
+      CHECK(store->snapshot(pool()).allocated == core::resources_from(1, 0.5));
+
+      const auto second = allocate_multi(*store, multi_request("w2", {144, 1}, 60s));
+      REQUIRE(second.outcome == AllocateResult::Outcome::allocated);
+      const auto w2 = store->snapshot(pool()).leases.at(1);
+      REQUIRE(w2.expires_at_ms.has_value());
+      CHECK(*w2.expires_at_ms - w2.started_at_ms >= 59'000);  // confirmed to the real TTL
+
+      // The shared pool is full: the host pool had room, took w3 pending and gave it back.
+      const auto third = allocate_multi(*store, multi_request("w3", {144, 1}));
+      CHECK(third.outcome == AllocateResult::Outcome::insufficient);
+      REQUIRE(third.refused.has_value());
+      CHECK(*third.refused == 1u);
+      CHECK(third.pools.back().result.fit.reason == "Insufficient gemini_rpm (need 7.2, available 0)");
+      CHECK(third.rolled_back == std::vector<std::string>{pool()});
+      CHECK(ids_of(store->snapshot(pool()).leases) == std::vector<std::string>{"w1", "w2"});
+      CHECK(store->snapshot(pool()).allocated == core::resources_from(2, 1));
+      if (const auto totals = backend.stored_totals(pool())) {
+        CHECK(totals->first == "2");
+      }
+
+      // The host pool refuses (room for 2 vCPUs): the shared pool is never asked.
+      const auto fourth = allocate_multi(*store, multi_request("w4", {1000, 0}, std::nullopt, 30s, 2));
+      CHECK(fourth.outcome == AllocateResult::Outcome::insufficient);
+      CHECK(*fourth.refused == 0u);
+      CHECK(fourth.pools.size() == 1);
+      CHECK(store->snapshot(shared_pool()).leases.size() == 2);
+
+      // Again with the same id: already held everywhere, nothing changes.
+      CHECK(allocate_multi(*store, multi_request("w1", {144, 1})).outcome == AllocateResult::Outcome::already_held);
+
+      // Release and renew act on every pool of the lease.
+      const auto renewed = store->renew(shared_pool(), "w2", 120s);
+      CHECK(renewed.outcome == RenewResult::Outcome::renewed);
+      const auto released = ops::release_across_pools(*store, {pool(), shared_pool()}, "w1");
+      REQUIRE(released.size() == 2);
+      CHECK(released[0].result.outcome == ReleaseResult::Outcome::released);
+      CHECK(released[1].result.outcome == ReleaseResult::Outcome::released);
+      CHECK(ids_of(store->snapshot(shared_pool()).leases) == std::vector<std::string>{"w2"});
+      CHECK(ids_of(store->snapshot(pool()).leases) == std::vector<std::string>{"w2"});
+    });
+  }
+
+  TEST_CASE("several pools: a worker killed between the two pools leaves a pending lease that expires")
+  {
+    for_each_backend([](Backend& backend) {
+      const auto child = test::fork_child([&]() {
+        DyingStore store(backend.open(), shared_pool());
+        allocate_multi(store, multi_request("doomed", {144, 1}, 1h, 1s));
+        return 0;  // not reached: SIGKILL on the way to the shared pool
+      });
+      CHECK(test::wait_child(child) == -1);
+      auto store = backend.open();
+      const auto host = store->snapshot(pool());
+      REQUIRE(host.leases.size() == 1);
+      CHECK(host.leases[0].id == "doomed");
+      REQUIRE(host.leases[0].expires_at_ms.has_value());
+      CHECK(*host.leases[0].expires_at_ms - host.leases[0].started_at_ms == 1000);  // pending, not the 1 h TTL
+      CHECK(store->snapshot(shared_pool()).leases.empty());
+
+      REQUIRE(wait_until_expired(*store, "doomed"));
+      CHECK(store->snapshot(pool()).allocated == core::Resources{});
+      // The next allocation reaps it, and the pool returns to empty after its release.
+      const auto next = allocate_multi(*store, multi_request("next", {144, 1}));
+      REQUIRE(next.outcome == AllocateResult::Outcome::allocated);
+      CHECK(next.pools[0].result.reaped == std::vector<std::string>{"doomed"});
+      ops::release_across_pools(*store, {pool(), shared_pool()}, "next");
+      CHECK(store->snapshot(pool()).leases.empty());
+      CHECK(store->snapshot(shared_pool()).leases.empty());
+      if (const auto totals = backend.stored_totals(pool())) {
+        CHECK(totals->first == "0");
+      }
+    });
+  }
+
+  TEST_CASE("several pools: 40 concurrent processes against a shared budget for 7 allocate exactly 7")
+  {
+    for_each_backend([](Backend& backend) {
+      constexpr int k_processes = 40;
+      test::Signal go;
+      std::vector<pid_t> children;
+      for (int p = 0; p < k_processes; ++p) {
+        children.push_back(test::fork_child([&, p]() {
+          auto store = backend.open();
+          if (!go.wait(30s)) {
+            return 3;
+          }
+          const auto outcome = allocate_multi(*store, multi_request("worker-" + std::to_string(p), {504, 1},
+                                                                    std::nullopt, 30s, 100));
+          if (outcome.outcome == AllocateResult::Outcome::insufficient) {
+            return outcome.refused == 1u ? 1 : 4;
+          }
+          return outcome.outcome == AllocateResult::Outcome::allocated ? 0 : 2;
+        }));
+      }
+      for (int p = 0; p < k_processes; ++p) {
+        go.notify();
+      }
+      std::map<int, int> codes;
+      for (const pid_t child : children) {
+        ++codes[test::wait_child(child)];
+      }
+      CHECK(codes[0] == 7);
+      CHECK(codes[1] == k_processes - 7);
+      auto store = backend.open();
+      CHECK(store->snapshot(shared_pool()).leases.size() == 7);
+      auto host_ids = ids_of(store->snapshot(pool()).leases);
+      auto shared_ids = ids_of(store->snapshot(shared_pool()).leases);
+      std::sort(host_ids.begin(), host_ids.end());
+      std::sort(shared_ids.begin(), shared_ids.end());
+      CHECK(host_ids == shared_ids);  // no refused worker left a lease in the host pool
+      CHECK(store->snapshot(pool()).allocated == core::resources_from(7, 3.5));
+      if (const auto rpm = backend.stored_named(shared_pool(), "gemini_rpm")) {
+        CHECK(*rpm == "50.4");
+      }
     });
   }
 }

@@ -33,6 +33,15 @@ struct HostProbe {
 // Throws Error(failure) naming the file when MemTotal cannot be read.
 core::Resources detect_host_resources(const HostProbe& probe);
 
+// A pool shared by every host ([capacity.shared_pools.NAME]): an API key's budget, held in the
+// store under its own pool name and drawn from together with this host's pool.
+struct SharedPool {
+  std::string table;  // NAME of [capacity.shared_pools.NAME]
+  std::string pool;   // its pool in the store: `name`, else NAME
+  std::vector<core::NamedResource> resources;  // [capacity.shared_pools.NAME.resources.*], in config order
+  core::Resources usable;                      // named amounts only (limit - reserve)
+};
+
 // The effective [capacity] configuration.
 struct CapacitySettings {
   std::string pool = "server";
@@ -43,12 +52,17 @@ struct CapacitySettings {
   std::vector<core::NamedResource> resources;  // [capacity.resources.NAME], in config order
   std::vector<core::WorkerType> types;  // in config order
   std::optional<std::chrono::milliseconds> default_ttl;
+  // Several pools per worker (issue 13): pools shared by every host, and the TTL of the pending
+  // leases an allocation across pools takes before it confirms them (src/ops/capacity_multi.cpp).
+  std::vector<SharedPool> shared_pools;
+  std::chrono::milliseconds pending_ttl{30'000};
 };
 
 // Reads [capacity] from `config`. Limits that are not set are detected with `probe` (only then);
 // `cpu`/`ram_gb` override them (plan --cpu/--ram). Throws Error(usage) naming the key of an invalid
 // value: also a worker type naming an undeclared resource, a negative or over-precise amount, or
-// an amount of a resource whose usable budget is 0.
+// an amount of a resource whose usable budget is 0; a resource declared in two pools, a shared
+// pool without resources or named like another pool.
 CapacitySettings capacity_settings(const config::Config& config, const HostProbe& probe = {},
                                    std::optional<double> cpu = std::nullopt,
                                    std::optional<double> ram_gb = std::nullopt);

@@ -176,6 +176,9 @@ class Store {
   virtual AllocateResult allocate(const AllocateRequest& request) = 0;
   virtual RenewResult renew(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl) = 0;
   virtual ReleaseResult release(std::string_view pool, std::string_view id) = 0;
+  // Removes the expiry of the live lease `id` of `pool`, so it lasts until released (how a
+  // several-pool allocation confirms a pending lease taken for --ttl none); outcomes as renew.
+  virtual RenewResult persist(std::string_view pool, std::string_view id);
   // Removes every lease of `pool` and returns what was removed.
   virtual std::vector<Lease> purge(std::string_view pool) = 0;
   virtual PoolSnapshot snapshot(std::string_view pool) = 0;
