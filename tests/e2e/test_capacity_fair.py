@@ -81,7 +81,8 @@ class FairWaitingTests:
         self.ok("release", "busy-3")
         self.ok("release", "registre-1")
         for proc in lights:
-            self.assertEqual(proc.wait(timeout=300), 0, proc.stderr.read())
+            _, err = proc.communicate(timeout=300)
+            self.assertEqual(proc.returncode, 0, err)
         order = self.allocations()
         self.assertEqual(sorted(order[5:]), sorted("light-%d" % i for i in range(20)))
         self.assertLess(order.index("registre-1"), min(order.index("light-%d" % i) for i in range(20)))
