@@ -16,8 +16,11 @@ namespace {
 //   then, at W = 5 + #A.names, the waiter queue (fair waiting, allocate --wait):
 //   KEYS[W + 1] <pool>:scalectl:waiters       sorted set: id -> (10 - priority) * 2^40 + seq
 //   KEYS[W + 2] <pool>:scalectl:waiter_beats  sorted set: id -> heartbeat expiry ms
-//   KEYS[W + 3] <pool>:scalectl:waiter_info   hash: id -> waiter JSON (waiter_json.hpp)
-//   KEYS[W + 4] <pool>:scalectl:waiter_seq    arrival counter (deleted when the queue empties)
+//   KEYS[W + 3] <pool>:scalectl:waiter_info   hash: id -> waiter JSON (waiter_json.hpp), and
+//                                             "~" -> the last arrival number (seq)
+//   The two sorted sets hold a sentinel member "~" (score +inf; never a lease id), created by
+//   every allocate, so the three keys exist whenever the pool's other keys do: a Redis Cluster
+//   slot migration then sees no always-missing key (which would answer TRYAGAIN/ASK throughout).
 // ARGV[1] is one JSON document of arguments (A); A.names lists the named resources whose keys
 // follow, and a script that finds a non-zero total of a resource not listed returns
 // {"outcome":"retry","names":[...]} before its first write, so the caller can pass the keys.
@@ -423,7 +426,8 @@ end
 -- poll and drops out once its heartbeat expiry passes. Costs O(log n) per call plus at most
 -- k_batch dead waiters reaped and k_ahead waiters read.
 local W = 5 + #NAMES
-local QK_ORDER, QK_BEAT, QK_INFO, QK_SEQ = KEYS[W + 1], KEYS[W + 2], KEYS[W + 3], KEYS[W + 4]
+local QK_ORDER, QK_BEAT, QK_INFO = KEYS[W + 1], KEYS[W + 2], KEYS[W + 3]
+local k_sentinel = '~'
 local k_priority_step = 1099511627776
 local k_ahead = 32  -- waiters ahead whose needs are reserved; further back counts as not fitting
 
@@ -431,9 +435,13 @@ local function queue_drop(id)
   redis.call('ZREM', QK_ORDER, id)
   redis.call('ZREM', QK_BEAT, id)
   redis.call('HDEL', QK_INFO, id)
-  if redis.call('ZCARD', QK_ORDER) == 0 then
-    redis.call('DEL', QK_SEQ)
-  end
+end
+
+-- Creates the queue's keys with their sentinels if missing (see the key list above).
+local function queue_keep_keys()
+  redis.call('ZADD', QK_ORDER, 'NX', '+inf', k_sentinel)
+  redis.call('ZADD', QK_BEAT, 'NX', '+inf', k_sentinel)
+  redis.call('HSETNX', QK_INFO, k_sentinel, '0')
 end
 
 local function queue_reap(now)
@@ -481,7 +489,7 @@ local function queue_join(now)
     end
     queue_drop(A.id)
   end
-  local seq = redis.call('INCR', QK_SEQ)
+  local seq = redis.call('HINCRBY', QK_INFO, k_sentinel, 1)
   local w = A.waiter
   w.seq = seq
   w.since = now
@@ -574,7 +582,7 @@ else
   local ids = redis.call('ZRANGE', QK_ORDER, 0, k_ahead - 1)
   local first, stopped = nil, false
   for _, id in ipairs(ids) do
-    if id == A.id then
+    if id == A.id or id == k_sentinel then
       stopped = true
       break
     end
@@ -594,7 +602,7 @@ else
       add_need(reserve, e.need)
     end
   end
-  if blocker == nil and not stopped and redis.call('ZCARD', QK_ORDER) > k_ahead then
+  if blocker == nil and not stopped and redis.call('ZCARD', QK_ORDER) > k_ahead + 1 then
     blocker = first
   end
   if blocker == nil and first ~= nil and not fits_with(reserve, ME) and fits_with(NONE, ME) then
@@ -654,6 +662,7 @@ if result.outcome == 'insufficient' and A.queue_ttl > 0 then
   local rank = redis.call('ZRANK', QK_ORDER, A.id)
   result.position = rank and rank + 1 or 0
 end
+queue_keep_keys()
 save_totals(t)
 return result_reply(result)
 )lua";
@@ -821,7 +830,7 @@ if view == nil then
 end
 local waiters = {}
 for _, id in ipairs(redis.call('ZRANGE', QK_ORDER, 0, -1)) do
-  local e = queue_entry(id, now)
+  local e = id ~= k_sentinel and queue_entry(id, now) or nil
   if e ~= nil then
     waiters[#waiters + 1] = {e.id, e.raw, e.expires}
   end
@@ -832,7 +841,7 @@ return cjson.encode({now = now, mc = mc, mib = mib, res = texts, leases = leases
 
 // Removes waiter A.id from the queue (a waiter that gives up).
 constexpr const char* k_waiter_leave = R"lua(
-local queued = redis.call('ZSCORE', QK_ORDER, A.id) ~= false
+local queued = A.id ~= k_sentinel and redis.call('ZSCORE', QK_ORDER, A.id) ~= false
 queue_drop(A.id)
 return cjson.encode({outcome = queued and 'left' or 'absent'})
 )lua";

@@ -16,7 +16,7 @@ struct LuaScript {
 
 // Lease scripts. KEYS: <pool>:workers, <pool>:cpu:allocated, <pool>:ram:allocated,
 // <pool>:scalectl:totals, <pool>:scalectl:expiry, then <pool>:<name>:allocated for each name of
-// A.names, then the four waiter-queue keys (see redis_scripts.cpp). ARGV[1]: one JSON document A of arguments. Each returns one JSON document: {"now",
+// A.names, then the three waiter-queue keys (see redis_scripts.cpp). ARGV[1]: one JSON document A of arguments. Each returns one JSON document: {"now",
 // "mc", "mib", "res" (usage before the change), "outcome", "lease" (raw JSON), "reaped" /
 // "leases" ([id, raw] pairs)}, or {"outcome": "retry", "names"} when the pool counts a named
 // resource whose key was not passed (nothing written).

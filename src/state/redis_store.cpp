@@ -38,7 +38,6 @@ struct PoolKeys {
   std::string waiters;
   std::string waiter_beats;
   std::string waiter_info;
-  std::string waiter_seq;
 };
 
 PoolKeys pool_keys(std::string_view pool, const std::vector<std::string>& names = {})
@@ -47,7 +46,7 @@ PoolKeys pool_keys(std::string_view pool, const std::vector<std::string>& names 
                 fmt::format("{}:ram:allocated", pool), fmt::format("{}:scalectl:totals", pool),
                 fmt::format("{}:scalectl:expiry", pool), {},
                 fmt::format("{}:scalectl:waiters", pool), fmt::format("{}:scalectl:waiter_beats", pool),
-                fmt::format("{}:scalectl:waiter_info", pool), fmt::format("{}:scalectl:waiter_seq", pool)};
+                fmt::format("{}:scalectl:waiter_info", pool)};
   for (const auto& name : names) {
     keys.resources.push_back(fmt::format("{}:{}:allocated", pool, name));
   }
@@ -384,7 +383,7 @@ json RedisStore::run_pool_script(const LuaScript& script, std::string_view pool,
     const auto keys = pool_keys(pool, names);
     std::vector<std::string_view> key_views{keys.workers, keys.cpu, keys.ram, keys.totals, keys.expiry};
     key_views.insert(key_views.end(), keys.resources.begin(), keys.resources.end());
-    key_views.insert(key_views.end(), {keys.waiters, keys.waiter_beats, keys.waiter_info, keys.waiter_seq});
+    key_views.insert(key_views.end(), {keys.waiters, keys.waiter_beats, keys.waiter_info});
     const std::string_view arg_views[] = {arg_text};
     const std::string text = m_session->with([&](RedisConnection& connection) {
       auto reply = RedisReplyPtr(nullptr, &freeReplyObject);
