@@ -168,11 +168,11 @@ std::string denial_message(const state::AllocateRequest& request, const ops::All
     return fmt::format("no capacity for {} worker {} in pool '{}' after waiting {} ({} attempts): {}; see "
                        "`scalectl capacity status`",
                        lease.type, lease.id, request.pool, format_duration(outcome.waited), outcome.attempts,
-                       outcome.result.fit.reason);
+                       ops::refusal_reason(outcome.result));
   }
   return fmt::format("no capacity for {} worker {} in pool '{}': {}; retry later, pass --wait DURATION, or see "
                      "`scalectl capacity status`",
-                     lease.type, lease.id, request.pool, outcome.result.fit.reason);
+                     lease.type, lease.id, request.pool, ops::refusal_reason(outcome.result));
 }
 
 void print_allocation(Context& ctx, const state::AllocateRequest& request, const ops::AllocateOutcome& outcome)
@@ -230,6 +230,7 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   request.lease.host = owner.host;
   request.lease.pid = static_cast<long>(::getppid());
   request.usable = settings.usable;
+  request.priority = type.priority;
   if (flags.ttl == "none") {
     request.ttl.reset();
   } else if (!flags.ttl.empty()) {
@@ -238,6 +239,7 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
     request.ttl = settings.default_ttl;
   }
   ops::WaitPolicy policy;
+  policy.heartbeat_ttl = settings.waiter_ttl;
   if (!flags.wait.empty()) {
     policy.wait = positive_duration(flags.wait, "--wait");
   }
@@ -259,7 +261,7 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   if (outcome.result.outcome == Outcome::insufficient) {
     const auto message = denial_message(request, outcome);
     if (flags.notify) {
-      emit_allocate(ctx, request, outcome, "refused", outcome.result.fit.reason, since(ctx, started));
+      emit_allocate(ctx, request, outcome, "refused", ops::refusal_reason(outcome.result), since(ctx, started));
     }
     throw refused_error(message);
   }

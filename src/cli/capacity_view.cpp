@@ -230,6 +230,7 @@ json status_json(const StatusView& view)
               {"types", types},
               {"leases", leases},
               {"expired", expired},
+              {"queue", queue_json(snap)},
               {"counters", snap.counters ? json{{"cpu", snap.counters->cpu_text},
                                                 {"ram", snap.counters->ram_text},
                                                 {"millicores", snap.counters->resources.millicores},
@@ -303,6 +304,10 @@ std::string status_text(const StatusView& view)
     out += fmt::format("\nleases: {} live, {} expired but not yet reaped\n",
                        static_cast<std::int64_t>(snap.leases.size()) - expired, expired);
     out += table_text(leases);
+  }
+  if (!snap.waiters.empty()) {
+    out += fmt::format("\nqueue: {} waiting (admitted by priority, then arrival)\n", snap.waiters.size());
+    out += table_text(queue_rows(snap));
   }
   return out;
 }

@@ -42,6 +42,15 @@ std::string ram_usage_line(std::int64_t used, std::int64_t usable);
 // Returns the lease table of `snap` (rows[0] is the header: ID TYPE CPU RAM HOST PID AGE EXPIRES).
 std::vector<std::vector<std::string>> lease_rows(const state::PoolSnapshot& snap);
 
+// Returns the live waiters of `snap` in admission order: [{position, id, type, priority, seq, need,
+// host, pid, since, since_ms, waited_ms, heartbeat_expires, heartbeat_expires_at_ms,
+// heartbeat_expires_in_ms}] (capacity_queue_view.cpp).
+nlohmann::json queue_json(const state::PoolSnapshot& snap);
+
+// Returns the queue table of `snap` (rows[0] is the header: POS ID TYPE PRIORITY NEEDS HOST PID
+// WAITING SINCE, HEARTBEAT EXPIRES).
+std::vector<std::vector<std::string>> queue_rows(const state::PoolSnapshot& snap);
+
 // What `capacity status` shows.
 struct StatusView {
   ops::CapacitySettings settings;

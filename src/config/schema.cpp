@@ -108,6 +108,10 @@ std::vector<KeyInfo> make_schema()
       {.key = "capacity.reserved_ram_percent", .type = "number", .default_text = "20",
        .env = {"SERVER_RESERVED_RAM_PERCENT"}, .help = "Percent of the RAM kept for the system", .min = 0, .max = 100},
       {.key = "capacity.default_ttl", .type = "duration", .help = "Lease TTL when allocate has no --ttl (default: none)", .min = 0, .max = 31536000},
+      // Fair waiting (issue 13): allocate --wait queues by priority, then arrival; a waiter that
+      // misses its heartbeat for this long drops out of the queue.
+      {.key = "capacity.waiter_ttl", .type = "duration", .default_text = "10s",
+       .help = "A waiting allocate leaves the queue this long after its last poll (3s to 1h)", .min = 3, .max = 3600},
       {.key = "capacity.worker_types.*.cpu", .type = "number", .help = "vCPUs one worker of this type needs", .min = 0, .max = 100000},
       {.key = "capacity.worker_types.*.ram_gb", .type = "number", .help = "RAM in GB one worker of this type needs", .min = 0, .max = 10000000},
       {.key = "capacity.worker_types.*.priority", .type = "int", .default_text = "5",

@@ -15,6 +15,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/config/config.hpp>
 #include <scalectl/core/identifier.hpp>
+#include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
 #include <scalectl/report.hpp>
 
@@ -24,6 +25,8 @@ namespace {
 
 constexpr double k_max_vcpus = 1'000'000;
 constexpr double k_max_ram_gb = 1'000'000'000;
+constexpr std::chrono::milliseconds k_min_waiter_ttl{3'000};
+constexpr std::chrono::milliseconds k_max_waiter_ttl{3'600'000};
 
 std::int64_t online_cpus()
 {
@@ -243,6 +246,14 @@ CapacitySettings capacity_settings(const config::Config& config, const HostProbe
   if (settings.default_ttl && settings.default_ttl->count() <= 0) {
     settings.default_ttl.reset();
   }
+  if (const auto waiter_ttl = config.get_duration("capacity.waiter_ttl")) {
+    if (*waiter_ttl < k_min_waiter_ttl || *waiter_ttl > k_max_waiter_ttl) {
+      throw usage_error(fmt::format("capacity.waiter_ttl ({}) is {}; it must be from 3s to 1h (more than the 2s "
+                                    "longest poll delay of allocate --wait)",
+                                    origin_of(config, "capacity.waiter_ttl"), format_duration(*waiter_ttl)));
+    }
+    settings.waiter_ttl = *waiter_ttl;
+  }
 
   auto max_cpu = number_in(config, "capacity.max_cpu", 0.001, k_max_vcpus);
   auto max_ram = number_in(config, "capacity.max_ram_gb", 0.001, k_max_ram_gb);
@@ -357,6 +368,23 @@ std::chrono::milliseconds backoff_delay(const WaitPolicy& policy, int attempt, d
                                                                     std::clamp(unit, 0.0, 1.0)));
 }
 
+std::string refusal_reason(const state::AllocateResult& result)
+{
+  if (!result.blocker) {
+    return result.fit.reason;
+  }
+  const auto& w = *result.blocker;
+  std::string where;
+  if (result.position > 0) {
+    where = fmt::format("; this request is number {} in the queue", result.position);
+  }
+  return fmt::format("queued behind waiter {} (type {}, priority {}, host {}, pid {}, waiting for {}){}", w.id,
+                     core::escape_for_display(w.type), w.priority,
+                     w.host.empty() ? "-" : core::escape_for_display(w.host),
+                     w.pid != 0 ? std::to_string(w.pid) : "-", fmt::format("{} vCPU, {} GB", core::format_vcpus(w.resources.millicores), core::format_gb(w.resources.mib)),
+                     where);
+}
+
 AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& reporter,
                                const state::AllocateRequest& request, const WaitPolicy& policy, std::uint64_t seed)
 {
@@ -368,22 +396,47 @@ AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& repo
     outcome.result.fit = empty;
     return outcome;
   }
+  state::AllocateRequest queued = request;
+  if (policy.wait.count() > 0) {
+    queued.queue_ttl = policy.heartbeat_ttl;
+  }
+  // A poll never sleeps past half the heartbeat TTL, so a live waiter keeps its place.
+  const auto longest_sleep = std::max(std::chrono::milliseconds(1), std::min(policy.max_delay, policy.heartbeat_ttl / 2));
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto started = clock.monotonic();
   const auto deadline = started + policy.wait;
-  for (;;) {
-    ++outcome.attempts;
-    outcome.result = store.allocate(request);
-    const auto now = clock.monotonic();
-    outcome.waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
-    if (outcome.result.outcome != state::AllocateResult::Outcome::insufficient || now >= deadline) {
-      return outcome;
+  const auto give_up = [&]() {
+    if (queued.queue_ttl) {
+      store.leave_queue(queued.pool, queued.lease.id);
     }
-    reporter.progress(fmt::format("waiting for capacity for {} ({})", request.lease.id, outcome.result.fit.reason),
-                      outcome.waited);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    clock.sleep_for(std::min(backoff_delay(policy, outcome.attempts, unit(rng)), left + std::chrono::milliseconds(1)));
+  };
+  try {
+    for (;;) {
+      ++outcome.attempts;
+      outcome.result = store.allocate(queued);
+      const auto now = clock.monotonic();
+      outcome.waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - started);
+      if (outcome.result.outcome != state::AllocateResult::Outcome::insufficient) {
+        return outcome;
+      }
+      if (now >= deadline) {
+        give_up();
+        return outcome;
+      }
+      reporter.progress(fmt::format("waiting for capacity for {} ({})", request.lease.id, refusal_reason(outcome.result)),
+                        outcome.waited);
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      clock.sleep_for(std::min({backoff_delay(policy, outcome.attempts, unit(rng)), longest_sleep,
+                                left + std::chrono::milliseconds(1)}));
+    }
+  } catch (...) {
+    try {
+      give_up();
+    } catch (...) {
+      // The store is unreachable: the waiter's heartbeat expires by itself after heartbeat_ttl.
+    }
+    throw;
   }
 }
 

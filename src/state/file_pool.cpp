@@ -4,6 +4,7 @@
 
 #include <scalectl/error.hpp>
 
+#include "state/file_queue.hpp"
 #include "state/lease_json.hpp"
 #include "state/store_common.hpp"
 
@@ -90,16 +91,28 @@ AllocateResult pool_allocate(json& pool, const AllocateRequest& request, std::in
   result.reaped = reap(workers, leases);
   const auto allocated = live_total(leases);
   if (const Lease* held = find(leases, request.lease.id)) {
+    queue_leave(pool, request.lease.id);
     result.outcome = AllocateResult::Outcome::already_held;
     result.lease = *held;
     result.fit = fit_against(request.usable, allocated, held->resources, true);
     return result;
   }
+  // Fair waiting: the queue's head goes first (see file_queue.hpp).
+  queue_reap(pool, now_ms);
+  if (request.queue_ttl) {
+    queue_join(pool, request, now_ms);
+  }
+  const auto place = queue_place(queue_list(pool, now_ms), request, allocated);
+  result.position = place.position;
+  result.blocker = place.blocker;
   result.fit = fit_against(request.usable, allocated, request.lease.resources, false);
-  if (!result.fit.fits) {
+  if (!result.fit.fits || result.blocker ||
+      !core::check_fit(request.usable, allocated + place.reserved, request.lease.resources).fits) {
     result.outcome = AllocateResult::Outcome::insufficient;
     return result;
   }
+  queue_leave(pool, request.lease.id);
+  result.position = 0;
   Lease lease = request.lease;
   lease.started_at_ms = now_ms;
   lease.expires_at_ms.reset();
@@ -175,6 +188,7 @@ PoolSnapshot pool_snapshot(const json& pool, std::int64_t now_ms, const std::str
   }
   snapshot.allocated = live_total(snapshot.leases);
   snapshot.now_ms = now_ms;
+  snapshot.waiters = queue_list(pool, now_ms);
   sort_leases(snapshot.leases);
   return snapshot;
 }

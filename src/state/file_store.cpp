@@ -15,6 +15,7 @@
 #include "state/fd_io.hpp"
 #include "state/file_lock.hpp"
 #include "state/file_pool.hpp"
+#include "state/file_queue.hpp"
 #include "state/state_dir.hpp"
 #include "state/store_common.hpp"
 
@@ -77,7 +78,7 @@ void drop_if_empty(json& doc, std::string_view name)
 {
   auto& pools = doc["pools"];
   const auto it = pools.find(std::string(name));
-  if (it != pools.end() && (!it->contains("workers") || (*it)["workers"].empty())) {
+  if (it != pools.end() && (!it->contains("workers") || (*it)["workers"].empty()) && !it->contains("waiters")) {
     pools.erase(it);
   }
 }
@@ -409,6 +410,17 @@ std::vector<Lease> FileStore::purge(std::string_view pool)
   check_name("pool name", pool);
   return modify([&](json& doc) {
     auto removed = pool_purge(pool_of(doc, pool), now_ms());
+    drop_if_empty(doc, pool);
+    return removed;
+  });
+}
+
+bool FileStore::leave_queue(std::string_view pool, std::string_view id)
+{
+  check_name("pool name", pool);
+  check_name("lease id", id);
+  return modify([&](json& doc) {
+    const bool removed = queue_leave(pool_of(doc, pool), id);
     drop_if_empty(doc, pool);
     return removed;
   });

@@ -50,6 +50,7 @@ class FileStore final : public Store {
   ReleaseResult release(std::string_view pool, std::string_view id) override;
   std::vector<Lease> purge(std::string_view pool) override;
   PoolSnapshot snapshot(std::string_view pool) override;
+  bool leave_queue(std::string_view pool, std::string_view id) override;
 
  private:
   // Returns the parsed state file ({} when missing); throws Error(failure) if it is corrupt.

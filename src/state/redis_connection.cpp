@@ -239,7 +239,9 @@ void RedisConnection::throw_reply_error(const redisReply& reply, std::string_vie
 {
   const std::string text = reply_text(reply);
   std::string advice;
-  if (text.starts_with("NOAUTH")) {
+  // Redis 7 refuses an unauthenticated command of more than 10 arguments (an EVALSHA with the
+  // pool's keys) with "Protocol error: unauthenticated multibulk length" instead of NOAUTH.
+  if (text.starts_with("NOAUTH") || text.find("unauthenticated") != std::string::npos) {
     advice = "the server requires a password; set REDISCLI_AUTH or put it in state.redis_url";
   } else if (text.starts_with("WRONGPASS") || text.find("invalid password") != std::string::npos) {
     advice = "check REDISCLI_AUTH or the password in state.redis_url";

@@ -13,6 +13,14 @@ namespace {
 //   KEYS[4] <pool>:scalectl:totals  hash: mc, mib, n (leases counted), r:<name> units, d:<name> decimals
 //   KEYS[5] <pool>:scalectl:expiry  sorted set: id -> expiresAt ms (+inf without TTL)
 //   KEYS[5 + i] <pool>:<name>:allocated for A.names[i] (decimal text, written from the totals)
+//   then, at W = 5 + #A.names, the waiter queue (fair waiting, allocate --wait):
+//   KEYS[W + 1] <pool>:scalectl:waiters       sorted set: id -> (10 - priority) * 2^40 + seq
+//   KEYS[W + 2] <pool>:scalectl:waiter_beats  sorted set: id -> heartbeat expiry ms
+//   KEYS[W + 3] <pool>:scalectl:waiter_info   hash: id -> waiter JSON (waiter_json.hpp), and
+//                                             "~" -> the last arrival number (seq)
+//   The two sorted sets hold a sentinel member "~" (score +inf; never a lease id), created by
+//   every allocate, so the three keys exist whenever the pool's other keys do: a Redis Cluster
+//   slot migration then sees no always-missing key (which would answer TRYAGAIN/ASK throughout).
 // ARGV[1] is one JSON document of arguments (A); A.names lists the named resources whose keys
 // follow, and a script that finds a non-zero total of a resource not listed returns
 // {"outcome":"retry","names":[...]} before its first write, so the caller can pass the keys.
@@ -414,6 +422,82 @@ local function result_reply(result)
   return cjson.encode(result)
 end
 
+-- Fair waiting. Waiters are admitted by priority, then arrival (seq); each heartbeats with every
+-- poll and drops out once its heartbeat expiry passes. Costs O(log n) per call plus at most
+-- k_batch dead waiters reaped and k_ahead waiters read.
+local W = 5 + #NAMES
+local QK_ORDER, QK_BEAT, QK_INFO = KEYS[W + 1], KEYS[W + 2], KEYS[W + 3]
+local k_sentinel = '~'
+local k_priority_step = 1099511627776
+local k_ahead = 32  -- waiters ahead whose needs are reserved; further back counts as not fitting
+
+local function queue_drop(id)
+  redis.call('ZREM', QK_ORDER, id)
+  redis.call('ZREM', QK_BEAT, id)
+  redis.call('HDEL', QK_INFO, id)
+end
+
+-- Creates the queue's keys with their sentinels if missing (see the key list above).
+local function queue_keep_keys()
+  redis.call('ZADD', QK_ORDER, 'NX', '+inf', k_sentinel)
+  redis.call('ZADD', QK_BEAT, 'NX', '+inf', k_sentinel)
+  redis.call('HSETNX', QK_INFO, k_sentinel, '0')
+end
+
+local function queue_reap(now)
+  local ids = redis.call('ZRANGEBYSCORE', QK_BEAT, '-inf', int_text(now), 'LIMIT', 0, k_batch)
+  for _, id in ipairs(ids) do
+    queue_drop(id)
+  end
+end
+
+-- Returns {id, raw, expires, priority} of waiter `id` if it is live at `now`, else nil.
+local function queue_entry(id, now)
+  local beat = tonumber(redis.call('ZSCORE', QK_BEAT, id))
+  local raw = redis.call('HGET', QK_INFO, id)
+  if beat == nil or beat <= now or not raw then
+    return nil
+  end
+  local ok, w = pcall(cjson.decode, raw)
+  if not ok or type(w) ~= 'table' or type(w.priority) ~= 'number' then
+    return nil
+  end
+  local need = {mc = tonumber(w.millicores) or 0, mib = tonumber(w.mib) or 0, res = {}}
+  if type(w.resources) == 'table' then
+    for name, text in pairs(w.resources) do
+      need.res[name] = parse_dec(text)
+    end
+  end
+  return {id = id, raw = raw, expires = beat, priority = w.priority, need = need}
+end
+
+local function add_need(sum, need)
+  sum.mc = sum.mc + need.mc
+  sum.mib = sum.mib + need.mib
+  for name, a in pairs(need.res) do
+    sum.res[name] = add_dec(sum.res[name] or {0, 0}, a, 1)
+  end
+end
+
+-- Queues A.id (A.waiter at the back of its priority) or extends its heartbeat, keeping its place.
+local function queue_join(now)
+  local expires = int_text(now + A.queue_ttl)
+  if redis.call('ZSCORE', QK_ORDER, A.id) then
+    if queue_entry(A.id, now) ~= nil then
+      redis.call('ZADD', QK_BEAT, expires, A.id)
+      return
+    end
+    queue_drop(A.id)
+  end
+  local seq = redis.call('HINCRBY', QK_INFO, k_sentinel, 1)
+  local w = A.waiter
+  w.seq = seq
+  w.since = now
+  redis.call('HSET', QK_INFO, A.id, cjson.encode(w))
+  redis.call('ZADD', QK_ORDER, int_text((10 - A.priority) * k_priority_step + seq), A.id)
+  redis.call('ZADD', QK_BEAT, expires, A.id)
+end
+
 )lua";
 
 constexpr const char* k_allocate = R"lua(
@@ -453,25 +537,90 @@ local function used()
   return math.max(t.mc + foreign.mc, view.mc), math.max(t.mib + foreign.mib, view.mib)
 end
 
-local function fits()
+-- Returns true if `extra` and `need` ({mc, mib, res}) both fit next to what is allocated.
+local function fits_with(extra, need)
   local mc, mib = used()
-  if A.need.mc > A.usable.mc - mc or A.need.mib > A.usable.mib - mib then
+  if extra.mc + need.mc > A.usable.mc - mc or extra.mib + need.mib > A.usable.mib - mib then
     return false
   end
-  for name, text in pairs(A.need.res) do
-    local need = parse_dec(text)
+  local names = {}
+  for name, _ in pairs(extra.res) do
+    names[name] = true
+  end
+  for name, _ in pairs(need.res) do
+    names[name] = true
+  end
+  for name, _ in pairs(names) do
+    local want = add_dec(extra.res[name] or {0, 0}, need.res[name] or {0, 0}, 1)
     local usable = parse_dec(A.usable.res[name] or '0') or {0, 0}
-    if need[1] > 0 and less(usable, add_dec(t.res[name] or {0, 0}, need, 1)) then
+    if want[1] > 0 and less(usable, add_dec(t.res[name] or {0, 0}, want, 1)) then
       return false
     end
   end
   return true
 end
 
+local ME = {mc = A.need.mc, mib = A.need.mib, res = {}}
+for name, text in pairs(A.need.res) do
+  ME.res[name] = parse_dec(text)
+end
+local NONE = {mc = 0, mib = 0, res = {}}
+
+-- Fair waiting: the waiters ahead of this request (all before it in the queue; for a one-shot
+-- request, those of at least its priority) keep room for their needs, in order. The request is
+-- refused, naming the first of them that does not fit yet, while one does not; it fits only
+-- next to all their needs. More than k_ahead waiters ahead count as not fitting.
+local blocker = nil
+local reserve = {mc = 0, mib = 0, res = {}}
+if held ~= nil then
+  queue_drop(A.id)
+else
+  queue_reap(now)
+  if A.queue_ttl > 0 then
+    queue_join(now)
+  end
+  local ids = redis.call('ZRANGE', QK_ORDER, 0, k_ahead - 1)
+  local first, stopped = nil, false
+  for _, id in ipairs(ids) do
+    if id == A.id or id == k_sentinel then
+      stopped = true
+      break
+    end
+    local e = queue_entry(id, now)
+    if e == nil then
+      queue_drop(id)
+    else
+      if A.queue_ttl == 0 and e.priority < A.priority then
+        stopped = true
+        break
+      end
+      first = first or e
+      if not fits_with(reserve, e.need) then
+        blocker = e
+        break
+      end
+      add_need(reserve, e.need)
+    end
+  end
+  if blocker == nil and not stopped and redis.call('ZCARD', QK_ORDER) > k_ahead + 1 then
+    blocker = first
+  end
+  if blocker == nil and first ~= nil and not fits_with(reserve, ME) and fits_with(NONE, ME) then
+    blocker = first
+  end
+end
+
+local function fits()
+  return fits_with(reserve, ME)
+end
+
 local result = {now = now, reaped = reaped}
 if held ~= nil then
   result.outcome = 'already_held'
   result.lease = held.raw
+elseif blocker ~= nil then
+  result.outcome = 'insufficient'
+  result.blocker = {blocker.id, blocker.raw, blocker.expires}
 else
   local ok = fits()
   while not ok and redis.call('ZCOUNT', KEYS[5], '-inf', int_text(now)) > 0 do
@@ -498,6 +647,7 @@ else
     redis.call('HSET', KEYS[1], A.id, raw)
     redis.call('ZADD', KEYS[5], expiry_score(e), A.id)
     account(t, e, 1)
+    queue_drop(A.id)
     result.outcome = 'allocated'
     result.lease = raw
   else
@@ -508,6 +658,11 @@ if result.mc == nil then
   result.mc, result.mib = used()
   result.res = res_texts(t)
 end
+if result.outcome == 'insufficient' and A.queue_ttl > 0 then
+  local rank = redis.call('ZRANK', QK_ORDER, A.id)
+  result.position = rank and rank + 1 or 0
+end
+queue_keep_keys()
 save_totals(t)
 return result_reply(result)
 )lua";
@@ -677,8 +832,22 @@ local view, cerr = counters()
 if view == nil then
   return redis.error_reply(cerr)
 end
+local waiters = {}
+for _, id in ipairs(redis.call('ZRANGE', QK_ORDER, 0, -1)) do
+  local e = id ~= k_sentinel and queue_entry(id, now) or nil
+  if e ~= nil then
+    waiters[#waiters + 1] = {e.id, e.raw, e.expires}
+  end
+end
 return cjson.encode({now = now, mc = mc, mib = mib, res = texts, leases = leases, cmc = view.mc, cmib = view.mib,
-                     cpu = view.cpu, ram = view.ram})
+                     cpu = view.cpu, ram = view.ram, waiters = waiters})
+)lua";
+
+// Removes waiter A.id from the queue (a waiter that gives up).
+constexpr const char* k_waiter_leave = R"lua(
+local queued = A.id ~= k_sentinel and redis.call('ZSCORE', QK_ORDER, A.id) ~= false
+queue_drop(A.id)
+return cjson.encode({outcome = queued and 'left' or 'absent'})
 )lua";
 
 // Rewrites the counters from the live leases, and the totals and expiry index from the hash
@@ -784,6 +953,12 @@ const LuaScript& lease_purge_script()
 const LuaScript& lease_snapshot_script()
 {
   static const LuaScript script = lease_script("lease-snapshot", k_snapshot);
+  return script;
+}
+
+const LuaScript& waiter_leave_script()
+{
+  static const LuaScript script = lease_script("waiter-leave", k_waiter_leave);
   return script;
 }
 

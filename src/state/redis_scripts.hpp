@@ -16,7 +16,7 @@ struct LuaScript {
 
 // Lease scripts. KEYS: <pool>:workers, <pool>:cpu:allocated, <pool>:ram:allocated,
 // <pool>:scalectl:totals, <pool>:scalectl:expiry, then <pool>:<name>:allocated for each name of
-// A.names. ARGV[1]: one JSON document A of arguments. Each returns one JSON document: {"now",
+// A.names, then the three waiter-queue keys (see redis_scripts.cpp). ARGV[1]: one JSON document A of arguments. Each returns one JSON document: {"now",
 // "mc", "mib", "res" (usage before the change), "outcome", "lease" (raw JSON), "reaped" /
 // "leases" ([id, raw] pairs)}, or {"outcome": "retry", "names"} when the pool counts a named
 // resource whose key was not passed (nothing written).
@@ -26,6 +26,10 @@ const LuaScript& lease_release_script();   // A: id
 const LuaScript& lease_purge_script();     // A: {}
 const LuaScript& lease_snapshot_script();  // A: {}
 const LuaScript& lease_repair_script();    // A: {}
+// Fair waiting: lease_allocate_script also takes A.priority, A.queue_ttl ms (0: a one-shot
+// request that never queues) and A.waiter (waiter JSON without seq/since), and returns
+// "blocker" ([id, raw, heartbeat expiry]) and "position"; the snapshot returns "waiters".
+const LuaScript& waiter_leave_script();    // A: id; returns {"outcome": "left" | "absent"}
 
 // Operation-lock scripts. KEYS: the lock key. ARGV[1]: the exact value the holder set.
 const LuaScript& lock_renew_script();    // ARGV[2]: ttl ms; returns 1 if still ours and extended, else 0

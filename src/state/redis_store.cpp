@@ -13,6 +13,7 @@
 #include "state/lease_json.hpp"
 #include "state/redis_lock.hpp"
 #include "state/store_common.hpp"
+#include "state/waiter_json.hpp"
 
 namespace scalectl::state {
 
@@ -33,13 +34,19 @@ struct PoolKeys {
   std::string totals;
   std::string expiry;
   std::vector<std::string> resources;  // <pool>:<name>:allocated, one per name given
+  // The waiter queue (fair waiting), passed after the resources' keys.
+  std::string waiters;
+  std::string waiter_beats;
+  std::string waiter_info;
 };
 
 PoolKeys pool_keys(std::string_view pool, const std::vector<std::string>& names = {})
 {
   PoolKeys keys{fmt::format("{}:workers", pool), fmt::format("{}:cpu:allocated", pool),
                 fmt::format("{}:ram:allocated", pool), fmt::format("{}:scalectl:totals", pool),
-                fmt::format("{}:scalectl:expiry", pool), {}};
+                fmt::format("{}:scalectl:expiry", pool), {},
+                fmt::format("{}:scalectl:waiters", pool), fmt::format("{}:scalectl:waiter_beats", pool),
+                fmt::format("{}:scalectl:waiter_info", pool)};
   for (const auto& name : names) {
     keys.resources.push_back(fmt::format("{}:{}:allocated", pool, name));
   }
@@ -129,6 +136,25 @@ void for_each_pair(const json& doc, const char* name, Fn&& fn)
       fn(pair[0].get<std::string>(), pair[1]);
     }
   }
+}
+
+// Returns the waiter of a script's [id, raw JSON, heartbeat expiry] triple; throws Error naming
+// the hash when it is invalid.
+Waiter parse_waiter(const json& triple, const std::string& hash)
+{
+  if (!triple.is_array() || triple.size() != 3 || !triple[0].is_string() || !triple[1].is_string() ||
+      !triple[2].is_number()) {
+    throw Error(fmt::format("a waiter in Redis hash {} is invalid; inspect it with `redis-cli HGETALL {}`", hash,
+                            hash));
+  }
+  const auto id = triple[0].get<std::string>();
+  auto waiter = waiter_from_json(id, json::parse(triple[1].get<std::string>(), nullptr, false));
+  if (!waiter) {
+    throw Error(fmt::format("{} in Redis hash {}; inspect it with `redis-cli HGET {} {}`", waiter.error(), hash, hash,
+                            id));
+  }
+  waiter->expires_at_ms = core::clamp_to_int64(triple[2].get<double>(), 0, core::k_max_amount);
+  return *waiter;
 }
 
 std::string next_stream_id(std::string_view id)
@@ -357,6 +383,7 @@ json RedisStore::run_pool_script(const LuaScript& script, std::string_view pool,
     const auto keys = pool_keys(pool, names);
     std::vector<std::string_view> key_views{keys.workers, keys.cpu, keys.ram, keys.totals, keys.expiry};
     key_views.insert(key_views.end(), keys.resources.begin(), keys.resources.end());
+    key_views.insert(key_views.end(), {keys.waiters, keys.waiter_beats, keys.waiter_info});
     const std::string_view arg_views[] = {arg_text};
     const std::string text = m_session->with([&](RedisConnection& connection) {
       auto reply = RedisReplyPtr(nullptr, &freeReplyObject);
@@ -420,7 +447,10 @@ AllocateResult RedisStore::allocate(const AllocateRequest& request)
             {"lease", lease_to_json(lease)},
             {"ttl", request.ttl ? request.ttl->count() : 0},
             {"need", amounts_json(need)},
-            {"usable", amounts_json(request.usable)}};
+            {"usable", amounts_json(request.usable)},
+            {"priority", request.priority},
+            {"queue_ttl", request.queue_ttl ? request.queue_ttl->count() : 0},
+            {"waiter", waiter_to_json(waiter_of(request))}};
   auto names = names_of(need);
   const auto usable_names = names_of(request.usable);
   names.insert(names.end(), usable_names.begin(), usable_names.end());
@@ -445,6 +475,10 @@ AllocateResult RedisStore::allocate(const AllocateRequest& request)
   } else if (outcome == "insufficient") {
     result.outcome = AllocateResult::Outcome::insufficient;
     result.fit = fit_against(request.usable, allocated, need, false);
+    if (const auto it = doc.find("blocker"); it != doc.end()) {
+      result.blocker = parse_waiter(*it, pool_keys(request.pool).waiter_info);
+    }
+    result.position = std::clamp<std::int64_t>(int_field(doc, "position"), 0, core::k_max_amount);
   } else {
     throw Error(fmt::format("the lease-allocate script returned outcome \"{}\" while {}", outcome, doing));
   }
@@ -538,7 +572,22 @@ PoolSnapshot RedisStore::snapshot(std::string_view pool)
     snapshot.leases.push_back(parse_lease(id, raw, snapshot.now_ms, hash));
   });
   sort_leases(snapshot.leases);
+  const std::string info = pool_keys(pool).waiter_info;
+  if (const auto it = doc.find("waiters"); it != doc.end() && it->is_array()) {
+    for (const auto& triple : *it) {
+      snapshot.waiters.push_back(parse_waiter(triple, info));
+    }
+  }
   return snapshot;
+}
+
+bool RedisStore::leave_queue(std::string_view pool, std::string_view id)
+{
+  check_name("pool name", pool);
+  check_name("lease id", id);
+  const json doc = run_pool_script(waiter_leave_script(), pool, json{{"id", std::string(id)}}, {},
+                                   fmt::format("removing waiter {} from the queue of pool {}", id, pool));
+  return doc.value("outcome", "") == "left";
 }
 
 RepairResult RedisStore::repair(std::string_view pool)

@@ -55,6 +55,7 @@ class RedisStore final : public Store {
   ReleaseResult release(std::string_view pool, std::string_view id) override;
   std::vector<Lease> purge(std::string_view pool) override;
   PoolSnapshot snapshot(std::string_view pool) override;
+  bool leave_queue(std::string_view pool, std::string_view id) override;
   RepairResult repair(std::string_view pool) override;
 
  private:

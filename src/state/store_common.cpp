@@ -201,6 +201,12 @@ void check_allocate_request(const AllocateRequest& request)
   if (request.ttl) {
     check_ttl(*request.ttl);
   }
+  if (request.priority < 1 || request.priority > 10) {
+    throw usage_error(fmt::format("lease {} has priority {}; use 1 to 10", request.lease.id, request.priority));
+  }
+  if (request.queue_ttl && (request.queue_ttl->count() <= 0 || *request.queue_ttl > std::chrono::hours(24))) {
+    throw usage_error(fmt::format("the waiter heartbeat TTL of {} must be from 1ms to 24h", request.lease.id));
+  }
 }
 
 core::FitResult fit_against(core::Resources usable, core::Resources allocated, core::Resources need,

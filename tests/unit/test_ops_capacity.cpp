@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -89,9 +90,16 @@ class ScriptedStore final : public state::Store {
   std::vector<state::Lease> purge(std::string_view) override { throw std::logic_error("unused"); }
   state::PoolSnapshot snapshot(std::string_view) override { throw std::logic_error("unused"); }
 
+  bool leave_queue(std::string_view, std::string_view id) override
+  {
+    left.emplace_back(id);
+    return true;
+  }
+
   state::AllocateResult allocate(const state::AllocateRequest& request) override
   {
     ++calls;
+    queue_ttls.push_back(request.queue_ttl);
     state::AllocateResult result;
     if (calls <= m_refusals) {
       result.outcome = state::AllocateResult::Outcome::insufficient;
@@ -105,6 +113,8 @@ class ScriptedStore final : public state::Store {
   }
 
   int calls = 0;
+  std::vector<std::optional<milliseconds>> queue_ttls;  // request.queue_ttl of each allocate
+  std::vector<std::string> left;                       // ids given to leave_queue
 
  private:
   int m_refusals;
@@ -285,6 +295,8 @@ TEST_SUITE("ops.capacity")
       CHECK(outcome.attempts == 1);
       CHECK(store.calls == 1);
       CHECK(clock.sleeps.empty());
+      CHECK(store.queue_ttls == std::vector<std::optional<milliseconds>>{std::nullopt});  // never queues
+      CHECK(store.left.empty());
     }
     SUBCASE("--wait retries with backoff until it fits")
     {
@@ -313,6 +325,21 @@ TEST_SUITE("ops.capacity")
       CHECK(clock.elapsed() <= milliseconds(5'001));
       CHECK(outcome.attempts == store.calls);
       CHECK(outcome.attempts == static_cast<int>(clock.sleeps.size()) + 1);
+      // Every poll heartbeats the queue; giving up leaves it.
+      CHECK(std::all_of(store.queue_ttls.begin(), store.queue_ttls.end(),
+                        [](const auto& ttl) { return ttl == milliseconds(10'000); }));
+      CHECK(store.left == std::vector<std::string>{"w1"});
+    }
+    SUBCASE("a short heartbeat TTL shortens the polls so a live waiter keeps its place")
+    {
+      ScriptedStore store(20);
+      ops::WaitPolicy policy{milliseconds(600'000), milliseconds(100), milliseconds(2'000)};
+      policy.heartbeat_ttl = milliseconds(3'000);
+      const auto outcome =
+        ops::allocate_lease(store, clock, null_reporter(), request_for(core::resources_from(3, 1), usable), policy, 5);
+      CHECK(outcome.result.outcome == state::AllocateResult::Outcome::allocated);
+      CHECK(*std::max_element(clock.sleeps.begin(), clock.sleeps.end()) <= milliseconds(1'500));
+      CHECK(store.left.empty());
     }
     SUBCASE("a worker bigger than the whole pool is refused without waiting")
     {
@@ -335,6 +362,7 @@ TEST_SUITE("ops.capacity")
                                          policy, 3); },
                ExitCode::interrupted);
       CHECK(store.calls == 3);
+      CHECK(store.left == std::vector<std::string>{"w1"});  // an interrupted waiter leaves the queue
     }
   }
 }

@@ -986,6 +986,31 @@ class DyingStore final : public Store {
   std::string m_pool;
 };
 
+// --- fair waiting (issue 13): the waiter queue, on every backend ------------------------------
+
+namespace {
+
+// A request of worker type `type` with `priority`; `queue_ttl` set: it waits (joins the queue).
+AllocateRequest fair_request(const std::string& id, const std::string& type, std::int64_t priority, double cpu,
+                             core::Resources usable,
+                             std::optional<std::chrono::milliseconds> queue_ttl = std::nullopt)
+{
+  AllocateRequest r = request(id, core::resources_from(cpu, 0.5), usable);
+  r.lease.type = type;
+  r.priority = priority;
+  r.queue_ttl = queue_ttl;
+  return r;
+}
+
+std::vector<std::string> waiter_ids(const PoolSnapshot& snapshot)
+{
+  std::vector<std::string> ids;
+  for (const auto& waiter : snapshot.waiters) {
+    ids.push_back(waiter.id);
+  }
+  return ids;
+}
+
 }  // namespace
 
 TEST_SUITE("state.contract")
@@ -1120,6 +1145,128 @@ TEST_SUITE("state.contract")
       if (const auto rpm = backend.stored_named(shared_pool(), "gemini_rpm")) {
         CHECK(*rpm == "50.4");
       }
+    });
+  }
+
+  TEST_CASE("fair waiting: waiters are admitted by priority, then first come, first served")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto usable = core::resources_from(4, 8);
+      REQUIRE(store->allocate(fair_request("busy", "acte-ocr", 5, 4, usable)).outcome ==
+              AllocateResult::Outcome::allocated);
+
+      const auto low1 = store->allocate(fair_request("low-1", "acte-ocr", 5, 1, usable, 60s));
+      CHECK(low1.outcome == AllocateResult::Outcome::insufficient);
+      CHECK_FALSE(low1.blocker.has_value());  // it is the head: only the room is missing
+      CHECK(low1.position == 1);
+      const auto low2 = store->allocate(fair_request("low-2", "acte-ocr", 5, 1, usable, 60s));
+      CHECK(low2.outcome == AllocateResult::Outcome::insufficient);
+      REQUIRE(low2.blocker.has_value());
+      CHECK(low2.blocker->id == "low-1");
+      CHECK(low2.position == 2);
+      const auto high = store->allocate(fair_request("high", "registre", 10, 3, usable, 60s));
+      CHECK(high.outcome == AllocateResult::Outcome::insufficient);
+      CHECK_FALSE(high.blocker.has_value());  // a higher priority goes before earlier arrivals
+      CHECK(high.position == 1);
+
+      // A heartbeat keeps the waiter's place.
+      const auto low1_again = store->allocate(fair_request("low-1", "acte-ocr", 5, 1, usable, 60s));
+      CHECK(low1_again.position == 2);
+      REQUIRE(low1_again.blocker.has_value());
+      CHECK(low1_again.blocker->id == "high");
+      const auto queued = store->snapshot(pool());
+      CHECK(waiter_ids(queued) == std::vector<std::string>{"high", "low-1", "low-2"});
+      REQUIRE(queued.waiters.size() == 3);
+      CHECK(queued.waiters[0].priority == 10);
+      CHECK(queued.waiters[0].type == "registre");
+      CHECK(queued.waiters[0].resources == core::resources_from(3, 0.5));
+      CHECK(queued.waiters[0].expires_at_ms > queued.now_ms);
+      CHECK(queued.waiters[1].seq < queued.waiters[2].seq);
+      CHECK(queued.waiters[1].since_ms <= queued.waiters[2].since_ms);
+
+      REQUIRE(store->release(pool(), "busy").outcome == ReleaseResult::Outcome::released);
+      // 4 vCPUs free: high (3) and low-1 (1) fit in that order; low-2 would fit alone but must
+      // leave their room.
+      const auto low2_squeezed = store->allocate(fair_request("low-2", "acte-ocr", 5, 1, usable, 60s));
+      CHECK(low2_squeezed.outcome == AllocateResult::Outcome::insufficient);
+      CHECK(low2_squeezed.fit.fits);
+      REQUIRE(low2_squeezed.blocker.has_value());
+      CHECK(low2_squeezed.blocker->id == "high");
+      CHECK(low2_squeezed.position == 3);
+      CHECK(store->allocate(fair_request("low-1", "acte-ocr", 5, 1, usable, 60s)).outcome ==
+            AllocateResult::Outcome::allocated);  // next to high's 3 vCPUs
+      CHECK(waiter_ids(store->snapshot(pool())) == std::vector<std::string>{"high", "low-2"});
+      CHECK(store->allocate(fair_request("high", "registre", 10, 3, usable, 60s)).outcome ==
+            AllocateResult::Outcome::allocated);
+      const auto low2_full = store->allocate(fair_request("low-2", "acte-ocr", 5, 1, usable, 60s));
+      CHECK(low2_full.outcome == AllocateResult::Outcome::insufficient);
+      CHECK_FALSE(low2_full.blocker.has_value());
+      CHECK(low2_full.position == 1);
+      CHECK(store->leave_queue(pool(), "low-2"));
+      CHECK_FALSE(store->leave_queue(pool(), "low-2"));
+      CHECK(store->snapshot(pool()).waiters.empty());
+      CHECK(store->snapshot(other_pool()).waiters.empty());
+    });
+  }
+
+  TEST_CASE("fair waiting: a newcomer that would fit is refused, naming the waiter it is queued behind")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto usable = core::resources_from(4, 8);
+      REQUIRE(store->allocate(fair_request("ocr-a", "acte-ocr", 5, 2, usable)).outcome ==
+              AllocateResult::Outcome::allocated);
+      auto heavy = fair_request("registre-w", "registre", 10, 3, usable, 60s);
+      heavy.lease.host = "web7";
+      heavy.lease.pid = 777;
+      CHECK(store->allocate(heavy).outcome == AllocateResult::Outcome::insufficient);
+
+      for (const std::int64_t priority : {5, 10}) {
+        CAPTURE(priority);
+        const auto newcomer = store->allocate(fair_request("ocr-new", "acte-ocr", priority, 1, usable));
+        CHECK(newcomer.outcome == AllocateResult::Outcome::insufficient);
+        CHECK(newcomer.fit.fits);  // it would fit: only the queue refuses it
+        CHECK(newcomer.position == 0);
+        REQUIRE(newcomer.blocker.has_value());
+        CHECK(newcomer.blocker->id == "registre-w");
+        CHECK(newcomer.blocker->type == "registre");
+        CHECK(newcomer.blocker->priority == 10);
+        CHECK(newcomer.blocker->host == "web7");
+        CHECK(newcomer.blocker->pid == 777);
+      }
+      // Giving up leaves the queue; the newcomer then gets in.
+      CHECK(store->leave_queue(pool(), "registre-w"));
+      CHECK(store->allocate(fair_request("ocr-new", "acte-ocr", 5, 1, usable)).outcome ==
+            AllocateResult::Outcome::allocated);
+    });
+  }
+
+  TEST_CASE("fair waiting: a waiter that stops heartbeating drops out of the queue by itself")
+  {
+    for_each_backend([](Backend& backend) {
+      auto store = backend.open();
+      const auto usable = core::resources_from(4, 8);
+      REQUIRE(store->allocate(fair_request("ocr-a", "acte-ocr", 5, 2, usable)).outcome ==
+              AllocateResult::Outcome::allocated);
+      CHECK(store->allocate(fair_request("dead", "registre", 10, 3, usable, 1s)).outcome ==
+            AllocateResult::Outcome::insufficient);
+      CHECK(waiter_ids(store->snapshot(pool())) == std::vector<std::string>{"dead"});
+      CHECK(store->allocate(fair_request("ocr-b", "acte-ocr", 5, 1, usable)).blocker.has_value());
+
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (!store->snapshot(pool()).waiters.empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+      }
+      CHECK(store->snapshot(pool()).waiters.empty());
+      const auto after = store->allocate(fair_request("ocr-b", "acte-ocr", 5, 1, usable));
+      CHECK(after.outcome == AllocateResult::Outcome::allocated);
+      CHECK_FALSE(after.blocker.has_value());
+      // A waiter that expired and comes back polling joins the queue again.
+      const auto back = store->allocate(fair_request("dead", "registre", 10, 3, usable, 60s));
+      CHECK(back.outcome == AllocateResult::Outcome::insufficient);
+      CHECK(back.position == 1);
+      CHECK(waiter_ids(store->snapshot(pool())) == std::vector<std::string>{"dead"});
     });
   }
 }

@@ -56,6 +56,7 @@ struct CapacitySettings {
   // leases an allocation across pools takes before it confirms them (src/ops/capacity_multi.cpp).
   std::vector<SharedPool> shared_pools;
   std::chrono::milliseconds pending_ttl{30'000};
+  std::chrono::milliseconds waiter_ttl{10'000};  // [capacity] waiter_ttl: a waiter's heartbeat expiry
 };
 
 // Reads [capacity] from `config`. Limits that are not set are detected with `probe` (only then);
@@ -84,6 +85,9 @@ struct WaitPolicy {
   std::chrono::milliseconds wait{0};  // 0: one attempt
   std::chrono::milliseconds first_delay{100};
   std::chrono::milliseconds max_delay{2'000};
+  // A waiting request queues (fair waiting) and heartbeats with every poll; it drops out of the
+  // queue this long after its last poll ([capacity] waiter_ttl; more than max_delay).
+  std::chrono::milliseconds heartbeat_ttl{10'000};
 };
 
 struct AllocateOutcome {
@@ -93,12 +97,18 @@ struct AllocateOutcome {
   std::chrono::milliseconds waited{0};
 };
 
-// Allocates `request` atomically. While the pool has too little room and `policy.wait` has not
-// passed, retries after exponential backoff with equal jitter (seeded by `seed`), never sleeping
-// past the deadline; the clock's sleep throws Error(interrupted) on SIGINT/SIGTERM.
+// Allocates `request` atomically. While the pool has too little room (or a waiter goes first) and
+// `policy.wait` has not passed, waits in the pool's queue (priority, then arrival), polling after
+// exponential backoff with equal jitter (seeded by `seed`) and never sleeping past the deadline;
+// each poll heartbeats its place. The clock's sleep throws Error(interrupted) on SIGINT/SIGTERM.
+// A request that gives up (deadline, interrupt, error) leaves the queue.
 AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& reporter,
                                const state::AllocateRequest& request, const WaitPolicy& policy,
                                std::uint64_t seed);
+
+// Returns why `result` was refused: "queued behind waiter ID (type T, priority P, host H, pid N)"
+// when a waiter goes first, else the fit's reason ("Insufficient CPU (need 3, available 1)").
+std::string refusal_reason(const state::AllocateResult& result);
 
 // Returns the backoff before retry `attempt` (1-based): min(max, first * 2^(attempt-1)), of
 // which the upper half is jittered by `unit` in [0, 1).

@@ -69,6 +69,20 @@ struct Lease {
   bool expired = false;  // set in snapshots: past expires_at_ms but not yet reaped
 };
 
+// One allocation waiting in its pool's queue (allocate --wait). The queue admits waiters by
+// priority (higher first), then by arrival (seq); a waiter stays queued only while it heartbeats.
+struct Waiter {
+  std::string id;                // the lease id it waits to allocate
+  std::string type;
+  std::int64_t priority = 0;
+  std::int64_t seq = 0;          // arrival order within the pool
+  std::int64_t since_ms = 0;     // when it joined the queue (Unix ms, store clock)
+  std::int64_t expires_at_ms = 0;  // heartbeat expiry: it leaves the queue unless it polls again by then
+  std::string host;
+  long pid = 0;
+  core::Resources resources;     // what it waits for
+};
+
 // The seed's counters <pool>:cpu:allocated and <pool>:ram:allocated (Redis backend only).
 struct PoolCounters {
   std::string cpu_text;          // as stored ("" when missing), e.g. "4.5" or "0.30000000000000004"
@@ -81,6 +95,7 @@ struct PoolSnapshot {
   core::Resources allocated;     // sum of live leases
   std::int64_t now_ms = 0;       // the store's clock (Redis TIME for Redis)
   std::optional<PoolCounters> counters;  // Redis: the seed's counters, a second view of usage
+  std::vector<Waiter> waiters;   // live waiters of the queue, in admission order
 };
 
 // Returns the counters as they stand once the expired leases still listed are reaped: scalectl
@@ -124,6 +139,12 @@ struct AllocateRequest {
   Lease lease;                                  // id, type, resources, host, pid
   core::Resources usable;                       // limits after the reserve
   std::optional<std::chrono::milliseconds> ttl;
+  // Fair waiting: the worker type's priority (1-10); a request is refused while a live waiter of
+  // at least its priority is queued (one of higher priority or earlier arrival, for a waiter).
+  std::int64_t priority = 5;
+  // Set: the request waits, so it joins the queue (or heartbeats its place) and stays queued for
+  // this long unless it polls again; nullopt: a one-shot request that never joins the queue.
+  std::optional<std::chrono::milliseconds> queue_ttl;
 };
 
 struct AllocateResult {
@@ -131,6 +152,8 @@ struct AllocateResult {
   Lease lease;                   // the lease now held (allocated / already_held)
   core::FitResult fit;           // the fit check against live leases
   std::vector<std::string> reaped;  // ids of expired leases reaped by this operation
+  std::optional<Waiter> blocker;  // insufficient because this waiter (the queue's head) goes first
+  std::int64_t position = 0;     // the request's 1-based place in the queue while it waits, else 0
 };
 
 struct RenewResult {
@@ -182,6 +205,14 @@ class Store {
   // Removes every lease of `pool` and returns what was removed.
   virtual std::vector<Lease> purge(std::string_view pool) = 0;
   virtual PoolSnapshot snapshot(std::string_view pool) = 0;
+  // Removes waiter `id` from `pool`'s queue (a waiter that gives up); returns true if it was
+  // queued. Backends without a queue return false.
+  virtual bool leave_queue(std::string_view pool, std::string_view id)
+  {
+    static_cast<void>(pool);
+    static_cast<void>(id);
+    return false;
+  }
   // Rewrites `pool`'s counters from its live leases (callers hold the pool's lock) and returns
   // what changed; backends without counters return has_counters = false.
   virtual RepairResult repair(std::string_view pool)
