@@ -68,6 +68,7 @@ class ScaleDriver {
 
  private:
   void plan();
+  std::optional<digitalocean::App> send_spec();
   digitalocean::Deployment find_new_deployment(const digitalocean::App& updated);
   digitalocean::Deployment wait(digitalocean::Deployment deployment, bool announced);
   void record(const std::string& result, const std::string& error = {});
@@ -165,6 +166,36 @@ void ScaleDriver::record(const std::string& result, const std::string& error)
       return rec;
     });
   });
+}
+
+std::optional<digitalocean::App> ScaleDriver::send_spec()
+{
+  try {
+    return digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
+  } catch (const digitalocean::ApiError& e) {
+    if (e.kind() != digitalocean::ApiErrorKind::unprocessable) {
+      throw;
+    }
+    // A 422 means "not in this state": App Platform refuses a new spec while a deployment is
+    // pending. Wait for it, plan again from the spec it left, and send once more; a second 422, or
+    // one with no deployment to wait for, is the API's answer.
+    const auto app = digitalocean::get_app(m_deps.api, m_report.app_id);
+    const auto& busy = app.pending_deployment ? app.pending_deployment : app.in_progress_deployment;
+    if (!busy) {
+      throw Error(fmt::format("App Platform refused the new spec of app {} ({} {}: {}); check it with `scalectl app "
+                              "status {}`",
+                              m_report.app_name, e.status(), e.id(), e.api_message(), m_report.app_id));
+    }
+    m_deps.reporter.step(fmt::format("the API refused the spec while deployment {} is {}; waiting for it first",
+                                     busy->id, busy->phase));
+    wait(*busy, false);
+    m_report.deployment.reset();
+    plan();
+    if (!m_plan->changed()) {
+      return std::nullopt;
+    }
+    return digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
+  }
 }
 
 digitalocean::Deployment ScaleDriver::find_new_deployment(const digitalocean::App& updated)
@@ -269,9 +300,13 @@ AppScaleReport ScaleDriver::run()
                                      m_report.component, core::describe_scale(m_report.before),
                                      core::describe_scale(m_report.after), m_report.changes.size()));
     record("running");
-    const auto updated = digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
+    const auto updated = send_spec();
+    if (!updated) {
+      record("ok");
+      return finish("already_at_target");
+    }
     m_spec_sent = true;
-    m_report.deployment = find_new_deployment(updated);
+    m_report.deployment = find_new_deployment(*updated);
     m_deps.reporter.step(fmt::format("deployment {} started: {}", m_report.deployment->id,
                                      progress_text(*m_report.deployment)));
     if (m_options.no_wait) {
