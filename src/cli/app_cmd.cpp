@@ -109,14 +109,14 @@ void print_scale(Context& ctx, const ops::AppScaleReport& r)
     return;
   }
   const auto what = fmt::format("app {} component {}", r.app_name, r.component);
-  if (r.result == "already_at_target") {
+  if (r.result == ops::Result::noop) {
     std::cout << fmt::format("{} is already at {}, WEB_CONCURRENCY {}; nothing to do{}\n", what,
                              core::describe_scale(r.after), workers_text(r.after),
                              r.deployment ? fmt::format(" (deployment {} is {})", r.deployment->id, r.deployment->phase)
                                           : std::string());
     return;
   }
-  if (r.result == "dry_run") {
+  if (r.result == ops::Result::dry_run) {
     std::cout << fmt::format("dry run: {} ({})\n", what, r.after.kind);
     for (const auto& c : r.changes) {
       std::cout << fmt::format("  {}: {} -> {}\n", c.path, c.before.empty() ? "(absent)" : c.before,
@@ -127,7 +127,7 @@ void print_scale(Context& ctx, const ops::AppScaleReport& r)
                              r.app_id);
     return;
   }
-  if (r.result == "submitted") {
+  if (r.result == ops::Result::submitted) {
     std::cout << fmt::format("{}: {} -> {}; deployment {} started ({}); follow it with `scalectl app status {}`\n",
                              what, core::describe_scale(r.before), core::describe_scale(r.after), r.deployment->id,
                              r.deployment->phase, r.app_name);
@@ -195,8 +195,7 @@ void run_scale(Context& ctx, const ScaleFlags& flags)
       changes.push_back({{"path", c.path}, {"before", c.before}, {"after", c.after}});
     }
     ctx.emit(Event{"app.scale", resource, scale_text(report.before), scale_text(report.after), options.source,
-                   report.result == "already_at_target" ? "noop"
-                                                        : (report.result == "submitted" ? "submitted" : "ok"),
+                   ops::event_result(report.result),
                    report.duration,
                    {{"app_name", report.app_name},
                     {"changes", changes},

@@ -155,18 +155,18 @@ void emit_apply(Context& ctx, const std::string& policy, const ops::ApplyReport&
     details["plan_file"] = file;
   }
   ctx.emit(Event{"autoscale.apply", "policy-" + policy, std::to_string(report.from), std::to_string(report.to),
-                 fmt::format("{}", fmt::join(report.reasons, "; ")), report.result == "applied" ? "ok" : "noop",
+                 fmt::format("{}", fmt::join(report.reasons, "; ")), ops::event_result(report.result),
                  report.duration, details});
 }
 
 void print_apply_text(const ops::ApplyReport& report)
 {
   print_plan_text(report.plan);
-  if (report.result == "dry_run") {
+  if (report.result == ops::Result::dry_run) {
     std::cout << (report.from == report.to
                     ? fmt::format("dry run: no change at {}; nothing was changed\n", report.from)
                     : fmt::format("dry run: would scale {} -> {}; nothing was changed\n", report.from, report.to));
-  } else if (report.result == "applied") {
+  } else if (report.result == ops::Result::changed) {
     std::cout << fmt::format("applied: {} -> {}{} (serial {})\n", report.from, report.to,
                              report.note.empty() ? std::string() : "; " + report.note, report.serial);
   } else {
@@ -213,7 +213,7 @@ void run_apply(Context& ctx, const AutoscaleFlags& flags)
     }
     throw;
   }
-  if (report.result != "dry_run") {
+  if (report.result != ops::Result::dry_run) {
     emit_apply(ctx, policy_name, report, flags.plan_file);
     const json metric = report.plan.value("/inputs/metric/value"_json_pointer, json(nullptr));
     record_autoscale_metrics(ctx, policy_name, report.from, report.to,

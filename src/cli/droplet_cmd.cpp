@@ -84,7 +84,7 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
       actions.push_back({{"id", a.id}, {"type", a.type}, {"status", a.status}});
     }
     ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), report.from_size, report.to_size, direction,
-                   report.result == "already_at_size" ? "noop" : (report.result == "submitted" ? "submitted" : "ok"),
+                   ops::event_result(report.result),
                    report.duration,
                    {{"actions", actions},
                     {"memory_before_mb", report.memory_before_mb},
@@ -100,7 +100,7 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
     print_json(report.to_json());
     return;
   }
-  if (report.result == "dry_run" || (flags.dry_run && report.result == "already_at_size")) {
+  if (report.result == ops::Result::dry_run || (flags.dry_run && report.result == ops::Result::noop)) {
     if (report.planned.empty()) {
       std::cout << fmt::format("droplet {} ({}) is already at {}; nothing would be done\n", report.droplet_id,
                                report.droplet_name, report.to_size);
@@ -113,10 +113,10 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
     }
     return;
   }
-  if (report.result == "already_at_size") {
+  if (report.result == ops::Result::noop) {
     std::cout << fmt::format("droplet {} ({}) is already at {} and {}; nothing to do\n", report.droplet_id,
                              report.droplet_name, report.to_size, report.status);
-  } else if (report.result == "submitted") {
+  } else if (report.result == ops::Result::submitted) {
     const auto& last = report.actions.back();
     std::cout << fmt::format("submitted action {} ({}) for droplet {}; rerun `scalectl droplet {}` to continue\n",
                              last.id, last.type, report.droplet_id, direction);

@@ -28,7 +28,7 @@ json AppScaleReport::to_json() const
   return {
     {"app", {{"id", app_id}, {"name", app_name}}},
     {"component", component},
-    {"result", result},
+    {"result", to_string(result)},
     {"before", component_json(before)},
     {"after", component_json(after)},
     {"monthly_cost_usd_before", cost_json(cost_before)},
@@ -73,7 +73,7 @@ class ScaleDriver {
   digitalocean::Deployment wait(digitalocean::Deployment deployment, bool announced);
   void record(const std::string& result, const std::string& error = {});
   std::string resume_hint() const;
-  AppScaleReport finish(const std::string& result);
+  AppScaleReport finish(Result result);
 
   AppDeps& m_deps;
   const AppScaleOptions& m_options;
@@ -257,7 +257,7 @@ digitalocean::Deployment ScaleDriver::wait(digitalocean::Deployment deployment, 
   }
 }
 
-AppScaleReport ScaleDriver::finish(const std::string& result)
+AppScaleReport ScaleDriver::finish(Result result)
 {
   m_report.result = result;
   m_report.duration = std::chrono::duration_cast<milliseconds>(m_deps.clock.monotonic() - m_started);
@@ -269,7 +269,7 @@ AppScaleReport ScaleDriver::run()
 {
   if (m_options.dry_run) {
     plan();
-    return finish(m_plan->changed() ? "dry_run" : "already_at_target");
+    return finish(m_plan->changed() ? Result::dry_run : Result::noop);
   }
   m_lock = m_deps.store().lock(app_lock_resource(m_report.app_id), m_deps.owner, m_options.wait_lock);
   plan();
@@ -293,7 +293,7 @@ AppScaleReport ScaleDriver::run()
       } else if (running) {
         m_report.deployment = *running;
       }
-      return finish("already_at_target");
+      return finish(Result::noop);
     }
 
     m_deps.reporter.step(fmt::format("app {} component {}: {} -> {}; sending {} changed field(s)", m_report.app_name,
@@ -303,7 +303,7 @@ AppScaleReport ScaleDriver::run()
     const auto updated = send_spec();
     if (!updated) {
       record("ok");
-      return finish("already_at_target");
+      return finish(Result::noop);
     }
     m_spec_sent = true;
     m_report.deployment = find_new_deployment(*updated);
@@ -311,7 +311,7 @@ AppScaleReport ScaleDriver::run()
                                      progress_text(*m_report.deployment)));
     if (m_options.no_wait) {
       record("submitted");
-      return finish("submitted");
+      return finish(Result::submitted);
     }
     record("running");
     m_report.deployment = wait(*m_report.deployment, true);
@@ -333,7 +333,7 @@ AppScaleReport ScaleDriver::run()
     record("ok");
     m_deps.reporter.step(fmt::format("app {} component {} is live at {}", m_report.app_name, m_report.component,
                                      core::describe_scale(m_report.after)));
-    return finish("scaled");
+    return finish(Result::changed);
   } catch (const Error& e) {
     if (e.code() == ExitCode::interrupted) {
       const auto where = m_report.deployment

@@ -173,7 +173,7 @@ json AutoscaleDaemon::apply_locked(const std::string& name, const char* why)
     const PolicyConfig policy = load_policy(m_deps.config, name);
     const ApplyReport report = apply_policy(m_deps, policy, PlanOptions{}, false);
     failures = 0;
-    m_log.write("info", report.result == "applied" ? "applied" : "no change",
+    m_log.write("info", report.result == Result::changed ? "applied" : "no change",
                 {{"policy", name},
                  {"trigger", why},
                  {"from", report.from},
@@ -190,7 +190,7 @@ json AutoscaleDaemon::apply_locked(const std::string& name, const char* why)
     }
     const auto utilisation = report.plan.value("utilisation", json(nullptr));
     out["success"] = true;
-    out["result"] = report.result;
+    out["result"] = to_string(report.result);
     out["decision"] = {{"action", action_name(report.from, report.to)},
                        {"currentWorkers", report.from},
                        {"targetWorkers", report.to},

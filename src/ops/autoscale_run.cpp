@@ -352,7 +352,7 @@ json PlanReport::to_json() const
 
 json ApplyReport::to_json() const
 {
-  return {{"result", result}, {"from", from},   {"to", to},         {"decision", decision},
+  return {{"result", to_string(result)}, {"from", from},   {"to", to},         {"decision", decision},
           {"reasons", reasons}, {"note", note}, {"serial", serial}, {"duration_ms", duration.count()},
           {"plan", plan}};
 }
@@ -379,7 +379,7 @@ ApplyReport apply_policy(AutoscaleDeps& deps, const PolicyConfig& policy, const 
                                  core::decision_name(report.plan.decision), reason_texts(report.plan.reasons));
   out.serial = record.serial;
   if (dry_run) {
-    out.result = "dry_run";
+    out.result = Result::dry_run;
   } else {
     CommitInput c;
     c.policy = policy.name;
@@ -393,7 +393,7 @@ ApplyReport apply_policy(AutoscaleDeps& deps, const PolicyConfig& policy, const 
     c.metric_error = report.input.metric.error;
     c.metric_source = report.metric_source;
     const CommitResult done = commit(deps, *target, *lock, c);
-    out.result = report.plan.changes() ? "applied" : "noop";
+    out.result = report.plan.changes() ? Result::changed : Result::noop;
     out.note = done.note;
     out.serial = done.serial;
   }
@@ -446,7 +446,7 @@ ApplyReport apply_saved_plan(AutoscaleDeps& deps, const PolicyConfig& policy, co
                                  saved.document.value("decision", std::string()), saved.reasons);
   out.serial = record.serial;
   if (dry_run) {
-    out.result = "dry_run";
+    out.result = Result::dry_run;
   } else {
     const json& metric = saved.document.at("inputs").at("metric");
     CommitInput c;
@@ -463,7 +463,7 @@ ApplyReport apply_saved_plan(AutoscaleDeps& deps, const PolicyConfig& policy, co
     c.metric_error = metric.value("error", "");
     c.metric_source = metric.value("source", "");
     const CommitResult done = commit(deps, *target, *lock, c);
-    out.result = saved.desired != saved.observed ? "applied" : "noop";
+    out.result = saved.desired != saved.observed ? Result::changed : Result::noop;
     out.note = done.note;
     out.serial = done.serial;
   }

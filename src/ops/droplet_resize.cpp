@@ -41,7 +41,7 @@ json ResizeReport::to_json() const
   return {
     {"droplet", {{"id", droplet_id}, {"name", droplet_name}, {"status", status}}},
     {"direction", direction},
-    {"result", result},
+    {"result", to_string(result)},
     {"from_size", from_size},
     {"to_size", to_size},
     {"memory_before_mb", memory_before_mb},
@@ -92,7 +92,7 @@ class ResizeDriver {
   void plan_dry_run(const core::DropletObservation& start);
   void validate_target();
   std::string where_we_are() const;
-  ResizeReport finish(const std::string& result);
+  ResizeReport finish(Result result);
   ResizeReport finish_done();
   std::optional<digitalocean::Action> try_submit(StepKind kind);
   [[noreturn]] void record_failure(const Error& e);
@@ -448,7 +448,7 @@ void ResizeDriver::validate_target()
   m_target = *check.size;
 }
 
-ResizeReport ResizeDriver::finish(const std::string& result)
+ResizeReport ResizeDriver::finish(Result result)
 {
   m_report.result = result;
   m_report.status = m_last.status;
@@ -471,7 +471,7 @@ void ResizeDriver::run_after_hook(bool resized)
   m_deps.reporter.step(fmt::format("running after_{} hook: {}", m_options.direction, m_options.after_hook));
   const auto hook = m_deps.processes.run(request);
   if (hook.exit_code != 0) {
-    finish(resized ? "resized" : "powered_on");
+    finish(resized ? Result::changed : Result::powered_on);
     throw Error(fmt::format("droplet {} is active at {}, but the after_{} hook `{}` failed ({}); run it by hand", m_id,
                             m_last.size_slug, m_options.direction, m_options.after_hook,
                             hook.timed_out ? "timed out" : fmt::format("exit {}", hook.exit_code)));
@@ -487,7 +487,7 @@ ResizeReport ResizeDriver::finish_done()
   if (!m_options.after_hook.empty()) {
     run_after_hook(resized);
   }
-  return finish(resized ? "resized" : (m_memory.anything_issued ? "powered_on" : "already_at_size"));
+  return finish(resized ? Result::changed : (m_memory.anything_issued ? Result::powered_on : Result::noop));
 }
 
 std::optional<digitalocean::Action> ResizeDriver::try_submit(StepKind kind)
@@ -547,13 +547,13 @@ ResizeReport ResizeDriver::run()
   validate_target();
   if (m_options.dry_run) {
     plan_dry_run(obs);
-    return finish(m_report.planned.empty() ? "already_at_size" : "dry_run");
+    return finish(m_report.planned.empty() ? Result::noop : Result::dry_run);
   }
   const auto first = core::next_resize_step(obs, m_options.target_size, m_memory);
   if (first.kind == StepKind::already_done) {
     m_deps.reporter.step(fmt::format("droplet {} is already {} at {} ({} MB); nothing to do", m_id, m_last.status,
                                      m_last.size_slug, m_last.memory_mb));
-    return finish("already_at_size");
+    return finish(Result::noop);
   }
   const auto lock = m_deps.store().lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
   // Under the lock: the guards and the "from" size/memory see what the run we may have waited for left.
@@ -605,7 +605,7 @@ ResizeReport ResizeDriver::run()
         if (m_options.no_wait) {
           record("wait_action", "submitted");
           m_report.actions.push_back(action);
-          return finish("submitted");
+          return finish(Result::submitted);
         }
         wait_action(action, std::nullopt);
         continue;
@@ -635,7 +635,7 @@ ResizeReport ResizeDriver::run()
         record(core::step_name(step.kind), "submitted");
         m_deps.reporter.step(fmt::format("submitted {}; rerun `scalectl droplet {}` to continue", action_label(action),
                                          m_options.direction));
-        return finish("submitted");
+        return finish(Result::submitted);
       }
       if (step.kind == StepKind::shutdown) {
         const auto soft = m_deps.clock.monotonic() + m_options.shutdown_timeout;

@@ -80,17 +80,17 @@ TEST_SUITE("ops.app_scale")
       std::string recorded;       // the record's operation result ("" for no record)
     };
     const std::vector<Row> rows = {
-      {"a new count: one spec sent, deployment live", [](AppRig&, ops::AppScaleOptions&) {}, "scaled", ExitCode::ok,
+      {"a new count: one spec sent, deployment live", [](AppRig&, ops::AppScaleOptions&) {}, "changed", ExitCode::ok,
        "", 1, "ok"},
       {"already at the target: nothing sent, no record",
        [](AppRig& r, ops::AppScaleOptions&) { r.api.spec["services"][0]["instance_count"] = 3; },
-       "already_at_target", ExitCode::ok, "", 0, ""},
+       "noop", ExitCode::ok, "", 0, ""},
       {"already at the target with a deployment running: waits for it",
        [](AppRig& r, ops::AppScaleOptions&) {
          r.api.spec["services"][0]["instance_count"] = 3;
          r.api.start_deployment("dep-other");
        },
-       "already_at_target", ExitCode::ok, "", 0, ""},
+       "noop", ExitCode::ok, "", 0, ""},
       {"a dry run sends nothing", [](AppRig&, ops::AppScaleOptions& o) { o.dry_run = true; }, "dry_run",
        ExitCode::ok, "", 0, ""},
       {"--no-wait: submitted, record open",
@@ -100,7 +100,7 @@ TEST_SUITE("ops.app_scale")
          r.api.put_answers = {422};
          r.api.start_deployment("dep-other");
        },
-       "scaled", ExitCode::ok, "", 1, "ok"},
+       "changed", ExitCode::ok, "", 1, "ok"},
       {"two 422 answers: the second is the API's answer",
        [](AppRig& r, ops::AppScaleOptions&) {
          r.api.put_answers = {422, 422};
@@ -143,8 +143,8 @@ TEST_SUITE("ops.app_scale")
       auto deps = rig.deps();
       if (row.code == ExitCode::ok) {
         const auto report = ops::scale_app(deps, test::FakeAppApi::k_app_id, options);
-        CHECK(report.result == row.result);
-        if (row.result == "scaled") {
+        CHECK(ops::to_string(report.result) == row.result);
+        if (row.result == "changed") {
           CHECK(report.deployment->phase == "ACTIVE");
           CHECK(rig.api.active == report.deployment->id);
         }
@@ -172,7 +172,7 @@ TEST_SUITE("ops.app_scale")
     rig.api.start_deployment("dep-other");
     auto deps = rig.deps();
     const auto report = ops::scale_app(deps, test::FakeAppApi::k_app_id, three_instances());
-    CHECK(report.result == "scaled");
+    CHECK(ops::to_string(report.result) == "changed");
     CHECK(rig.api.deployments.at("dep-other").phase == "ACTIVE");  // waited for before sending again
   }
 
@@ -184,7 +184,7 @@ TEST_SUITE("ops.app_scale")
     };
     auto deps = rig.deps();
     const auto report = ops::scale_app(deps, test::FakeAppApi::k_app_id, three_instances());
-    CHECK(report.result == "scaled");
+    CHECK(ops::to_string(report.result) == "changed");
     CHECK(report.deployment->phase == "ACTIVE");
     REQUIRE_FALSE(rig.reporter.warnings.empty());
     const auto& warning = rig.reporter.warnings.front();

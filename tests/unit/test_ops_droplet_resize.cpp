@@ -75,15 +75,15 @@ TEST_SUITE("ops.droplet_resize")
       std::string recorded;                // the record's operation result ("" for no record)
     };
     const std::vector<Row> rows = {
-      {"active at the other size: resized", [](Rig&) {}, "resized", ExitCode::ok, "",
+      {"active at the other size: resized", [](Rig&) {}, "changed", ExitCode::ok, "",
        {"shutdown", "resize", "power_on"}, "ok"},
       {"already at the target: nothing submitted",
        [](Rig& r) {
          r.api.droplet.size_slug = "s-8vcpu-16gb";
        },
-       "already_at_size", ExitCode::ok, "", {}, ""},
+       "noop", ExitCode::ok, "", {}, ""},
       {"one 422 pending event on the resize: looks again and resizes",
-       [](Rig& r) { r.api.answers["resize"] = {422}; }, "resized", ExitCode::ok, "",
+       [](Rig& r) { r.api.answers["resize"] = {422}; }, "changed", ExitCode::ok, "",
        {"shutdown", "resize", "power_on"}, "ok"},
       {"two 422 answers to the resize from an off droplet: refused, power restored",
        [](Rig& r) { r.api.answers["resize"] = {422, 422}; }, "", ExitCode::failure, "refused the resize",
@@ -110,8 +110,8 @@ TEST_SUITE("ops.droplet_resize")
       auto deps = rig.deps();
       if (row.code == ExitCode::ok) {
         const auto report = ops::resize_droplet(deps, 123, up_options());
-        CHECK(report.result == row.result);
-        if (row.result == "resized") {
+        CHECK(ops::to_string(report.result) == row.result);
+        if (row.result == "changed") {
           CHECK(rig.api.droplet.size_slug == "s-8vcpu-16gb");
           CHECK(rig.api.droplet.status == "active");
           CHECK(rig.store.logs[ops::k_droplet_resizes_log].size() == 1);
@@ -145,7 +145,7 @@ TEST_SUITE("ops.droplet_resize")
     };
     auto deps = rig.deps();
     const auto report = ops::resize_droplet(deps, 123, up_options());
-    CHECK(report.result == "resized");
+    CHECK(ops::to_string(report.result) == "changed");
     CHECK(rig.api.droplet.size_slug == "s-8vcpu-16gb");
     CHECK(rig.api.droplet.status == "active");
     REQUIRE_FALSE(rig.reporter.warnings.empty());
@@ -204,7 +204,7 @@ TEST_SUITE("ops.droplet_resize")
     options.dry_run = true;
     auto deps = rig.deps();
     const auto report = ops::resize_droplet(deps, 123, options);
-    CHECK(report.result == "dry_run");
+    CHECK(ops::to_string(report.result) == "dry_run");
     CHECK(report.planned.size() == 3);
     CHECK(rig.api.submitted.empty());
   }

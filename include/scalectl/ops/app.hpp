@@ -13,6 +13,7 @@
 
 #include <scalectl/core/app_spec.hpp>
 #include <scalectl/digitalocean/apps.hpp>
+#include <scalectl/ops/result.hpp>
 #include <scalectl/state/store.hpp>
 
 namespace scalectl {
@@ -57,7 +58,7 @@ struct AppScaleReport {
   std::string app_id;
   std::string app_name;
   std::string component;
-  std::string result;  // "scaled", "already_at_target", "dry_run", "submitted"
+  Result result = Result::noop;  // changed (scaled), noop, dry_run, submitted
   core::ComponentScale before;
   core::ComponentScale after;
   core::CostRange cost_before;
