@@ -11,6 +11,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/app.hpp>
 
 #include "cli/context.hpp"
@@ -177,10 +178,11 @@ void run_scale(Context& ctx, const ScaleFlags& flags)
   ops::AppScaleReport report;
   try {
     report = ops::scale_app(deps, id, options);
-  } catch (const Error& e) {
-    if (!options.dry_run && e.code() != ExitCode::usage && e.code() != ExitCode::lock_held) {
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (!options.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
       ctx.emit(Event{"app.scale", resource, "", "", fmt::format("{}: {}", options.source, e.what()),
-                     result_word(e.code()),
+                     result_word(code),
                      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
                      json::object()});
     }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <scalectl/core/numeric.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/lock_holder.hpp>
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
@@ -204,10 +205,11 @@ void run_apply(Context& ctx, const AutoscaleFlags& flags)
   try {
     report = saved ? ops::apply_saved_plan(env.deps(), policy, *saved, flags.dry_run)
                    : ops::apply_policy(env.deps(), policy, plan_options(flags), flags.dry_run);
-  } catch (const Error& e) {
-    if (!flags.dry_run && e.code() != ExitCode::usage && e.code() != ExitCode::lock_held) {
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (!flags.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
       ctx.emit(Event{"autoscale.apply", "policy-" + policy_name, "", "", e.what(),
-                     e.code() == ExitCode::stale_plan ? "refused" : result_word(e.code()),
+                     code == ExitCode::stale_plan ? "refused" : result_word(code),
                      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
                      json{{"plan_file", flags.plan_file}}});
     }

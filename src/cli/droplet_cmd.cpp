@@ -8,6 +8,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/droplet.hpp>
 #include <scalectl/ops/lock_holder.hpp>
 
@@ -69,10 +70,11 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
   ops::ResizeReport report;
   try {
     report = ops::resize_droplet(deps, id, options);
-  } catch (const Error& e) {
-    if (!options.dry_run && e.code() != ExitCode::usage && e.code() != ExitCode::lock_held) {
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (!options.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
       ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), "", options.target_size,
-                     fmt::format("{}: {}", direction, e.what()), result_word(e.code()),
+                     fmt::format("{}: {}", direction, e.what()), result_word(code),
                      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
                      json::object()});
     }

@@ -7,6 +7,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/report.hpp>
 
 #include "ops/record_write.hpp"
@@ -334,17 +335,14 @@ AppScaleReport ScaleDriver::run()
     m_deps.reporter.step(fmt::format("app {} component {} is live at {}", m_report.app_name, m_report.component,
                                      core::describe_scale(m_report.after)));
     return finish(Result::changed);
+  } catch (const Interrupted& e) {
+    const auto where = m_report.deployment
+                         ? fmt::format("deployment {} was {}", m_report.deployment->id,
+                                       progress_text(*m_report.deployment))
+                         : std::string("no deployment had been started");
+    record("interrupted", e.what());
+    throw e.with_context(fmt::format("{}; a running deployment continues at DigitalOcean; {}", where, resume_hint()));
   } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) {
-      const auto where = m_report.deployment
-                           ? fmt::format("deployment {} was {}", m_report.deployment->id,
-                                         progress_text(*m_report.deployment))
-                           : std::string("no deployment had been started");
-      record("interrupted", e.what());
-      throw Error(ExitCode::interrupted,
-                  fmt::format("{}; {}; a running deployment continues at DigitalOcean; {}", e.what(), where,
-                              resume_hint()));
-    }
     if (e.code() == ExitCode::timeout) {
       record("timeout", e.what());
     } else if (m_record_open) {

@@ -11,6 +11,7 @@
 #include <scalectl/config/config.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/report.hpp>
 
 namespace scalectl::ops {
@@ -243,10 +244,10 @@ CommitResult commit(AutoscaleDeps& deps, ReplicaTarget& target, state::Operation
     deps.reporter.step(fmt::format("scaling {} from {} to {}", target.describe(), c.from, c.to));
     try {
       result.note = target.apply(c.to);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       // A target's lock held elsewhere means nothing was changed: like the policy's own lock, it
-      // leaves the state (and saved plans) as they were.
-      if (e.code() != ExitCode::lock_held) {
+      // leaves the state (and saved plans) as they were. Failures and interruptions are recorded.
+      if (exit_code_of(e) != ExitCode::lock_held) {
         try {
           save(false, e.what());
         } catch (const Error& record_error) {
@@ -482,9 +483,6 @@ PolicyStatus policy_status(AutoscaleDeps& deps, const PolicyConfig& policy)
     status.target = target->describe();
     status.current = target->current();
   } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) {
-      throw;
-    }
     status.current_error = e.what();
   }
   status.up_cooldown_until = core::cooldown_until(policy.tuning, status.record.history, true);

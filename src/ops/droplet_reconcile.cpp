@@ -223,9 +223,6 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
         out.reason = msg;
         return out;
       }
-      if (e.code() == ExitCode::interrupted) {
-        throw;
-      }
       if (e.code() == ExitCode::failure && size_refused(msg) && i + 1 < candidates.size()) {
         deps.reporter.warn(fmt::format("droplet {}: the API refused {}; trying {}", d.id, candidates[i], candidates[i + 1]));
         out.refused_sizes.push_back(candidates[i]);
@@ -305,7 +302,7 @@ ReconcileCycle reconcile_once(DropletDeps& deps, const ReconcileOptions& options
     try {
       cycle.droplets.push_back(reconcile_droplet(deps, options, view));
     } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted || options.tag.empty()) {
+      if (options.tag.empty()) {
         throw;
       }
       ReconcileOutcome out;
@@ -335,11 +332,10 @@ void reconcile_every(DropletDeps& deps, const ReconcileOptions& options, std::ch
     try {
       on_cycle(reconcile_once(deps, options));
       failures = 0;
+    } catch (const Interrupted& e) {
+      on_error(e.what());  // a signal mid-cycle: the cycle's drivers recorded where they stopped
+      return;
     } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted) {
-        on_error(e.what());
-        return;
-      }
       if (e.code() == ExitCode::usage) {
         throw;
       }
@@ -358,11 +354,8 @@ void reconcile_every(DropletDeps& deps, const ReconcileOptions& options, std::ch
           std::chrono::milliseconds{200},
           std::chrono::duration_cast<std::chrono::milliseconds>(until - deps.clock.monotonic())));
       }
-    } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted) {
-        return;  // SIGTERM/SIGINT between cycles: nothing is in flight, a clean stop (exit 0)
-      }
-      throw;
+    } catch (const Interrupted&) {
+      return;  // SIGTERM/SIGINT between cycles: nothing is in flight, a clean stop (exit 0)
     }
   }
 }

@@ -10,6 +10,7 @@
 #include <scalectl/core/resize.hpp>
 #include <scalectl/core/sizes.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/process.hpp>
 #include <scalectl/report.hpp>
 
@@ -96,6 +97,7 @@ class ResizeDriver {
   ResizeReport finish_done();
   std::optional<digitalocean::Action> try_submit(StepKind kind);
   [[noreturn]] void record_failure(const Error& e);
+  [[noreturn]] void record_interruption(const Interrupted& e);
   void run_after_hook(bool resized);
 
   DropletDeps& m_deps;
@@ -518,14 +520,6 @@ void ResizeDriver::record_failure(const Error& e)
     submitted.push_back(action_label(a));
   }
   const std::string rerun = fmt::format("rerunning `scalectl droplet {}`", m_options.direction);
-  if (e.code() == ExitCode::interrupted) {
-    record("interrupted", "interrupted", e.what());
-    throw Error(ExitCode::interrupted,
-                name_submitted(fmt::format("{}; {}; running actions continue at DigitalOcean; rerun `scalectl "
-                                           "droplet {}` to resume",
-                                           e.what(), where_we_are(), m_options.direction),
-                               submitted, rerun));
-  }
   if (e.code() == ExitCode::timeout) {
     record("timeout", "timeout", e.what());
   } else if (e.code() == ExitCode::failure) {
@@ -535,6 +529,19 @@ void ResizeDriver::record_failure(const Error& e)
     throw Error(e.code(), name_submitted(e.what(), submitted, rerun));
   }
   throw;
+}
+
+void ResizeDriver::record_interruption(const Interrupted& e)
+{
+  std::vector<std::string> submitted;
+  for (const auto& a : m_report.actions) {
+    submitted.push_back(action_label(a));
+  }
+  record("interrupted", "interrupted", e.what());
+  throw e.with_context(name_submitted(fmt::format("{}; running actions continue at DigitalOcean; rerun `scalectl "
+                                                  "droplet {}` to resume",
+                                                  where_we_are(), m_options.direction),
+                                      submitted, fmt::format("rerunning `scalectl droplet {}`", m_options.direction)));
 }
 
 ResizeReport ResizeDriver::run()
@@ -649,6 +656,8 @@ ResizeReport ResizeDriver::run()
       }
     }
     throw Error(fmt::format("gave up after 64 steps without reaching {}; {}", m_options.target_size, where_we_are()));
+  } catch (const Interrupted& e) {
+    record_interruption(e);
   } catch (const Error& e) {
     record_failure(e);
   }

@@ -8,31 +8,24 @@
 #include <vector>
 
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/app.hpp>
 #include <scalectl/report.hpp>
 
 #include "support/fake_app_api.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fake_store.hpp"
+#include "support/recording_reporter.hpp"
 
 using namespace scalectl;
 
 namespace {
 
-class WarningReporter final : public Reporter {
- public:
-  void step(std::string_view) override {}
-  void progress(std::string_view, std::chrono::milliseconds) override {}
-  void warn(std::string_view message) override { warnings.emplace_back(message); }
-  void detail(std::string_view) override {}
-  std::vector<std::string> warnings;
-};
-
 struct AppRig {
   test::FakeAppApi api;
   test::FakeStore store;
   test::FakeClock clock;
-  WarningReporter reporter;
+  test::RecordingReporter reporter;
 
   ops::AppDeps deps()
   {
@@ -130,7 +123,7 @@ TEST_SUITE("ops.app_scale")
       {"interrupted while waiting: says where the deployment was and how to resume",
        [](AppRig& r, ops::AppScaleOptions&) {
          r.api.on_poll = [](const test::FakeAppApi::FakeDeployment&) {
-           throw Error(ExitCode::interrupted, "interrupted (SIGINT) while waiting");
+           throw Interrupted("interrupted (SIGINT) while waiting");
          };
        },
        "", ExitCode::interrupted, "deployment dep-1 was PENDING_BUILD", 1, "interrupted"},
@@ -152,8 +145,8 @@ TEST_SUITE("ops.app_scale")
         try {
           ops::scale_app(deps, test::FakeAppApi::k_app_id, options);
           FAIL("expected an error");
-        } catch (const Error& e) {
-          CHECK(e.code() == row.code);
+        } catch (const std::exception& e) {
+          CHECK(exit_code_of(e) == row.code);
           CHECK(std::string(e.what()).find(row.message_has) != std::string::npos);
         }
       }

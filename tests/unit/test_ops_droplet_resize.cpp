@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/droplet.hpp>
 #include <scalectl/report.hpp>
 
@@ -15,26 +16,18 @@
 #include "support/fake_clock.hpp"
 #include "support/fake_processes.hpp"
 #include "support/fake_store.hpp"
+#include "support/recording_reporter.hpp"
 
 using namespace scalectl;
 
 namespace {
-
-class RecordingReporter final : public Reporter {
- public:
-  void step(std::string_view) override {}
-  void progress(std::string_view, std::chrono::milliseconds) override {}
-  void warn(std::string_view message) override { warnings.emplace_back(message); }
-  void detail(std::string_view) override {}
-  std::vector<std::string> warnings;
-};
 
 struct Rig {
   test::FakeApi api;
   test::FakeStore store;
   test::FakeClock clock;
   test::FakeProcesses processes;
-  RecordingReporter reporter;
+  test::RecordingReporter reporter;
 
   ops::DropletDeps deps()
   {
@@ -97,7 +90,7 @@ TEST_SUITE("ops.droplet_resize")
        [](Rig& r) {
          r.api.on_poll = [](const digitalocean::Action& a) {
            if (a.type == "resize") {
-             throw Error(ExitCode::interrupted, "interrupted while waiting");
+             throw Interrupted("interrupted while waiting");
            }
          };
        },
@@ -120,8 +113,8 @@ TEST_SUITE("ops.droplet_resize")
         try {
           ops::resize_droplet(deps, 123, up_options());
           FAIL("expected an error");
-        } catch (const Error& e) {
-          CHECK(e.code() == row.code);
+        } catch (const std::exception& e) {
+          CHECK(exit_code_of(e) == row.code);
           CHECK(std::string(e.what()).find(row.message_has) != std::string::npos);
         }
         CHECK(rig.api.droplet.status == (row.code == ExitCode::interrupted ? "off" : "active"));

@@ -75,7 +75,7 @@ struct AppScaleReport {
 // when the spec already matches nothing is sent (a deployment still in progress is waited for).
 // Throws Error(usage) for a request App Platform would refuse, Error(lock_held) when another run
 // holds the app's lock, Error(failure) naming the failed step when the deployment ends ERROR or
-// CANCELED, Error(timeout) past options.timeout and Error(interrupted) on a signal.
+// CANCELED, Error(timeout) past options.timeout and Interrupted on a signal.
 AppScaleReport scale_app(AppDeps& deps, const std::string& app_id, const AppScaleOptions& options);
 
 // One component as `app status` shows it.

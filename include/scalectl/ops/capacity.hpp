@@ -81,7 +81,7 @@ struct AllocateOutcome {
 
 // Allocates `request` atomically. While the pool has too little room and `policy.wait` has not
 // passed, retries after exponential backoff with equal jitter (seeded by `seed`), never sleeping
-// past the deadline; the clock's sleep throws Error(interrupted) on SIGINT/SIGTERM.
+// past the deadline; the clock's sleep throws Interrupted on SIGINT/SIGTERM.
 AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& reporter,
                                const state::AllocateRequest& request, const WaitPolicy& policy,
                                std::uint64_t seed);

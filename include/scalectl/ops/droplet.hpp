@@ -98,7 +98,7 @@ struct ResizeReport {
 // Resizes the droplet to options.target_size and leaves it active. Idempotent: at the target
 // and active it does nothing; an in-progress action is waited for, not repeated. Throws
 // Error(refused) for a guard, Error(lock_held) when another run holds the lock,
-// Error(timeout) past total_timeout and Error(interrupted) on a signal, each saying the
+// Error(timeout) past total_timeout and Interrupted on a signal, each saying the
 // droplet's state and how to resume.
 ResizeReport resize_droplet(DropletDeps& deps, std::int64_t droplet_id, const ResizeOptions& options);
 
