@@ -75,6 +75,11 @@ class ScaleDriver {
   void record(const std::string& result, const std::string& error = {});
   std::string resume_hint() const;
   AppScaleReport finish(Result result);
+  AppScaleReport already_at_target();
+  AppScaleReport send_and_wait();
+  void check_outcome(const digitalocean::Deployment& d);
+  [[noreturn]] void record_interruption(const Interrupted& e);
+  [[noreturn]] void record_failure(const Error& e);
 
   AppDeps& m_deps;
   const AppScaleOptions& m_options;
@@ -266,6 +271,100 @@ AppScaleReport ScaleDriver::finish(Result result)
   return m_report;
 }
 
+AppScaleReport ScaleDriver::already_at_target()
+{
+  const auto& running = m_app->in_progress_deployment;
+  m_deps.reporter.step(fmt::format("component {} of app {} is already at {}; nothing to send", m_report.component,
+                                   m_report.app_name, core::describe_scale(m_report.after)));
+  if (running && !m_options.no_wait) {
+    m_deps.reporter.step(fmt::format("deployment {} ({}) is still in progress; waiting for it", running->id,
+                                     running->cause));
+    m_report.deployment = wait(*running, false);
+    if (m_report.deployment->phase == "ERROR" || m_report.deployment->phase == "CANCELED") {
+      throw Error(fmt::format("deployment {} of app {} ended {} at step {} ({}); the spec is already at the "
+                              "target, but the deployment carrying it failed",
+                              m_report.deployment->id, m_report.app_name, m_report.deployment->phase,
+                              m_report.deployment->failed_step.empty() ? "unknown" : m_report.deployment->failed_step,
+                              m_report.deployment->failure_reason));
+    }
+  } else if (running) {
+    m_report.deployment = *running;
+  }
+  return finish(Result::noop);
+}
+
+void ScaleDriver::check_outcome(const digitalocean::Deployment& d)
+{
+  if (d.phase == "ERROR" || d.phase == "CANCELED") {
+    const auto message =
+      fmt::format("deployment {} of app {} ended {} at step {}{}; the new spec is saved in the app but the "
+                  "previous deployment keeps serving; read the logs with `doctl apps logs {} {} --deployment {}`, "
+                  "then fix it or scale back",
+                  d.id, m_report.app_name, d.phase, d.failed_step.empty() ? "(unknown)" : d.failed_step,
+                  d.failure_reason.empty() ? "" : " (" + d.failure_reason + ")", m_report.app_id, m_report.component,
+                  d.id);
+    record("failed", message);
+    throw Error(message);
+  }
+  if (d.phase == "SUPERSEDED") {
+    m_deps.reporter.warn(fmt::format("deployment {} went live and was already superseded by a newer one", d.id));
+  }
+}
+
+AppScaleReport ScaleDriver::send_and_wait()
+{
+  m_deps.reporter.step(fmt::format("app {} component {}: {} -> {}; sending {} changed field(s)", m_report.app_name,
+                                   m_report.component, core::describe_scale(m_report.before),
+                                   core::describe_scale(m_report.after), m_report.changes.size()));
+  record("running");
+  const auto updated = send_spec();
+  if (!updated) {
+    record("ok");
+    return finish(Result::noop);
+  }
+  m_spec_sent = true;
+  m_report.deployment = find_new_deployment(*updated);
+  m_deps.reporter.step(fmt::format("deployment {} started: {}", m_report.deployment->id,
+                                   progress_text(*m_report.deployment)));
+  if (m_options.no_wait) {
+    record("submitted");
+    return finish(Result::submitted);
+  }
+  record("running");
+  m_report.deployment = wait(*m_report.deployment, true);
+  check_outcome(*m_report.deployment);
+  record("ok");
+  m_deps.reporter.step(fmt::format("app {} component {} is live at {}", m_report.app_name, m_report.component,
+                                   core::describe_scale(m_report.after)));
+  return finish(Result::changed);
+}
+
+void ScaleDriver::record_interruption(const Interrupted& e)
+{
+  const auto where = m_report.deployment
+                       ? fmt::format("deployment {} was {}", m_report.deployment->id,
+                                     progress_text(*m_report.deployment))
+                       : std::string("no deployment had been started");
+  record("interrupted", e.what());
+  throw e.with_context(fmt::format("{}; a running deployment continues at DigitalOcean; {}", where, resume_hint()));
+}
+
+void ScaleDriver::record_failure(const Error& e)
+{
+  if (e.code() == ExitCode::timeout) {
+    record("timeout", e.what());
+  } else if (m_record_open) {
+    record("failed", e.what());
+  }
+  if (m_spec_sent && m_report.deployment && std::string(e.what()).find(m_report.deployment->id) == std::string::npos) {
+    // A failure after DigitalOcean accepted the spec (a lost state store, a lost lock): name it.
+    const std::vector<std::string> submitted{fmt::format("the spec update of component {} (deployment {})",
+                                                         m_report.component, m_report.deployment->id)};
+    throw Error(e.code(), name_submitted(e.what(), submitted, "rerunning the same `scalectl app scale`"));
+  }
+  throw;  // called from the handler: rethrows `e` as thrown (an ApiError stays one)
+}
+
 AppScaleReport ScaleDriver::run()
 {
   if (m_options.dry_run) {
@@ -275,86 +374,11 @@ AppScaleReport ScaleDriver::run()
   m_lock = m_deps.store().lock(app_lock_resource(m_report.app_id), m_deps.owner, m_options.wait_lock);
   plan();
   try {
-    if (!m_plan->changed()) {
-      const auto& running = m_app->in_progress_deployment;
-      m_deps.reporter.step(fmt::format("component {} of app {} is already at {}; nothing to send",
-                                       m_report.component, m_report.app_name, core::describe_scale(m_report.after)));
-      if (running && !m_options.no_wait) {
-        m_deps.reporter.step(fmt::format("deployment {} ({}) is still in progress; waiting for it", running->id,
-                                         running->cause));
-        m_report.deployment = wait(*running, false);
-        if (m_report.deployment->phase == "ERROR" || m_report.deployment->phase == "CANCELED") {
-          throw Error(fmt::format("deployment {} of app {} ended {} at step {} ({}); the spec is already at the "
-                                  "target, but the deployment carrying it failed",
-                                  m_report.deployment->id, m_report.app_name, m_report.deployment->phase,
-                                  m_report.deployment->failed_step.empty() ? "unknown"
-                                                                           : m_report.deployment->failed_step,
-                                  m_report.deployment->failure_reason));
-        }
-      } else if (running) {
-        m_report.deployment = *running;
-      }
-      return finish(Result::noop);
-    }
-
-    m_deps.reporter.step(fmt::format("app {} component {}: {} -> {}; sending {} changed field(s)", m_report.app_name,
-                                     m_report.component, core::describe_scale(m_report.before),
-                                     core::describe_scale(m_report.after), m_report.changes.size()));
-    record("running");
-    const auto updated = send_spec();
-    if (!updated) {
-      record("ok");
-      return finish(Result::noop);
-    }
-    m_spec_sent = true;
-    m_report.deployment = find_new_deployment(*updated);
-    m_deps.reporter.step(fmt::format("deployment {} started: {}", m_report.deployment->id,
-                                     progress_text(*m_report.deployment)));
-    if (m_options.no_wait) {
-      record("submitted");
-      return finish(Result::submitted);
-    }
-    record("running");
-    m_report.deployment = wait(*m_report.deployment, true);
-    const auto& d = *m_report.deployment;
-    if (d.phase == "ERROR" || d.phase == "CANCELED") {
-      const auto message =
-        fmt::format("deployment {} of app {} ended {} at step {}{}; the new spec is saved in the app but the "
-                    "previous deployment keeps serving; read the logs with `doctl apps logs {} {} --deployment {}`, "
-                    "then fix it or scale back",
-                    d.id, m_report.app_name, d.phase, d.failed_step.empty() ? "(unknown)" : d.failed_step,
-                    d.failure_reason.empty() ? "" : " (" + d.failure_reason + ")", m_report.app_id,
-                    m_report.component, d.id);
-      record("failed", message);
-      throw Error(message);
-    }
-    if (d.phase == "SUPERSEDED") {
-      m_deps.reporter.warn(fmt::format("deployment {} went live and was already superseded by a newer one", d.id));
-    }
-    record("ok");
-    m_deps.reporter.step(fmt::format("app {} component {} is live at {}", m_report.app_name, m_report.component,
-                                     core::describe_scale(m_report.after)));
-    return finish(Result::changed);
+    return m_plan->changed() ? send_and_wait() : already_at_target();
   } catch (const Interrupted& e) {
-    const auto where = m_report.deployment
-                         ? fmt::format("deployment {} was {}", m_report.deployment->id,
-                                       progress_text(*m_report.deployment))
-                         : std::string("no deployment had been started");
-    record("interrupted", e.what());
-    throw e.with_context(fmt::format("{}; a running deployment continues at DigitalOcean; {}", where, resume_hint()));
+    record_interruption(e);
   } catch (const Error& e) {
-    if (e.code() == ExitCode::timeout) {
-      record("timeout", e.what());
-    } else if (m_record_open) {
-      record("failed", e.what());
-    }
-    if (m_spec_sent && m_report.deployment && std::string(e.what()).find(m_report.deployment->id) == std::string::npos) {
-      // A failure after DigitalOcean accepted the spec (a lost state store, a lost lock): name it.
-      const std::vector<std::string> submitted{fmt::format("the spec update of component {} (deployment {})",
-                                                           m_report.component, m_report.deployment->id)};
-      throw Error(e.code(), name_submitted(e.what(), submitted, "rerunning the same `scalectl app scale`"));
-    }
-    throw;
+    record_failure(e);
   }
 }
 
