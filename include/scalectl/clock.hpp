@@ -20,7 +20,7 @@ class Clock {
   virtual SystemTime now() const = 0;
   // Returns a monotonic time point, for deadlines and elapsed times.
   virtual std::chrono::steady_clock::time_point monotonic() const = 0;
-  // Sleeps for `duration`; throws Error(interrupted) as soon as SIGINT/SIGTERM arrives.
+  // Sleeps for `duration`; throws Interrupted as soon as SIGINT/SIGTERM arrives.
   virtual void sleep_for(Millis duration) = 0;
 };
 

@@ -52,9 +52,9 @@ void print_error(Context& ctx, ExitCode code, const std::string& message)
 // Prints the one error line for `e` and returns its exit code: ours for scalectl::Error, 1 else.
 int report_failure(Context& ctx, const std::exception& e)
 {
-  if (const auto* error = dynamic_cast<const Error*>(&e)) {
-    print_error(ctx, error->code(), error->what());
-    return to_int(error->code());
+  if (dynamic_cast<const Error*>(&e) != nullptr || dynamic_cast<const Interrupted*>(&e) != nullptr) {
+    print_error(ctx, exit_code_of(e), e.what());  // the one place an interruption becomes exit 130
+    return to_int(exit_code_of(e));
   }
   print_error(ctx, ExitCode::failure, fmt::format("unexpected failure: {}", e.what()));
   return to_int(ExitCode::failure);

@@ -11,6 +11,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/app.hpp>
 
 #include "cli/context.hpp"
@@ -109,14 +110,14 @@ void print_scale(Context& ctx, const ops::AppScaleReport& r)
     return;
   }
   const auto what = fmt::format("app {} component {}", r.app_name, r.component);
-  if (r.result == "already_at_target") {
+  if (r.result == ops::Result::noop) {
     std::cout << fmt::format("{} is already at {}, WEB_CONCURRENCY {}; nothing to do{}\n", what,
                              core::describe_scale(r.after), workers_text(r.after),
                              r.deployment ? fmt::format(" (deployment {} is {})", r.deployment->id, r.deployment->phase)
                                           : std::string());
     return;
   }
-  if (r.result == "dry_run") {
+  if (r.result == ops::Result::dry_run) {
     std::cout << fmt::format("dry run: {} ({})\n", what, r.after.kind);
     for (const auto& c : r.changes) {
       std::cout << fmt::format("  {}: {} -> {}\n", c.path, c.before.empty() ? "(absent)" : c.before,
@@ -127,7 +128,7 @@ void print_scale(Context& ctx, const ops::AppScaleReport& r)
                              r.app_id);
     return;
   }
-  if (r.result == "submitted") {
+  if (r.result == ops::Result::submitted) {
     std::cout << fmt::format("{}: {} -> {}; deployment {} started ({}); follow it with `scalectl app status {}`\n",
                              what, core::describe_scale(r.before), core::describe_scale(r.after), r.deployment->id,
                              r.deployment->phase, r.app_name);
@@ -177,10 +178,11 @@ void run_scale(Context& ctx, const ScaleFlags& flags)
   ops::AppScaleReport report;
   try {
     report = ops::scale_app(deps, id, options);
-  } catch (const Error& e) {
-    if (!options.dry_run && e.code() != ExitCode::usage && e.code() != ExitCode::lock_held) {
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (!options.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
       ctx.emit(Event{"app.scale", resource, "", "", fmt::format("{}: {}", options.source, e.what()),
-                     result_word(e.code()),
+                     result_word(code),
                      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
                      json::object()});
     }
@@ -195,8 +197,7 @@ void run_scale(Context& ctx, const ScaleFlags& flags)
       changes.push_back({{"path", c.path}, {"before", c.before}, {"after", c.after}});
     }
     ctx.emit(Event{"app.scale", resource, scale_text(report.before), scale_text(report.after), options.source,
-                   report.result == "already_at_target" ? "noop"
-                                                        : (report.result == "submitted" ? "submitted" : "ok"),
+                   ops::event_result(report.result),
                    report.duration,
                    {{"app_name", report.app_name},
                     {"changes", changes},

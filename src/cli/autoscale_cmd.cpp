@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <scalectl/core/numeric.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/lock_holder.hpp>
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
@@ -155,18 +156,18 @@ void emit_apply(Context& ctx, const std::string& policy, const ops::ApplyReport&
     details["plan_file"] = file;
   }
   ctx.emit(Event{"autoscale.apply", "policy-" + policy, std::to_string(report.from), std::to_string(report.to),
-                 fmt::format("{}", fmt::join(report.reasons, "; ")), report.result == "applied" ? "ok" : "noop",
+                 fmt::format("{}", fmt::join(report.reasons, "; ")), ops::event_result(report.result),
                  report.duration, details});
 }
 
 void print_apply_text(const ops::ApplyReport& report)
 {
   print_plan_text(report.plan);
-  if (report.result == "dry_run") {
+  if (report.result == ops::Result::dry_run) {
     std::cout << (report.from == report.to
                     ? fmt::format("dry run: no change at {}; nothing was changed\n", report.from)
                     : fmt::format("dry run: would scale {} -> {}; nothing was changed\n", report.from, report.to));
-  } else if (report.result == "applied") {
+  } else if (report.result == ops::Result::changed) {
     std::cout << fmt::format("applied: {} -> {}{} (serial {})\n", report.from, report.to,
                              report.note.empty() ? std::string() : "; " + report.note, report.serial);
   } else {
@@ -204,16 +205,17 @@ void run_apply(Context& ctx, const AutoscaleFlags& flags)
   try {
     report = saved ? ops::apply_saved_plan(env.deps(), policy, *saved, flags.dry_run)
                    : ops::apply_policy(env.deps(), policy, plan_options(flags), flags.dry_run);
-  } catch (const Error& e) {
-    if (!flags.dry_run && e.code() != ExitCode::usage && e.code() != ExitCode::lock_held) {
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (!flags.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
       ctx.emit(Event{"autoscale.apply", "policy-" + policy_name, "", "", e.what(),
-                     e.code() == ExitCode::stale_plan ? "refused" : result_word(e.code()),
+                     code == ExitCode::stale_plan ? "refused" : result_word(code),
                      std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
                      json{{"plan_file", flags.plan_file}}});
     }
     throw;
   }
-  if (report.result != "dry_run") {
+  if (report.result != ops::Result::dry_run) {
     emit_apply(ctx, policy_name, report, flags.plan_file);
     const json metric = report.plan.value("/inputs/metric/value"_json_pointer, json(nullptr));
     record_autoscale_metrics(ctx, policy_name, report.from, report.to,

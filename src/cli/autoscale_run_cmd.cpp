@@ -63,7 +63,7 @@ void run_daemon(Context& ctx, const RunFlags& flags)
   ops::DaemonHooks hooks;
   hooks.applied = [&ctx](const std::string& policy, const ops::ApplyReport& report) {
     ctx.emit(Event{"autoscale.apply", "policy-" + policy, std::to_string(report.from), std::to_string(report.to),
-                   fmt::format("{}", fmt::join(report.reasons, "; ")), report.result == "applied" ? "ok" : "noop",
+                   fmt::format("{}", fmt::join(report.reasons, "; ")), ops::event_result(report.result),
                    report.duration,
                    nlohmann::json{{"decision", report.decision}, {"serial", report.serial}, {"note", report.note},
                                   {"daemon", true}}});

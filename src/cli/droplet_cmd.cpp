@@ -8,6 +8,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/droplet.hpp>
 #include <scalectl/ops/lock_holder.hpp>
 
@@ -30,7 +31,8 @@ struct ResizeFlags {
   bool allow_self = false;
 };
 
-void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& flags)
+// Returns the resize options for `droplet DIRECTION` from the flags and the configuration.
+ops::ResizeOptions resize_options(Context& ctx, const std::string& direction, const ResizeFlags& flags)
 {
   const auto& cfg = ctx.config();
   ops::ResizeOptions options;
@@ -62,45 +64,28 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
   if (!flags.wait_lock.empty()) {
     options.wait_lock = duration_flag(flags.wait_lock, "--wait-lock");
   }
+  return options;
+}
 
-  auto deps = ctx.droplet_deps();
-  const auto id = ops::selected_droplet(deps.api, cfg.get_string("droplet.id"));
-  const auto started = ctx.clock().monotonic();
-  ops::ResizeReport report;
-  try {
-    report = ops::resize_droplet(deps, id, options);
-  } catch (const Error& e) {
-    if (!options.dry_run && e.code() != ExitCode::usage && e.code() != ExitCode::lock_held) {
-      ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), "", options.target_size,
-                     fmt::format("{}: {}", direction, e.what()), result_word(e.code()),
-                     std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
-                     json::object()});
-    }
-    throw;
+// Emits the droplet.resize audit event of a finished (or submitted) resize.
+void emit_resize(Context& ctx, const std::string& direction, std::int64_t id, const ops::ResizeReport& report)
+{
+  json actions = json::array();
+  for (const auto& a : report.actions) {
+    actions.push_back({{"id", a.id}, {"type", a.type}, {"status", a.status}});
   }
-  if (!options.dry_run) {
-    json actions = json::array();
-    for (const auto& a : report.actions) {
-      actions.push_back({{"id", a.id}, {"type", a.type}, {"status", a.status}});
-    }
-    ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), report.from_size, report.to_size, direction,
-                   report.result == "already_at_size" ? "noop" : (report.result == "submitted" ? "submitted" : "ok"),
-                   report.duration,
-                   {{"actions", actions},
-                    {"memory_before_mb", report.memory_before_mb},
-                    {"memory_after_mb", report.memory_after_mb},
-                    {"api_requests", report.api_requests}}});
-  }
+  ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), report.from_size, report.to_size, direction,
+                 ops::event_result(report.result), report.duration,
+                 {{"actions", actions},
+                  {"memory_before_mb", report.memory_before_mb},
+                  {"memory_after_mb", report.memory_after_mb},
+                  {"api_requests", report.api_requests}}});
+}
 
-  if (report.droplet_after.id != 0) {
-    record_droplet_metrics(ctx, report.droplet_after);
-  }
-
-  if (ctx.output() == OutputFormat::json) {
-    print_json(report.to_json());
-    return;
-  }
-  if (report.result == "dry_run" || (flags.dry_run && report.result == "already_at_size")) {
+// Prints what a resize did (or would do) as text.
+void print_resize_text(const ops::ResizeReport& report, const std::string& direction, bool dry_run)
+{
+  if (report.result == ops::Result::dry_run || (dry_run && report.result == ops::Result::noop)) {
     if (report.planned.empty()) {
       std::cout << fmt::format("droplet {} ({}) is already at {}; nothing would be done\n", report.droplet_id,
                                report.droplet_name, report.to_size);
@@ -113,10 +98,10 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
     }
     return;
   }
-  if (report.result == "already_at_size") {
+  if (report.result == ops::Result::noop) {
     std::cout << fmt::format("droplet {} ({}) is already at {} and {}; nothing to do\n", report.droplet_id,
                              report.droplet_name, report.to_size, report.status);
-  } else if (report.result == "submitted") {
+  } else if (report.result == ops::Result::submitted) {
     const auto& last = report.actions.back();
     std::cout << fmt::format("submitted action {} ({}) for droplet {}; rerun `scalectl droplet {}` to continue\n",
                              last.id, last.type, report.droplet_id, direction);
@@ -126,6 +111,38 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
                              report.memory_before_mb, report.memory_after_mb, format_duration(report.duration),
                              report.api_requests);
   }
+}
+
+void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& flags)
+{
+  const auto options = resize_options(ctx, direction, flags);
+  auto deps = ctx.droplet_deps();
+  const auto id = ops::selected_droplet(deps.api, ctx.config().get_string("droplet.id"));
+  const auto started = ctx.clock().monotonic();
+  ops::ResizeReport report;
+  try {
+    report = ops::resize_droplet(deps, id, options);
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (!options.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
+      ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), "", options.target_size,
+                     fmt::format("{}: {}", direction, e.what()), result_word(code),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
+                     json::object()});
+    }
+    throw;
+  }
+  if (!options.dry_run) {
+    emit_resize(ctx, direction, id, report);
+  }
+  if (report.droplet_after.id != 0) {
+    record_droplet_metrics(ctx, report.droplet_after);
+  }
+  if (ctx.output() == OutputFormat::json) {
+    print_json(report.to_json());
+    return;
+  }
+  print_resize_text(report, direction, flags.dry_run);
 }
 
 void print_status(const ops::DropletStatusReport& report)

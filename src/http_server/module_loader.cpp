@@ -1,6 +1,5 @@
 #include "http_server/module_loader.hpp"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,8 @@
 
 #include <scalectl/error.hpp>
 
+#include "util/dyn_library.hpp"
+
 #ifndef SCALECTL_HTTP_MODULE_RELDIR
 #define SCALECTL_HTTP_MODULE_RELDIR "../lib/scalectl"
 #endif
@@ -21,12 +22,6 @@ namespace scalectl::http_server {
 namespace {
 
 constexpr std::size_t k_max_override_length = 4096;
-
-std::string dl_error_text()
-{
-  const char* text = ::dlerror();
-  return text != nullptr ? text : "unknown dynamic loader error";
-}
 
 // The directory of the running executable ("" when /proc/self/exe cannot be read).
 std::filesystem::path executable_dir()
@@ -67,26 +62,23 @@ std::expected<ModuleCreateFn, std::string> open_module()
       tried += tried.empty() ? path.string() : ", " + path.string();
       continue;
     }
-    void* module = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (module == nullptr) {
-      return std::unexpected(fmt::format("cannot load the HTTP module {} ({}); {}", path.string(), dl_error_text(),
+    auto module = util::DynLibrary::open(path.c_str());
+    if (!module) {
+      return std::unexpected(fmt::format("cannot load the HTTP module {} ({}); {}", path.string(), module.error(),
                                          fix_text()));
     }
-    ::dlerror();
-    auto* abi = reinterpret_cast<ModuleAbiFn>(::dlsym(module, k_module_abi_symbol));
-    auto* create = reinterpret_cast<ModuleCreateFn>(::dlsym(module, k_module_create_symbol));
-    if (abi == nullptr || create == nullptr) {
-      ::dlclose(module);
+    ModuleAbiFn abi = nullptr;
+    ModuleCreateFn create = nullptr;
+    if (!module->resolve(k_module_abi_symbol, abi) || !module->resolve(k_module_create_symbol, create)) {
       return std::unexpected(fmt::format("{} is not a scalectl HTTP module (no {}); {}", path.string(),
                                          k_module_create_symbol, fix_text()));
     }
-    if (abi() != k_module_abi_version) {
-      const int found = abi();
-      ::dlclose(module);
+    if (const int found = abi(); found != k_module_abi_version) {
       return std::unexpected(fmt::format("the HTTP module {} has interface version {}, this scalectl needs {}; {}",
                                          path.string(), found, k_module_abi_version, fix_text()));
     }
-    // Never dlclose()d from here on: its servers and threads live until the process ends.
+    // Never unloaded from here on: its servers and threads live until the process ends.
+    module->keep();
     return create;
   }
   return std::unexpected(

@@ -7,6 +7,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/report.hpp>
 
 #include "ops/record_write.hpp"
@@ -28,7 +29,7 @@ json AppScaleReport::to_json() const
   return {
     {"app", {{"id", app_id}, {"name", app_name}}},
     {"component", component},
-    {"result", result},
+    {"result", to_string(result)},
     {"before", component_json(before)},
     {"after", component_json(after)},
     {"monthly_cost_usd_before", cost_json(cost_before)},
@@ -68,11 +69,17 @@ class ScaleDriver {
 
  private:
   void plan();
+  std::optional<digitalocean::App> send_spec();
   digitalocean::Deployment find_new_deployment(const digitalocean::App& updated);
   digitalocean::Deployment wait(digitalocean::Deployment deployment, bool announced);
   void record(const std::string& result, const std::string& error = {});
   std::string resume_hint() const;
-  AppScaleReport finish(const std::string& result);
+  AppScaleReport finish(Result result);
+  AppScaleReport already_at_target();
+  AppScaleReport send_and_wait();
+  void check_outcome(const digitalocean::Deployment& d);
+  [[noreturn]] void record_interruption(const Interrupted& e);
+  [[noreturn]] void record_failure(const Error& e);
 
   AppDeps& m_deps;
   const AppScaleOptions& m_options;
@@ -167,6 +174,36 @@ void ScaleDriver::record(const std::string& result, const std::string& error)
   });
 }
 
+std::optional<digitalocean::App> ScaleDriver::send_spec()
+{
+  try {
+    return digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
+  } catch (const digitalocean::ApiError& e) {
+    if (e.kind() != digitalocean::ApiErrorKind::unprocessable) {
+      throw;
+    }
+    // A 422 means "not in this state": App Platform refuses a new spec while a deployment is
+    // pending. Wait for it, plan again from the spec it left, and send once more; a second 422, or
+    // one with no deployment to wait for, is the API's answer.
+    const auto app = digitalocean::get_app(m_deps.api, m_report.app_id);
+    const auto& busy = app.pending_deployment ? app.pending_deployment : app.in_progress_deployment;
+    if (!busy) {
+      throw Error(fmt::format("App Platform refused the new spec of app {} ({} {}: {}); check it with `scalectl app "
+                              "status {}`",
+                              m_report.app_name, e.status(), e.id(), e.api_message(), m_report.app_id));
+    }
+    m_deps.reporter.step(fmt::format("the API refused the spec while deployment {} is {}; waiting for it first",
+                                     busy->id, busy->phase));
+    wait(*busy, false);
+    m_report.deployment.reset();
+    plan();
+    if (!m_plan->changed()) {
+      return std::nullopt;
+    }
+    return digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
+  }
+}
+
 digitalocean::Deployment ScaleDriver::find_new_deployment(const digitalocean::App& updated)
 {
   if (updated.pending_deployment) {
@@ -226,7 +263,7 @@ digitalocean::Deployment ScaleDriver::wait(digitalocean::Deployment deployment, 
   }
 }
 
-AppScaleReport ScaleDriver::finish(const std::string& result)
+AppScaleReport ScaleDriver::finish(Result result)
 {
   m_report.result = result;
   m_report.duration = std::chrono::duration_cast<milliseconds>(m_deps.clock.monotonic() - m_started);
@@ -234,94 +271,114 @@ AppScaleReport ScaleDriver::finish(const std::string& result)
   return m_report;
 }
 
+AppScaleReport ScaleDriver::already_at_target()
+{
+  const auto& running = m_app->in_progress_deployment;
+  m_deps.reporter.step(fmt::format("component {} of app {} is already at {}; nothing to send", m_report.component,
+                                   m_report.app_name, core::describe_scale(m_report.after)));
+  if (running && !m_options.no_wait) {
+    m_deps.reporter.step(fmt::format("deployment {} ({}) is still in progress; waiting for it", running->id,
+                                     running->cause));
+    m_report.deployment = wait(*running, false);
+    if (m_report.deployment->phase == "ERROR" || m_report.deployment->phase == "CANCELED") {
+      throw Error(fmt::format("deployment {} of app {} ended {} at step {} ({}); the spec is already at the "
+                              "target, but the deployment carrying it failed",
+                              m_report.deployment->id, m_report.app_name, m_report.deployment->phase,
+                              m_report.deployment->failed_step.empty() ? "unknown" : m_report.deployment->failed_step,
+                              m_report.deployment->failure_reason));
+    }
+  } else if (running) {
+    m_report.deployment = *running;
+  }
+  return finish(Result::noop);
+}
+
+void ScaleDriver::check_outcome(const digitalocean::Deployment& d)
+{
+  if (d.phase == "ERROR" || d.phase == "CANCELED") {
+    const auto message =
+      fmt::format("deployment {} of app {} ended {} at step {}{}; the new spec is saved in the app but the "
+                  "previous deployment keeps serving; read the logs with `doctl apps logs {} {} --deployment {}`, "
+                  "then fix it or scale back",
+                  d.id, m_report.app_name, d.phase, d.failed_step.empty() ? "(unknown)" : d.failed_step,
+                  d.failure_reason.empty() ? "" : " (" + d.failure_reason + ")", m_report.app_id, m_report.component,
+                  d.id);
+    record("failed", message);
+    throw Error(message);
+  }
+  if (d.phase == "SUPERSEDED") {
+    m_deps.reporter.warn(fmt::format("deployment {} went live and was already superseded by a newer one", d.id));
+  }
+}
+
+AppScaleReport ScaleDriver::send_and_wait()
+{
+  m_deps.reporter.step(fmt::format("app {} component {}: {} -> {}; sending {} changed field(s)", m_report.app_name,
+                                   m_report.component, core::describe_scale(m_report.before),
+                                   core::describe_scale(m_report.after), m_report.changes.size()));
+  record("running");
+  const auto updated = send_spec();
+  if (!updated) {
+    record("ok");
+    return finish(Result::noop);
+  }
+  m_spec_sent = true;
+  m_report.deployment = find_new_deployment(*updated);
+  m_deps.reporter.step(fmt::format("deployment {} started: {}", m_report.deployment->id,
+                                   progress_text(*m_report.deployment)));
+  if (m_options.no_wait) {
+    record("submitted");
+    return finish(Result::submitted);
+  }
+  record("running");
+  m_report.deployment = wait(*m_report.deployment, true);
+  check_outcome(*m_report.deployment);
+  record("ok");
+  m_deps.reporter.step(fmt::format("app {} component {} is live at {}", m_report.app_name, m_report.component,
+                                   core::describe_scale(m_report.after)));
+  return finish(Result::changed);
+}
+
+void ScaleDriver::record_interruption(const Interrupted& e)
+{
+  const auto where = m_report.deployment
+                       ? fmt::format("deployment {} was {}", m_report.deployment->id,
+                                     progress_text(*m_report.deployment))
+                       : std::string("no deployment had been started");
+  record("interrupted", e.what());
+  throw e.with_context(fmt::format("{}; a running deployment continues at DigitalOcean; {}", where, resume_hint()));
+}
+
+void ScaleDriver::record_failure(const Error& e)
+{
+  if (e.code() == ExitCode::timeout) {
+    record("timeout", e.what());
+  } else if (m_record_open) {
+    record("failed", e.what());
+  }
+  if (m_spec_sent && m_report.deployment && std::string(e.what()).find(m_report.deployment->id) == std::string::npos) {
+    // A failure after DigitalOcean accepted the spec (a lost state store, a lost lock): name it.
+    const std::vector<std::string> submitted{fmt::format("the spec update of component {} (deployment {})",
+                                                         m_report.component, m_report.deployment->id)};
+    throw Error(e.code(), name_submitted(e.what(), submitted, "rerunning the same `scalectl app scale`"));
+  }
+  throw;  // called from the handler: rethrows `e` as thrown (an ApiError stays one)
+}
+
 AppScaleReport ScaleDriver::run()
 {
   if (m_options.dry_run) {
     plan();
-    return finish(m_plan->changed() ? "dry_run" : "already_at_target");
+    return finish(m_plan->changed() ? Result::dry_run : Result::noop);
   }
   m_lock = m_deps.store().lock(app_lock_resource(m_report.app_id), m_deps.owner, m_options.wait_lock);
   plan();
   try {
-    if (!m_plan->changed()) {
-      const auto& running = m_app->in_progress_deployment;
-      m_deps.reporter.step(fmt::format("component {} of app {} is already at {}; nothing to send",
-                                       m_report.component, m_report.app_name, core::describe_scale(m_report.after)));
-      if (running && !m_options.no_wait) {
-        m_deps.reporter.step(fmt::format("deployment {} ({}) is still in progress; waiting for it", running->id,
-                                         running->cause));
-        m_report.deployment = wait(*running, false);
-        if (m_report.deployment->phase == "ERROR" || m_report.deployment->phase == "CANCELED") {
-          throw Error(fmt::format("deployment {} of app {} ended {} at step {} ({}); the spec is already at the "
-                                  "target, but the deployment carrying it failed",
-                                  m_report.deployment->id, m_report.app_name, m_report.deployment->phase,
-                                  m_report.deployment->failed_step.empty() ? "unknown"
-                                                                           : m_report.deployment->failed_step,
-                                  m_report.deployment->failure_reason));
-        }
-      } else if (running) {
-        m_report.deployment = *running;
-      }
-      return finish("already_at_target");
-    }
-
-    m_deps.reporter.step(fmt::format("app {} component {}: {} -> {}; sending {} changed field(s)", m_report.app_name,
-                                     m_report.component, core::describe_scale(m_report.before),
-                                     core::describe_scale(m_report.after), m_report.changes.size()));
-    record("running");
-    const auto updated = digitalocean::update_app_spec(m_deps.api, m_report.app_id, m_plan->spec);
-    m_spec_sent = true;
-    m_report.deployment = find_new_deployment(updated);
-    m_deps.reporter.step(fmt::format("deployment {} started: {}", m_report.deployment->id,
-                                     progress_text(*m_report.deployment)));
-    if (m_options.no_wait) {
-      record("submitted");
-      return finish("submitted");
-    }
-    record("running");
-    m_report.deployment = wait(*m_report.deployment, true);
-    const auto& d = *m_report.deployment;
-    if (d.phase == "ERROR" || d.phase == "CANCELED") {
-      const auto message =
-        fmt::format("deployment {} of app {} ended {} at step {}{}; the new spec is saved in the app but the "
-                    "previous deployment keeps serving; read the logs with `doctl apps logs {} {} --deployment {}`, "
-                    "then fix it or scale back",
-                    d.id, m_report.app_name, d.phase, d.failed_step.empty() ? "(unknown)" : d.failed_step,
-                    d.failure_reason.empty() ? "" : " (" + d.failure_reason + ")", m_report.app_id,
-                    m_report.component, d.id);
-      record("failed", message);
-      throw Error(message);
-    }
-    if (d.phase == "SUPERSEDED") {
-      m_deps.reporter.warn(fmt::format("deployment {} went live and was already superseded by a newer one", d.id));
-    }
-    record("ok");
-    m_deps.reporter.step(fmt::format("app {} component {} is live at {}", m_report.app_name, m_report.component,
-                                     core::describe_scale(m_report.after)));
-    return finish("scaled");
+    return m_plan->changed() ? send_and_wait() : already_at_target();
+  } catch (const Interrupted& e) {
+    record_interruption(e);
   } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) {
-      const auto where = m_report.deployment
-                           ? fmt::format("deployment {} was {}", m_report.deployment->id,
-                                         progress_text(*m_report.deployment))
-                           : std::string("no deployment had been started");
-      record("interrupted", e.what());
-      throw Error(ExitCode::interrupted,
-                  fmt::format("{}; {}; a running deployment continues at DigitalOcean; {}", e.what(), where,
-                              resume_hint()));
-    }
-    if (e.code() == ExitCode::timeout) {
-      record("timeout", e.what());
-    } else if (m_record_open) {
-      record("failed", e.what());
-    }
-    if (m_spec_sent && m_report.deployment && std::string(e.what()).find(m_report.deployment->id) == std::string::npos) {
-      // A failure after DigitalOcean accepted the spec (a lost state store, a lost lock): name it.
-      const std::vector<std::string> submitted{fmt::format("the spec update of component {} (deployment {})",
-                                                           m_report.component, m_report.deployment->id)};
-      throw Error(e.code(), name_submitted(e.what(), submitted, "rerunning the same `scalectl app scale`"));
-    }
-    throw;
+    record_failure(e);
   }
 }
 

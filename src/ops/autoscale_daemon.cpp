@@ -173,7 +173,7 @@ json AutoscaleDaemon::apply_locked(const std::string& name, const char* why)
     const PolicyConfig policy = load_policy(m_deps.config, name);
     const ApplyReport report = apply_policy(m_deps, policy, PlanOptions{}, false);
     failures = 0;
-    m_log.write("info", report.result == "applied" ? "applied" : "no change",
+    m_log.write("info", report.result == Result::changed ? "applied" : "no change",
                 {{"policy", name},
                  {"trigger", why},
                  {"from", report.from},
@@ -190,7 +190,7 @@ json AutoscaleDaemon::apply_locked(const std::string& name, const char* why)
     }
     const auto utilisation = report.plan.value("utilisation", json(nullptr));
     out["success"] = true;
-    out["result"] = report.result;
+    out["result"] = to_string(report.result);
     out["decision"] = {{"action", action_name(report.from, report.to)},
                        {"currentWorkers", report.from},
                        {"targetWorkers", report.to},
@@ -200,6 +200,16 @@ json AutoscaleDaemon::apply_locked(const std::string& name, const char* why)
                                                                       : json(nullptr)},
                        {"decision", report.decision},
                        {"serial", report.serial}};
+  } catch (const Interrupted& e) {
+    // A signal mid-apply: the apply recorded where it stopped; the daemon stops after this trigger.
+    out["success"] = false;
+    out["error"] = e.what();
+    out["exit_code"] = to_int(ExitCode::interrupted);
+    m_log.write("warn", e.what(), {{"policy", name}, {"trigger", why}});
+    if (m_hooks.failed) {
+      m_hooks.failed(name, e.what(), ExitCode::interrupted);
+    }
+    request_stop();
   } catch (const Error& e) {
     out["success"] = false;
     out["error"] = e.what();
@@ -212,14 +222,11 @@ json AutoscaleDaemon::apply_locked(const std::string& name, const char* why)
       const int doublings = std::min(failures - 1, 10);
       wait = std::min(schedule.every * (std::int64_t{1} << doublings),
                       std::max(m_options.max_backoff, schedule.every));
-      m_log.write(e.code() == ExitCode::interrupted ? "warn" : "error", e.what(),
+      m_log.write("error", e.what(),
                   {{"policy", name}, {"trigger", why}, {"failures", failures},
                    {"retry_in_s", std::chrono::duration<double>(wait).count()}});
       if (m_hooks.failed && e.code() != ExitCode::usage) {
         m_hooks.failed(name, e.what(), e.code());
-      }
-      if (e.code() == ExitCode::interrupted) {
-        request_stop();
       }
     }
   } catch (const std::exception& e) {

@@ -205,9 +205,6 @@ MetricReading read_metric(const MetricSpec& spec, MetricDeps& deps)
       break;
     }
   } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) {
-      throw;
-    }
     MetricReading reading;
     reading.source = spec.kind == MetricSpec::Kind::redis ? fmt::format("redis key {}", spec.redis_key)
                      : spec.kind == MetricSpec::Kind::http ? fmt::format("http {}", net::redact_url(spec.http_url))

@@ -11,6 +11,7 @@
 #include <scalectl/config/config.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/report.hpp>
 
 namespace scalectl::ops {
@@ -243,10 +244,10 @@ CommitResult commit(AutoscaleDeps& deps, ReplicaTarget& target, state::Operation
     deps.reporter.step(fmt::format("scaling {} from {} to {}", target.describe(), c.from, c.to));
     try {
       result.note = target.apply(c.to);
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       // A target's lock held elsewhere means nothing was changed: like the policy's own lock, it
-      // leaves the state (and saved plans) as they were.
-      if (e.code() != ExitCode::lock_held) {
+      // leaves the state (and saved plans) as they were. Failures and interruptions are recorded.
+      if (exit_code_of(e) != ExitCode::lock_held) {
         try {
           save(false, e.what());
         } catch (const Error& record_error) {
@@ -352,7 +353,7 @@ json PlanReport::to_json() const
 
 json ApplyReport::to_json() const
 {
-  return {{"result", result}, {"from", from},   {"to", to},         {"decision", decision},
+  return {{"result", to_string(result)}, {"from", from},   {"to", to},         {"decision", decision},
           {"reasons", reasons}, {"note", note}, {"serial", serial}, {"duration_ms", duration.count()},
           {"plan", plan}};
 }
@@ -379,7 +380,7 @@ ApplyReport apply_policy(AutoscaleDeps& deps, const PolicyConfig& policy, const 
                                  core::decision_name(report.plan.decision), reason_texts(report.plan.reasons));
   out.serial = record.serial;
   if (dry_run) {
-    out.result = "dry_run";
+    out.result = Result::dry_run;
   } else {
     CommitInput c;
     c.policy = policy.name;
@@ -393,7 +394,7 @@ ApplyReport apply_policy(AutoscaleDeps& deps, const PolicyConfig& policy, const 
     c.metric_error = report.input.metric.error;
     c.metric_source = report.metric_source;
     const CommitResult done = commit(deps, *target, *lock, c);
-    out.result = report.plan.changes() ? "applied" : "noop";
+    out.result = report.plan.changes() ? Result::changed : Result::noop;
     out.note = done.note;
     out.serial = done.serial;
   }
@@ -446,7 +447,7 @@ ApplyReport apply_saved_plan(AutoscaleDeps& deps, const PolicyConfig& policy, co
                                  saved.document.value("decision", std::string()), saved.reasons);
   out.serial = record.serial;
   if (dry_run) {
-    out.result = "dry_run";
+    out.result = Result::dry_run;
   } else {
     const json& metric = saved.document.at("inputs").at("metric");
     CommitInput c;
@@ -463,7 +464,7 @@ ApplyReport apply_saved_plan(AutoscaleDeps& deps, const PolicyConfig& policy, co
     c.metric_error = metric.value("error", "");
     c.metric_source = metric.value("source", "");
     const CommitResult done = commit(deps, *target, *lock, c);
-    out.result = saved.desired != saved.observed ? "applied" : "noop";
+    out.result = saved.desired != saved.observed ? Result::changed : Result::noop;
     out.note = done.note;
     out.serial = done.serial;
   }
@@ -482,9 +483,6 @@ PolicyStatus policy_status(AutoscaleDeps& deps, const PolicyConfig& policy)
     status.target = target->describe();
     status.current = target->current();
   } catch (const Error& e) {
-    if (e.code() == ExitCode::interrupted) {
-      throw;
-    }
     status.current_error = e.what();
   }
   status.up_cooldown_until = core::cooldown_until(policy.tuning, status.record.history, true);

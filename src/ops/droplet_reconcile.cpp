@@ -112,35 +112,28 @@ void record_outcome(state::Store& store, const ReconcileOutcome& out, const std:
   });
 }
 
-ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& options, const detail::DropletView& view)
+// Returns the droplet's claims, with expired ones pruned from the store (they end for down_delay
+// purposes only once recorded).
+core::ClaimSet current_claims(DropletDeps& deps, std::int64_t id, std::int64_t at)
 {
-  const auto& d = view.droplet;
-  ReconcileOutcome out;
-  out.droplet_id = d.id;
-  out.droplet_name = d.name;
-  out.current_size = d.size_slug;
-  detail::refuse_state_on_droplet(options.state, view);
-  if (const auto holder = deps.store().lock_holder(droplet_lock_resource(d.id))) {
-    out.result = "locked";
-    out.exit_code = to_int(ExitCode::lock_held);
-    out.reason = fmt::format("another scalectl (pid {} on {}: {}) holds droplet {}'s lock", holder->pid,
-                             holder->host, holder->command, d.id);
-    return out;
-  }
-  const auto at = now_ms(deps.clock);
-  const auto rec = deps.store().get(droplet_claims_key(d.id));
+  const auto rec = deps.store().get(droplet_claims_key(id));
   auto claims = core::ClaimSet::from_json(rec.value_or(json(nullptr)));
-  if (!claims.live(at).empty() || claims.claims.size() != claims.live(at).size()) {
-    // Expired claims end now for down_delay purposes only once recorded: prune them in the store.
-    if (claims.claims.size() != claims.live(at).size()) {
-      deps.store().update(droplet_claims_key(d.id), [&](const std::optional<json>& old) {
-        auto set = core::ClaimSet::from_json(old.value_or(json(nullptr)));
-        set.prune(at);
-        return set.to_json();
-      });
-      claims.prune(at);
-    }
+  if (claims.claims.size() != claims.live(at).size()) {
+    deps.store().update(droplet_claims_key(id), [&](const std::optional<json>& old) {
+      auto set = core::ClaimSet::from_json(old.value_or(json(nullptr)));
+      set.prune(at);
+      return set.to_json();
+    });
+    claims.prune(at);
   }
+  return claims;
+}
+
+// Returns what core::decide_reconcile needs to know about droplet `d` at `at`.
+core::ReconcileInput reconcile_input(DropletDeps& deps, const ReconcileOptions& options, const digitalocean::Droplet& d,
+                                     std::int64_t at)
+{
+  const auto claims = current_claims(deps, d.id, at);
   core::ReconcileInput in;
   in.now_ms = at;
   in.current_size = d.size_slug;
@@ -165,10 +158,15 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
   if (!trivially_idle) {
     in.sizes = detail::size_catalogue(deps.api, deps.store(), at);
   }
-  auto decision = core::decide_reconcile(in);
-  out.desired_size = decision.desired;
-  out.source = decision.source;
-  out.reason = decision.reason;
+  return in;
+}
+
+// Settles `out` when the decision needs no resize (idle, staying at a refused size's fallback,
+// blocked, or a dry run); returns false when a resize is to be made.
+bool settled_without_resize(DropletDeps& deps, const ReconcileOptions& options, const digitalocean::Droplet& d,
+                            const core::ReconcileInput& in, const core::ReconcileDecision& decision,
+                            ReconcileOutcome& out)
+{
   const auto fallback = recorded_fallback(deps.store(), d.id);
   if (decision.kind == core::ReconcileDecision::Kind::resize && fallback && fallback->wanted == decision.desired &&
       fallback->used == d.size_slug && in.status == "active" && !in.resume_pending) {
@@ -176,55 +174,75 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
     out.size_used = d.size_slug;
     out.reason = fmt::format("{} wants {}, which the API refused; staying at fallback {}", decision.source,
                              decision.desired, d.size_slug);
-    return out;
+    return true;
   }
-  if (decision.kind == core::ReconcileDecision::Kind::none) {
+  switch (decision.kind) {
+  case core::ReconcileDecision::Kind::none:
     out.result = "idle";
     out.size_used = d.size_slug;
-    return out;
-  }
-  if (decision.kind == core::ReconcileDecision::Kind::blocked) {
+    return true;
+  case core::ReconcileDecision::Kind::blocked:
     out.result = "blocked";
-    return out;
+    return true;
+  default:
+    break;
   }
   if (options.dry_run) {
     out.result = "would_resize";
-    return out;
+    return true;
   }
+  return false;
+}
 
+// Returns the resize options that take droplet `d` to `size` (up or down by the catalogue).
+ResizeOptions resize_options_to(const ReconcileOptions& options, const digitalocean::Droplet& d,
+                                const std::vector<core::SizeSpec>& sizes, const std::string& size)
+{
+  auto ropts = options.resize;
+  ropts.target_size = size;
+  const auto target = core::find_size(sizes, size);
+  const auto current = core::find_size(sizes, d.size_slug);
+  ropts.direction = (target && current && core::satisfies(*current, *target) && size != d.size_slug) ? "down" : "up";
+  ropts.check_busy = false;  // claims and leases are the busy signals of a reconciler
+  ropts.resize_disk = ropts.direction == "up" && options.resize.resize_disk;
+  return ropts;
+}
+
+// What resizing with fallbacks came to: whether another run held the lock, and the fallback used.
+struct ResizeAttempt {
+  bool locked = false;
+  std::optional<Fallback> fallback;
+};
+
+// Resizes to the decision's size, then to each up fallback the API refuses the previous one for;
+// fills `out` (resized, locked or failed) and powers the droplet back on after a failure the
+// driver could not finish.
+ResizeAttempt resize_with_fallbacks(DropletDeps& deps, const ReconcileOptions& options, const digitalocean::Droplet& d,
+                                    const std::vector<core::SizeSpec>& sizes,
+                                    const core::ReconcileDecision& decision, ReconcileOutcome& out)
+{
   std::vector<std::string> candidates{decision.desired};
   if (decision.desired == options.up_size) {
     candidates.insert(candidates.end(), options.up_fallbacks.begin(), options.up_fallbacks.end());
   }
-  std::optional<Fallback> used_fallback;
+  ResizeAttempt attempt;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
-    auto ropts = options.resize;
-    ropts.target_size = candidates[i];
-    const auto target = core::find_size(in.sizes, candidates[i]);
-    const auto current = core::find_size(in.sizes, d.size_slug);
-    ropts.direction = (target && current && core::satisfies(*current, *target) && candidates[i] != d.size_slug)
-                        ? "down"
-                        : "up";
-    ropts.check_busy = false;  // claims and leases are the busy signals of a reconciler
-    ropts.resize_disk = ropts.direction == "up" && options.resize.resize_disk;
     try {
-      out.resize = resize_droplet(deps, d.id, ropts);
+      out.resize = resize_droplet(deps, d.id, resize_options_to(options, d, sizes, candidates[i]));
       out.result = "resized";
       out.size_used = candidates[i];
       if (i > 0) {
-        used_fallback = Fallback{decision.desired, candidates[i]};
+        attempt.fallback = Fallback{decision.desired, candidates[i]};
       }
-      break;
+      return attempt;
     } catch (const Error& e) {
       const std::string msg = e.what();
       if (e.code() == ExitCode::lock_held) {
         out.result = "locked";
         out.exit_code = to_int(e.code());
         out.reason = msg;
-        return out;
-      }
-      if (e.code() == ExitCode::interrupted) {
-        throw;
+        attempt.locked = true;
+        return attempt;
       }
       if (e.code() == ExitCode::failure && size_refused(msg) && i + 1 < candidates.size()) {
         deps.reporter.warn(fmt::format("droplet {}: the API refused {}; trying {}", d.id, candidates[i], candidates[i + 1]));
@@ -242,9 +260,16 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
           deps.reporter.warn(fmt::format("droplet {} may be left off: {}", d.id, again.what()));
         }
       }
-      break;
+      return attempt;
     }
   }
+  return attempt;
+}
+
+// Records the outcome (a failed write is a warning naming what was submitted) and tags the trail.
+void record_and_tag(DropletDeps& deps, const ReconcileOptions& options, const detail::DropletView& view,
+                    const ReconcileOutcome& out, const std::optional<Fallback>& used_fallback)
+{
   std::vector<std::string> submitted;
   if (out.resize) {
     for (const auto& a : out.resize->actions) {
@@ -254,12 +279,43 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
   try {
     record_outcome(deps.store(), out, used_fallback, now_ms(deps.clock));
   } catch (const Error& e) {
-    deps.reporter.warn(name_submitted(fmt::format("could not record the reconcile of droplet {}: {}", d.id, e.what()),
+    deps.reporter.warn(name_submitted(fmt::format("could not record the reconcile of droplet {}: {}", view.droplet.id,
+                                                  e.what()),
                                       submitted, "the next `scalectl droplet reconcile`"));
   }
   if (options.tag_trail) {
     detail::set_trail_tag(deps.api, deps.reporter, view, out);
   }
+}
+
+ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& options, const detail::DropletView& view)
+{
+  const auto& d = view.droplet;
+  ReconcileOutcome out;
+  out.droplet_id = d.id;
+  out.droplet_name = d.name;
+  out.current_size = d.size_slug;
+  detail::refuse_state_on_droplet(options.state, view);
+  if (const auto holder = deps.store().lock_holder(droplet_lock_resource(d.id))) {
+    out.result = "locked";
+    out.exit_code = to_int(ExitCode::lock_held);
+    out.reason = fmt::format("another scalectl (pid {} on {}: {}) holds droplet {}'s lock", holder->pid,
+                             holder->host, holder->command, d.id);
+    return out;
+  }
+  const auto in = reconcile_input(deps, options, d, now_ms(deps.clock));
+  const auto decision = core::decide_reconcile(in);
+  out.desired_size = decision.desired;
+  out.source = decision.source;
+  out.reason = decision.reason;
+  if (settled_without_resize(deps, options, d, in, decision, out)) {
+    return out;
+  }
+  const auto attempt = resize_with_fallbacks(deps, options, d, in.sizes, decision, out);
+  if (attempt.locked) {
+    return out;
+  }
+  record_and_tag(deps, options, view, out, attempt.fallback);
   return out;
 }
 
@@ -305,7 +361,7 @@ ReconcileCycle reconcile_once(DropletDeps& deps, const ReconcileOptions& options
     try {
       cycle.droplets.push_back(reconcile_droplet(deps, options, view));
     } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted || options.tag.empty()) {
+      if (options.tag.empty()) {
         throw;
       }
       ReconcileOutcome out;
@@ -335,11 +391,10 @@ void reconcile_every(DropletDeps& deps, const ReconcileOptions& options, std::ch
     try {
       on_cycle(reconcile_once(deps, options));
       failures = 0;
+    } catch (const Interrupted& e) {
+      on_error(e.what());  // a signal mid-cycle: the cycle's drivers recorded where they stopped
+      return;
     } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted) {
-        on_error(e.what());
-        return;
-      }
       if (e.code() == ExitCode::usage) {
         throw;
       }
@@ -358,11 +413,8 @@ void reconcile_every(DropletDeps& deps, const ReconcileOptions& options, std::ch
           std::chrono::milliseconds{200},
           std::chrono::duration_cast<std::chrono::milliseconds>(until - deps.clock.monotonic())));
       }
-    } catch (const Error& e) {
-      if (e.code() == ExitCode::interrupted) {
-        return;  // SIGTERM/SIGINT between cycles: nothing is in flight, a clean stop (exit 0)
-      }
-      throw;
+    } catch (const Interrupted&) {
+      return;  // SIGTERM/SIGINT between cycles: nothing is in flight, a clean stop (exit 0)
     }
   }
 }

@@ -10,6 +10,7 @@
 #include <scalectl/core/resize.hpp>
 #include <scalectl/core/sizes.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/process.hpp>
 #include <scalectl/report.hpp>
 
@@ -41,7 +42,7 @@ json ResizeReport::to_json() const
   return {
     {"droplet", {{"id", droplet_id}, {"name", droplet_name}, {"status", status}}},
     {"direction", direction},
-    {"result", result},
+    {"result", to_string(result)},
     {"from_size", from_size},
     {"to_size", to_size},
     {"memory_before_mb", memory_before_mb},
@@ -92,10 +93,16 @@ class ResizeDriver {
   void plan_dry_run(const core::DropletObservation& start);
   void validate_target();
   std::string where_we_are() const;
-  ResizeReport finish(const std::string& result);
+  ResizeReport finish(Result result);
   ResizeReport finish_done();
   std::optional<digitalocean::Action> try_submit(StepKind kind);
   [[noreturn]] void record_failure(const Error& e);
+  [[noreturn]] void record_interruption(const Interrupted& e);
+  void look_under_lock(core::DropletObservation& obs);
+  ResizeReport drive(state::OperationLock& lock, core::DropletObservation obs);
+  bool take_step(const core::ResizeStep& step);
+  bool wait_for_running(std::int64_t action_id);
+  bool submit_and_wait(StepKind kind);
   void run_after_hook(bool resized);
 
   DropletDeps& m_deps;
@@ -448,7 +455,7 @@ void ResizeDriver::validate_target()
   m_target = *check.size;
 }
 
-ResizeReport ResizeDriver::finish(const std::string& result)
+ResizeReport ResizeDriver::finish(Result result)
 {
   m_report.result = result;
   m_report.status = m_last.status;
@@ -471,7 +478,7 @@ void ResizeDriver::run_after_hook(bool resized)
   m_deps.reporter.step(fmt::format("running after_{} hook: {}", m_options.direction, m_options.after_hook));
   const auto hook = m_deps.processes.run(request);
   if (hook.exit_code != 0) {
-    finish(resized ? "resized" : "powered_on");
+    finish(resized ? Result::changed : Result::powered_on);
     throw Error(fmt::format("droplet {} is active at {}, but the after_{} hook `{}` failed ({}); run it by hand", m_id,
                             m_last.size_slug, m_options.direction, m_options.after_hook,
                             hook.timed_out ? "timed out" : fmt::format("exit {}", hook.exit_code)));
@@ -487,7 +494,7 @@ ResizeReport ResizeDriver::finish_done()
   if (!m_options.after_hook.empty()) {
     run_after_hook(resized);
   }
-  return finish(resized ? "resized" : (m_memory.anything_issued ? "powered_on" : "already_at_size"));
+  return finish(resized ? Result::changed : (m_memory.anything_issued ? Result::powered_on : Result::noop));
 }
 
 std::optional<digitalocean::Action> ResizeDriver::try_submit(StepKind kind)
@@ -518,14 +525,6 @@ void ResizeDriver::record_failure(const Error& e)
     submitted.push_back(action_label(a));
   }
   const std::string rerun = fmt::format("rerunning `scalectl droplet {}`", m_options.direction);
-  if (e.code() == ExitCode::interrupted) {
-    record("interrupted", "interrupted", e.what());
-    throw Error(ExitCode::interrupted,
-                name_submitted(fmt::format("{}; {}; running actions continue at DigitalOcean; rerun `scalectl "
-                                           "droplet {}` to resume",
-                                           e.what(), where_we_are(), m_options.direction),
-                               submitted, rerun));
-  }
   if (e.code() == ExitCode::timeout) {
     record("timeout", "timeout", e.what());
   } else if (e.code() == ExitCode::failure) {
@@ -537,25 +536,21 @@ void ResizeDriver::record_failure(const Error& e)
   throw;
 }
 
-ResizeReport ResizeDriver::run()
+void ResizeDriver::record_interruption(const Interrupted& e)
 {
-  auto obs = observe();
-  m_report.droplet_name = m_last.name;
-  m_report.from_size = m_last.size_slug;
-  m_report.memory_before_mb = m_last.memory_mb;
+  std::vector<std::string> submitted;
+  for (const auto& a : m_report.actions) {
+    submitted.push_back(action_label(a));
+  }
+  record("interrupted", "interrupted", e.what());
+  throw e.with_context(name_submitted(fmt::format("{}; running actions continue at DigitalOcean; rerun `scalectl "
+                                                  "droplet {}` to resume",
+                                                  where_we_are(), m_options.direction),
+                                      submitted, fmt::format("rerunning `scalectl droplet {}`", m_options.direction)));
+}
 
-  validate_target();
-  if (m_options.dry_run) {
-    plan_dry_run(obs);
-    return finish(m_report.planned.empty() ? "already_at_size" : "dry_run");
-  }
-  const auto first = core::next_resize_step(obs, m_options.target_size, m_memory);
-  if (first.kind == StepKind::already_done) {
-    m_deps.reporter.step(fmt::format("droplet {} is already {} at {} ({} MB); nothing to do", m_id, m_last.status,
-                                     m_last.size_slug, m_last.memory_mb));
-    return finish("already_at_size");
-  }
-  const auto lock = m_deps.store().lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
+void ResizeDriver::look_under_lock(core::DropletObservation& obs)
+{
   // Under the lock: the guards and the "from" size/memory see what the run we may have waited for left.
   obs = observe();
   m_report.from_size = m_last.size_slug;
@@ -575,80 +570,128 @@ ResizeReport ResizeDriver::run()
       m_report.memory_before_mb = op->memory_before_mb;
     }
   }
-  bool observed = true;
   m_deps.reporter.step(fmt::format("droplet {} ({}) is {} at {} with {} MB, {} vCPUs; target {}", m_id, m_last.name,
                                    m_last.status, m_last.size_slug, m_last.memory_mb, m_last.vcpus,
                                    m_options.target_size));
-  try {
-    for (int steps = 0; steps < 64; ++steps) {
-      if (!lock->still_held()) {
-        throw Error(fmt::format("lost the operation lock for droplet {} (the lock backend expired it); {}; rerun "
-                                "`scalectl droplet {}` to resume",
-                                m_id, where_we_are(), m_options.direction));
-      }
-      if (!observed) {
-        obs = observe();  // always after taking the lock: another run may have moved the droplet
-      }
-      observed = false;
-      const auto step = core::next_resize_step(obs, m_options.target_size, m_memory);
-      m_deps.reporter.detail(fmt::format("next step: {} ({})", core::step_name(step.kind), step.reason));
-      if (step.kind != StepKind::resize) {
-        m_resize_refusals = 0;
-      }
-      switch (step.kind) {
-      case StepKind::already_done:
-      case StepKind::done:
-        return finish_done();
-      case StepKind::wait_action: {
-        auto action = m_deps.api.get_action(*step.action_id);
-        m_deps.reporter.step(fmt::format("{} is already in progress; waiting for it", action_label(action)));
-        if (m_options.no_wait) {
-          record("wait_action", "submitted");
-          m_report.actions.push_back(action);
-          return finish("submitted");
-        }
-        wait_action(action, std::nullopt);
-        continue;
-      }
-      case StepKind::wait_unlock:
-        m_deps.reporter.step(fmt::format("droplet {}: {}", m_id, step.reason));
-        wait_unlock();
-        continue;
-      case StepKind::fail: {
-        const std::string why = m_failure.empty() ? step.reason : m_failure + "; " + step.reason;
-        record("failed", "failed", why);
-        throw Error(fmt::format("{}; {}", why, where_we_are()));
-      }
-      case StepKind::shutdown:
-      case StepKind::power_off:
-      case StepKind::resize:
-      case StepKind::power_on:
-        break;
-      }
+}
 
-      const auto submitted = try_submit(step.kind);
-      if (!submitted) {
-        continue;
-      }
-      auto action = *submitted;
-      if (m_options.no_wait) {
-        record(core::step_name(step.kind), "submitted");
-        m_deps.reporter.step(fmt::format("submitted {}; rerun `scalectl droplet {}` to continue", action_label(action),
-                                         m_options.direction));
-        return finish("submitted");
-      }
-      if (step.kind == StepKind::shutdown) {
-        const auto soft = m_deps.clock.monotonic() + m_options.shutdown_timeout;
-        if (!wait_action(action, soft)) {
-          m_deps.reporter.warn(fmt::format("graceful shutdown of droplet {} did not finish within {}; powering off",
-                                           m_id, format_duration(m_options.shutdown_timeout)));
-          m_memory.shutdown_failed = true;
-        }
-      } else {
-        wait_action(action, std::nullopt);
-      }
+bool ResizeDriver::wait_for_running(std::int64_t action_id)
+{
+  auto action = m_deps.api.get_action(action_id);
+  m_deps.reporter.step(fmt::format("{} is already in progress; waiting for it", action_label(action)));
+  if (m_options.no_wait) {
+    record("wait_action", "submitted");
+    m_report.actions.push_back(action);
+    finish(Result::submitted);
+    return true;
+  }
+  wait_action(action, std::nullopt);
+  return false;
+}
+
+bool ResizeDriver::submit_and_wait(StepKind kind)
+{
+  const auto submitted = try_submit(kind);
+  if (!submitted) {
+    return false;
+  }
+  auto action = *submitted;
+  if (m_options.no_wait) {
+    record(core::step_name(kind), "submitted");
+    m_deps.reporter.step(fmt::format("submitted {}; rerun `scalectl droplet {}` to continue", action_label(action),
+                                     m_options.direction));
+    finish(Result::submitted);
+    return true;
+  }
+  if (kind == StepKind::shutdown) {
+    const auto soft = m_deps.clock.monotonic() + m_options.shutdown_timeout;
+    if (!wait_action(action, soft)) {
+      m_deps.reporter.warn(fmt::format("graceful shutdown of droplet {} did not finish within {}; powering off",
+                                       m_id, format_duration(m_options.shutdown_timeout)));
+      m_memory.shutdown_failed = true;
     }
-    throw Error(fmt::format("gave up after 64 steps without reaching {}; {}", m_options.target_size, where_we_are()));
+  } else {
+    wait_action(action, std::nullopt);
+  }
+  return false;
+}
+
+bool ResizeDriver::take_step(const core::ResizeStep& step)
+{
+  switch (step.kind) {
+  case StepKind::already_done:
+  case StepKind::done:
+    finish_done();
+    return true;
+  case StepKind::wait_action:
+    return wait_for_running(*step.action_id);
+  case StepKind::wait_unlock:
+    m_deps.reporter.step(fmt::format("droplet {}: {}", m_id, step.reason));
+    wait_unlock();
+    return false;
+  case StepKind::fail: {
+    const std::string why = m_failure.empty() ? step.reason : m_failure + "; " + step.reason;
+    record("failed", "failed", why);
+    throw Error(fmt::format("{}; {}", why, where_we_are()));
+  }
+  case StepKind::shutdown:
+  case StepKind::power_off:
+  case StepKind::resize:
+  case StepKind::power_on:
+    break;
+  }
+  return submit_and_wait(step.kind);
+}
+
+ResizeReport ResizeDriver::drive(state::OperationLock& lock, core::DropletObservation obs)
+{
+  bool observed = true;
+  for (int steps = 0; steps < 64; ++steps) {
+    if (!lock.still_held()) {
+      throw Error(fmt::format("lost the operation lock for droplet {} (the lock backend expired it); {}; rerun "
+                              "`scalectl droplet {}` to resume",
+                              m_id, where_we_are(), m_options.direction));
+    }
+    if (!observed) {
+      obs = observe();  // always after taking the lock: another run may have moved the droplet
+    }
+    observed = false;
+    const auto step = core::next_resize_step(obs, m_options.target_size, m_memory);
+    m_deps.reporter.detail(fmt::format("next step: {} ({})", core::step_name(step.kind), step.reason));
+    if (step.kind != StepKind::resize) {
+      m_resize_refusals = 0;
+    }
+    if (take_step(step)) {
+      return m_report;
+    }
+  }
+  throw Error(fmt::format("gave up after 64 steps without reaching {}; {}", m_options.target_size, where_we_are()));
+}
+
+ResizeReport ResizeDriver::run()
+{
+  auto obs = observe();
+  m_report.droplet_name = m_last.name;
+  m_report.from_size = m_last.size_slug;
+  m_report.memory_before_mb = m_last.memory_mb;
+
+  validate_target();
+  if (m_options.dry_run) {
+    plan_dry_run(obs);
+    return finish(m_report.planned.empty() ? Result::noop : Result::dry_run);
+  }
+  const auto first = core::next_resize_step(obs, m_options.target_size, m_memory);
+  if (first.kind == StepKind::already_done) {
+    m_deps.reporter.step(fmt::format("droplet {} is already {} at {} ({} MB); nothing to do", m_id, m_last.status,
+                                     m_last.size_slug, m_last.memory_mb));
+    return finish(Result::noop);
+  }
+  const auto lock = m_deps.store().lock(droplet_lock_resource(m_id), m_deps.owner, m_options.wait_lock);
+  look_under_lock(obs);
+  try {
+    return drive(*lock, obs);
+  } catch (const Interrupted& e) {
+    record_interruption(e);
   } catch (const Error& e) {
     record_failure(e);
   }

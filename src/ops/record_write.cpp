@@ -13,7 +13,7 @@ void write_after_submit(Reporter& reporter, const std::string& subject, const st
   try {
     write();
   } catch (const Error& e) {
-    if (submitted.empty() || e.code() == ExitCode::interrupted) {
+    if (submitted.empty()) {
       throw;
     }
     reporter.warn(fmt::format("{} was submitted to DigitalOcean for {}, but writing {} to the state store failed "

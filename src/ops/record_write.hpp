@@ -12,7 +12,7 @@ class Reporter;
 
 namespace scalectl::ops {
 
-// Runs `write`. When it throws a non-interrupt Error and `submitted` names actions DigitalOcean has
+// Runs `write`. When it throws an Error (an interruption is never caught here) and `submitted` names actions DigitalOcean has
 // accepted, warns (stderr) naming the last one and that `what` of `subject` is missing from the
 // state store, and returns so the command finishes the operation it started; with nothing
 // submitted the error is rethrown (nothing happened yet, so the command may stop).

@@ -6,6 +6,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/net/http.hpp>
 #include <scalectl/report.hpp>
 
@@ -142,8 +143,10 @@ void deliver_webhooks(net::Transport& transport, Clock& clock, Reporter& reporte
     std::string failure;
     try {
       failure = deliver_one(transport, clock, url, body, policy, jitter);
-    } catch (const Error& e) {
-      failure = e.code() == ExitCode::interrupted ? "interrupted" : "request failed";
+    } catch (const Interrupted&) {
+      failure = "interrupted";
+    } catch (const Error&) {
+      failure = "request failed";
     }
     if (!failure.empty()) {
       reporter.warn(fmt::format("could not notify webhook {} of the {} event: {}", webhook_display(url), what,

@@ -27,11 +27,11 @@ class FlockGuard {
 };
 
 // Takes an exclusive flock on `name` inside `dir_fd` (created 0600 if missing), polling until
-// `timeout`; throws Error(failure) naming `display` on timeout and Error(interrupted) on a signal.
+// `timeout`; throws Error(failure) naming `display` on timeout and Interrupted on a signal.
 FlockGuard lock_file_exclusive(int dir_fd, const std::string& name, const std::string& display,
                                std::chrono::milliseconds timeout);
 
-// Blocks until `fd` holds a flock of `operation` (LOCK_EX or LOCK_SH); throws Error(interrupted)
+// Blocks until `fd` holds a flock of `operation` (LOCK_EX or LOCK_SH); throws Interrupted
 // on SIGINT/SIGTERM and Error(failure) naming `display` on any other error.
 void flock_blocking(int fd, int operation, const std::string& display);
 

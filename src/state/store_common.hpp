@@ -36,7 +36,7 @@ std::int64_t unix_ms(SystemTime t);
 Error lock_held_error(std::string_view resource, const std::optional<LockOwner>& holder, SystemTime now);
 
 // Polls `try_once` about every 100 ms until it returns a lock or `wait` has elapsed (at least
-// once); then throws lock_held_error with `holder()`. Throws Error(interrupted) on SIGINT/SIGTERM.
+// once); then throws lock_held_error with `holder()`. Throws Interrupted on SIGINT/SIGTERM.
 std::unique_ptr<OperationLock> wait_for_lock(std::string_view resource, std::chrono::milliseconds wait, Clock& clock,
                                              const std::function<std::unique_ptr<OperationLock>()>& try_once,
                                              const std::function<std::optional<LockOwner>()>& holder);

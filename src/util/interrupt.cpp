@@ -41,8 +41,13 @@ void throw_if_interrupted(const char* doing)
     if (doing != nullptr) {
       what += std::string(" while ") + doing;
     }
-    throw Error(ExitCode::interrupted, what);
+    throw Interrupted(what);
   }
+}
+
+void reset_interrupted() noexcept
+{
+  g_signal = 0;
 }
 
 }  // namespace scalectl

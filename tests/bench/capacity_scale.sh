@@ -20,23 +20,10 @@ for tool in redis-server redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "capacity_scale.sh: $tool is required" >&2; exit 2; }
 done
 
-work=$(mktemp -d)
-redis_pid=
-cleanup() {
-  [[ -n $redis_pid ]] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --daemonize no \
-  >"$work/redis.log" 2>&1 &
-redis_pid=$!
-for _ in $(seq 100); do
-  redis-cli -p "$port" ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
-url="redis://127.0.0.1:$port/0"
+source "$(dirname "${BASH_SOURCE[0]}")/throwaway_redis.sh"
+bench_start_redis "$bench_work/redis"
+port=$bench_redis_port
+url=$bench_redis_url
 
 printf '%-14s %-22s %-26s %s\n' "live leases" "pair (ms, 1 process)" "script (us per call)" "populate"
 for n in "${sizes[@]}"; do

@@ -120,7 +120,7 @@ class AppContractTest(unittest.TestCase):
                           "--workers", "auto", "-o", "json")
         self.assertExit(r, 0)
         out = json.loads(r.stdout)
-        self.assertEqual(out["result"], "scaled")
+        self.assertEqual(out["result"], "changed")
         self.assertEqual(out["deployment"]["phase"], "ACTIVE")
         self.assertEqual(out["after"]["web_concurrency"], "4")
 

@@ -143,7 +143,7 @@ scale_down_stabilization = "2s"
             self.assertEqual(st["state"]["serial"], applies)
             self.assertEqual(st["last_metric"]["source"], out["plan"]["inputs"]["metric"]["source"])
             plan = out["plan"]
-            if out["result"] == "applied":
+            if out["result"] == "changed":
                 up = out["to"] > out["from"]
                 event = st["events"][-1]
                 self.assertEqual((event["from"], event["to"], event["direction"], event["result"]),
@@ -163,7 +163,7 @@ scale_down_stabilization = "2s"
                 out = run()
                 if out["to"] == count:
                     return out
-                if out["result"] == "applied":
+                if out["result"] == "changed":
                     # One step of a longer way: it must head for `count`.
                     self.assertLess(abs(count - out["to"]), abs(count - out["from"]), out["reasons"])
                 else:
@@ -180,7 +180,7 @@ scale_down_stabilization = "2s"
 
         fill(9)  # 90 %: one more worker
         out = run()
-        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "applied"))
+        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "changed"))
         self.assertEqual(self.codes(out), ["ScaleUpThreshold", "ScaleUp"])
 
         fill(18)  # 90 % of two: up again once the 2 s cooldown has passed
@@ -268,7 +268,7 @@ scale_up_cooldown = "1h"
         self.policy('target = "docker-compose"\ncompose_project = "warmup"\ncompose_service = "worker"\n'
                     'compose_file = "%s"' % compose)
         out = self.apply("--policy", "warmup")
-        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "applied"))
+        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "changed"))
         base = ["compose", "-p", "warmup", "-f", str(compose)]
         self.assertEqual(self.recorded_argv("docker"), [
             base + ["ps", "-q", "worker"],
@@ -294,7 +294,7 @@ scale_up_cooldown = "1h"
                     'k8s_context = "prod"')
         # 850 on three workers is 28 %: one fewer (43 %) is safe.
         out = self.apply("--policy", "warmup")
-        self.assertEqual((out["from"], out["to"], out["result"]), (3, 2, "applied"))
+        self.assertEqual((out["from"], out["to"], out["result"]), (3, 2, "changed"))
         self.assertEqual(out["note"], "deployment.apps/warmup-workers scaled")
         self.assertEqual(self.recorded_argv("kubectl"), [
             ["get", "deployment", "warmup-workers", "-n", "mail", "--context", "prod", "-o",
@@ -363,7 +363,7 @@ component = "warmup"
 ''')
         self.sim.clear_requests()
         out = self.apply("--policy", "warmup")
-        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "applied"))
+        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "changed"))
         self.assertTrue(out["note"].startswith("deployment "), out["note"])
         puts = [r for r in self.sim.requests() if r["method"] == "PUT"]
         self.assertEqual(len(puts), 1)
@@ -426,7 +426,7 @@ component = "warmup"
         self.write_config(self.RAW_POLICY % 1800)
         self.sim.clear_requests()
         out = self.apply("--policy", "warmup")
-        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "applied"))
+        self.assertEqual((out["from"], out["to"], out["result"]), (1, 2, "changed"))
         expected = self.RAW_SPEC.replace('"name":"warmup","instance_count":1,',
                                          '"name":"warmup","instance_count":2,')
         self.assertNotEqual(expected, self.RAW_SPEC)
@@ -454,7 +454,7 @@ component = "warmup"
 
         self.assertEqual(first.wait(timeout=60), 0)
         out = self.apply("--policy", "warmup")
-        self.assertEqual((out["from"], out["to"], out["result"]), (2, 3, "applied"))
+        self.assertEqual((out["from"], out["to"], out["result"]), (2, 3, "changed"))
         puts = self.puts()
         self.assertEqual(len(puts), 2)
         self.assertIn('"name":"warmup","instance_count":3,', puts[1]["raw_body"])
@@ -532,7 +532,7 @@ max = 10
 
         self.write_policy('{ command = "echo lots" }', "on_metric_error = { replicas = 5 }")
         out = self.apply("--policy", "w")
-        self.assertEqual((out["from"], out["to"], out["result"]), (3, 5, "applied"))
+        self.assertEqual((out["from"], out["to"], out["result"]), (3, 5, "changed"))
         self.assertIn('must be a single number, got \\"lots\\"', json.dumps(out["reasons"]))
         st = self.status("w")
         self.assertIsNone(st["last_metric"]["value"])
@@ -660,7 +660,7 @@ scale_up_cooldown = "1s"
         self.assertEqual([p.name for p in self.tmp.iterdir() if p.name.startswith(".plan")], [])
 
         out = self.apply(plan)
-        self.assertEqual((out["from"], out["to"], out["result"], out["serial"]), (1, 2, "applied", 1))
+        self.assertEqual((out["from"], out["to"], out["result"], out["serial"]), (1, 2, "changed", 1))
         # The same file again: the first apply bumped the serial, so it is stale.
         r = self.scalectl("autoscale", "apply", plan)
         self.assertExit(r, 5)
@@ -750,7 +750,7 @@ policies = [{ pods = 4, period = "%s" }]
         self.assertEqual(settings["scale_down"]["policies"], [{"percent": 100, "period_ms": 15000}])
         self.assertEqual((settings["scale_down"]["stabilization_ms"], settings["scale_up"]["select"]), (0, "max"))
         first = self.apply("--policy", "q", "--current", "2")
-        self.assertEqual((first["from"], first["to"], first["result"]), (2, 6, "applied"))
+        self.assertEqual((first["from"], first["to"], first["result"]), (2, 6, "changed"))
         self.assertIn("ScaleUpLimit", self.codes(first))
         self.assertIn("MetricUnavailable", self.codes(first))
         # A second process inside the period: the recorded 2 -> 6 still counts.

@@ -181,7 +181,7 @@ class ClusterDropletTests(ClusterCase):
         self.entry = rec_owner
         r = self.scalectl("droplet", "down", "--droplet", did, "-o", "json")
         self.assertExit(r, 0)
-        self.assertEqual(self.json_out(r)["result"], "resized")
+        self.assertEqual(self.json_out(r)["result"], "changed")
         self.assertEqual(self.sim.droplet_state(did)["size_slug"], DOWN)
         for node in self.cluster.nodes:
             out = self.json_out(self.scalectl("droplet", "status", "--droplet", did, "-o", "json",

@@ -39,7 +39,7 @@ class DropletTests(ScalectlTestCase):
         r = self.scalectl("droplet", "down", "--droplet", did, "-o", "json")
         self.assertExit(r, 0)
         out = self.json_out(r)
-        self.assertEqual(out["result"], "resized")
+        self.assertEqual(out["result"], "changed")
         self.assertEqual(out["from_size"], UP)
         self.assertEqual(out["to_size"], DOWN)
         self.assertEqual(out["memory_before_mb"], 16384)

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include <scalectl/clock.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/net/http.hpp>
 
 #include "net/http_date.hpp"
@@ -58,7 +59,7 @@ class FakeClock final : public scalectl::Clock {
   void sleep_for(scalectl::Millis duration) override
   {
     if (m_interrupt_on_sleep) {
-      throw scalectl::Error(ExitCode::interrupted, "interrupted (SIGINT) while waiting");
+      throw scalectl::Interrupted("interrupted (SIGINT) while waiting");
     }
     sleeps.push_back(duration);
     m_now += duration;
@@ -444,9 +445,9 @@ TEST_SUITE("net.retry")
     h.clock.interrupt_on_sleep();
     try {
       h.transport->send(request("GET"));
-      FAIL("expected an interrupted Error");
-    } catch (const scalectl::Error& error) {
-      CHECK(error.code() == ExitCode::interrupted);
+      FAIL("expected Interrupted");
+    } catch (const scalectl::Interrupted& interruption) {
+      CHECK(std::string(interruption.what()).find("interrupted") == 0);
     }
     CHECK(h.calls == 1);
   }

@@ -8,6 +8,7 @@
 
 #include <scalectl/clock.hpp>
 #include <scalectl/config/config.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/capacity.hpp>
 #include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/report.hpp>
@@ -48,7 +49,7 @@ class FakeClock final : public Clock {
   void sleep_for(Millis duration) override
   {
     if (interrupt_after >= 0 && static_cast<int>(sleeps.size()) >= interrupt_after) {
-      throw Error(ExitCode::interrupted, "interrupted (SIGINT) while waiting");
+      throw Interrupted("interrupted (SIGINT) while waiting");
     }
     sleeps.push_back(duration);
     m_now += duration;
@@ -358,9 +359,9 @@ TEST_SUITE("ops.capacity")
       ScriptedStore store(1'000'000);
       clock.interrupt_after = 2;
       const ops::WaitPolicy policy{milliseconds(60'000), milliseconds(100), milliseconds(2'000)};
-      error_of([&] { ops::allocate_lease(store, clock, null_reporter(), request_for(core::resources_from(3, 1), usable),
-                                         policy, 3); },
-               ExitCode::interrupted);
+      CHECK_THROWS_AS(ops::allocate_lease(store, clock, null_reporter(),
+                                          request_for(core::resources_from(3, 1), usable), policy, 3),
+                      Interrupted);
       CHECK(store.calls == 3);
       CHECK(store.left == std::vector<std::string>{"w1"});  // an interrupted waiter leaves the queue
     }

@@ -66,7 +66,7 @@ class Transport {
  public:
   virtual ~Transport() = default;
   // Sends `request` and returns the response, whatever its status; throws TransportError when
-  // no response arrived and Error(interrupted) when a signal stopped the transfer.
+  // no response arrived and Interrupted when a signal stopped the transfer.
   virtual Response send(const Request& request) = 0;
 };
 

@@ -13,6 +13,7 @@
 
 #include <scalectl/core/app_spec.hpp>
 #include <scalectl/digitalocean/apps.hpp>
+#include <scalectl/ops/result.hpp>
 #include <scalectl/state/store.hpp>
 
 namespace scalectl {
@@ -57,7 +58,7 @@ struct AppScaleReport {
   std::string app_id;
   std::string app_name;
   std::string component;
-  std::string result;  // "scaled", "already_at_target", "dry_run", "submitted"
+  Result result = Result::noop;  // changed (scaled), noop, dry_run, submitted
   core::ComponentScale before;
   core::ComponentScale after;
   core::CostRange cost_before;
@@ -74,7 +75,7 @@ struct AppScaleReport {
 // when the spec already matches nothing is sent (a deployment still in progress is waited for).
 // Throws Error(usage) for a request App Platform would refuse, Error(lock_held) when another run
 // holds the app's lock, Error(failure) naming the failed step when the deployment ends ERROR or
-// CANCELED, Error(timeout) past options.timeout and Error(interrupted) on a signal.
+// CANCELED, Error(timeout) past options.timeout and Interrupted on a signal.
 AppScaleReport scale_app(AppDeps& deps, const std::string& app_id, const AppScaleOptions& options);
 
 // One component as `app status` shows it.

@@ -18,6 +18,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/core/autoscale.hpp>
 #include <scalectl/ops/capacity.hpp>
+#include <scalectl/ops/result.hpp>
 #include <scalectl/state/store.hpp>
 
 namespace scalectl {
@@ -272,7 +273,7 @@ struct ApplyReport {
   std::int64_t to = 0;
   std::string decision;              // core::decision_name
   std::vector<std::string> reasons;  // reason texts
-  std::string result;  // "applied", "noop", "dry_run"
+  Result result = Result::noop;  // changed (the target was set), noop, dry_run
   std::string note;    // the target's note ("deployment 1234", "")
   std::int64_t serial = 0;  // the state's serial after the apply (unchanged for a dry run)
   std::chrono::milliseconds duration{0};

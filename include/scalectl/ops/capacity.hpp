@@ -100,7 +100,7 @@ struct AllocateOutcome {
 // Allocates `request` atomically. While the pool has too little room (or a waiter goes first) and
 // `policy.wait` has not passed, waits in the pool's queue (priority, then arrival), polling after
 // exponential backoff with equal jitter (seeded by `seed`) and never sleeping past the deadline;
-// each poll heartbeats its place. The clock's sleep throws Error(interrupted) on SIGINT/SIGTERM.
+// each poll heartbeats its place. The clock's sleep throws Interrupted on SIGINT/SIGTERM.
 // A request that gives up (deadline, interrupt, error) leaves the queue.
 AllocateOutcome allocate_lease(state::Store& store, Clock& clock, Reporter& reporter,
                                const state::AllocateRequest& request, const WaitPolicy& policy,

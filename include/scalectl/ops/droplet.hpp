@@ -14,6 +14,7 @@
 #include <scalectl/core/cost.hpp>
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/ops/droplet_record.hpp>
+#include <scalectl/ops/result.hpp>
 #include <scalectl/state/store.hpp>
 
 namespace scalectl {
@@ -78,7 +79,7 @@ struct ResizeReport {
   std::int64_t droplet_id = 0;
   std::string droplet_name;
   std::string direction;
-  std::string result;  // "resized", "already_at_size", "powered_on", "submitted", "dry_run"
+  Result result = Result::noop;  // changed (resized), noop, powered_on, submitted, dry_run
   std::string from_size;
   std::string to_size;
   std::string status;  // droplet status at the end
@@ -97,7 +98,7 @@ struct ResizeReport {
 // Resizes the droplet to options.target_size and leaves it active. Idempotent: at the target
 // and active it does nothing; an in-progress action is waited for, not repeated. Throws
 // Error(refused) for a guard, Error(lock_held) when another run holds the lock,
-// Error(timeout) past total_timeout and Error(interrupted) on a signal, each saying the
+// Error(timeout) past total_timeout and Interrupted on a signal, each saying the
 // droplet's state and how to resume.
 ResizeReport resize_droplet(DropletDeps& deps, std::int64_t droplet_id, const ResizeOptions& options);
 
