@@ -16,6 +16,7 @@
 #include <scalectl/duration.hpp>
 #include <scalectl/core/numeric.hpp>
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/capacity.hpp>
 #include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/state/store.hpp>
@@ -107,8 +108,8 @@ void run_check(Context& ctx, const CheckFlags& flags)
   if (ops::draws_from_shared_pool(settings, type)) {
     return run_check_pools(ctx, settings, type, flags.count);  // several pools (issue 13)
   }
-  const auto snapshot = ctx.store().snapshot(settings.pool);
-  const auto fit = core::check_fit(settings.usable, state::stricter_usage(snapshot), type.need, flags.count);
+  const auto check = ops::check_pool(ctx.store(), settings, type, flags.count);
+  const auto& fit = check.fit;
   ctx.exit_code = fit.fits ? to_int(ExitCode::ok) : to_int(ExitCode::refused);
 
   if (ctx.output() == OutputFormat::json) {
@@ -118,7 +119,7 @@ void run_check(Context& ctx, const CheckFlags& flags)
                 {"fits", fit.fits},
                 {"reason", fit.reason},
                 {"need", amount_json(type.need * flags.count)},
-                {"allocated", amount_json(state::stricter_usage(snapshot))},
+                {"allocated", amount_json(check.allocated)},
                 {"available", amount_json(fit.available)},
                 {"usable", amount_json(settings.usable)}});
     return;
@@ -248,12 +249,13 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   ops::AllocateOutcome outcome;
   try {
     outcome = ops::allocate_lease(ctx.store(), ctx.clock(), ctx.reporter(), request, policy, std::random_device{}());
-  } catch (const Error& e) {
-    if (flags.notify && e.code() != ExitCode::usage) {
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (flags.notify && code != ExitCode::usage) {
       json details = amount_json(request.lease.resources);
       details["type"] = request.lease.type;
       ctx.emit(Event{"capacity.allocate", lease_resource(request.pool, request.lease.id), "", "", e.what(),
-                     result_word(e.code()), since(ctx, started), details});
+                     result_word(code), since(ctx, started), details});
     }
     throw;
   }
@@ -279,7 +281,7 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   std::cout.flush();
   if (!std::cout) {
     if (outcome.result.outcome == Outcome::allocated) {
-      ctx.store().release(request.pool, request.lease.id);
+      ops::release_lease(ctx.store(), request.pool, request.lease.id);
     }
     throw Error(fmt::format("cannot write the worker id {} to stdout; {}", request.lease.id,
                             outcome.result.outcome == Outcome::allocated
@@ -307,7 +309,7 @@ void run_renew(Context& ctx, const RenewFlags& flags)
     throw usage_error("renew needs a TTL; pass --ttl DURATION or set [capacity] default_ttl");
   }
   const auto started = ctx.clock().monotonic();
-  const auto result = ctx.store().renew(pool, flags.id, ttl);
+  const auto result = ops::renew_lease(ctx.store(), pool, flags.id, ttl);
   const auto& lease = result.lease;
   const auto now = wall_ms(ctx);
   json details = {{"ttl_ms", ttl.count()}};
@@ -353,7 +355,7 @@ void run_renew(Context& ctx, const RenewFlags& flags)
 void run_purge(Context& ctx, const std::string& pool)
 {
   const auto started = ctx.clock().monotonic();
-  const auto removed = ctx.store().purge(pool);
+  const auto removed = ops::purge_pool(ctx.store(), pool);
   const auto now = wall_ms(ctx);
   json ids = json::array();
   json leases = json::array();
@@ -410,7 +412,7 @@ void run_release(Context& ctx, const ReleaseFlags& flags)
   }
   ops::require_lease_id(flags.id);
   const auto started = ctx.clock().monotonic();
-  const auto result = ctx.store().release(pool, flags.id);
+  const auto result = ops::release_lease(ctx.store(), pool, flags.id);
   const auto& lease = result.lease;
   const bool released = result.outcome == state::ReleaseResult::Outcome::released;
   json details = json::object();
@@ -448,9 +450,9 @@ void run_status(Context& ctx, const ColumnOptions& columns)
 {
   StatusView view;
   view.settings = ops::capacity_settings(ctx.config());
-  auto& store = ctx.store();
-  view.snapshot = store.snapshot(view.settings.pool);
-  view.backend = store.describe();
+  auto status = ops::pool_status(ctx.store(), view.settings.pool);
+  view.snapshot = std::move(status.snapshot);
+  view.backend = std::move(status.backend);
   if (!view.settings.shared_pools.empty() && !columns.given()) {
     return run_status_pools(ctx, view);  // one section per shared pool (issue 13)
   }

@@ -11,6 +11,7 @@
 #include <scalectl/clock.hpp>
 #include <scalectl/duration.hpp>
 #include <scalectl/error.hpp>
+#include <scalectl/interrupt.hpp>
 #include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/report.hpp>
 
@@ -194,9 +195,10 @@ void run_allocate_pools(Context& ctx, const ops::CapacitySettings& settings, con
   try {
     outcome = ops::allocate_across_pools(ctx.store(), ctx.clock(), ctx.reporter(), request, policy,
                                          std::random_device{}());
-  } catch (const Error& e) {
-    if (e.code() != ExitCode::usage) {
-      ctx.emit(Event{"capacity.allocate", resource, "", "", e.what(), result_word(e.code()), since(ctx, started),
+  } catch (const std::exception& e) {  // failures and interruptions alike are audited
+    const auto code = exit_code_of(e);
+    if (code != ExitCode::usage) {
+      ctx.emit(Event{"capacity.allocate", resource, "", "", e.what(), result_word(code), since(ctx, started),
                      details});
     }
     throw;

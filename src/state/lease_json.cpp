@@ -1,4 +1,5 @@
 #include "state/lease_json.hpp"
+#include <scalectl/clock.hpp>
 #include <scalectl/core/numeric.hpp>
 
 #include <algorithm>
@@ -47,6 +48,13 @@ std::int64_t integer_or(const json& value, const char* key, std::int64_t fallbac
       std::min<std::uint64_t>(it->get<std::uint64_t>(), static_cast<std::uint64_t>(core::k_max_amount)));
   }
   return std::clamp<std::int64_t>(it->get<std::int64_t>(), -core::k_max_amount, core::k_max_amount);
+}
+
+// Returns the Unix-milliseconds time under `key`, within [0, k_max_time_ms] (the year 2200): a
+// time outside it cannot be shown (its nanoseconds overflow a system_clock time_point).
+std::int64_t time_ms_or(const json& value, const char* key)
+{
+  return std::clamp<std::int64_t>(integer_or(value, key, 0), 0, k_max_time_ms);
 }
 
 std::string string_or(const json& value, const char* key)
@@ -111,9 +119,9 @@ std::expected<Lease, std::string> lease_from_json(std::string_view id, const jso
       lease.resources.named[name] = *parsed;
     }
   }
-  lease.started_at_ms = integer_or(value, "startedAt", 0);
+  lease.started_at_ms = time_ms_or(value, "startedAt");
   if (const auto it = value.find("expiresAt"); it != value.end() && it->is_number()) {
-    lease.expires_at_ms = integer_or(value, "expiresAt", 0);
+    lease.expires_at_ms = time_ms_or(value, "expiresAt");
   }
   lease.host = string_or(value, "host");
   lease.pid = static_cast<long>(integer_or(value, "pid", 0));
@@ -172,7 +180,7 @@ std::expected<LockOwner, std::string> owner_from_json(const json& value)
   owner.host = string_or(value, "host");
   owner.user = string_or(value, "user");
   owner.command = string_or(value, "command");
-  owner.since_ms = integer_or(value, "since_ms", 0);
+  owner.since_ms = time_ms_or(value, "since_ms");
   return owner;
 }
 

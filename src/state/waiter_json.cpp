@@ -1,4 +1,5 @@
 #include "state/waiter_json.hpp"
+#include <scalectl/clock.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -59,7 +60,7 @@ std::expected<Waiter, std::string> waiter_from_json(std::string_view id, const j
   }
   const auto priority = bounded(value, "priority", 1, 10);
   const auto seq = bounded(value, "seq", 0, k_max_seq);
-  const auto since = bounded(value, "since", 0, std::int64_t{1} << 52);
+  const auto since = bounded(value, "since", 0, k_max_time_ms);
   if (!priority || !seq || !since) {
     return std::unexpected(fmt::format("waiter {} has no valid priority (1-10), seq or since", id));
   }
@@ -69,7 +70,7 @@ std::expected<Waiter, std::string> waiter_from_json(std::string_view id, const j
   waiter.priority = *priority;
   waiter.seq = *seq;
   waiter.since_ms = *since;
-  waiter.expires_at_ms = bounded(value, "expiresAt", 0, std::int64_t{1} << 52).value_or(0);
+  waiter.expires_at_ms = bounded(value, "expiresAt", 0, k_max_time_ms).value_or(0);
   waiter.host = lease->host;
   waiter.pid = lease->pid;
   waiter.resources = lease->resources;

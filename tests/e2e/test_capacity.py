@@ -573,7 +573,10 @@ class CapacityTests:
     def test_lease_of_a_kill_9ed_holder_expires_and_is_reaped(self):
         self.write_config(max_cpu=1, max_ram_gb=1, reserve=0)
         holder = subprocess.Popen(
-            ["sh", "-c", '"$0" capacity allocate unit --id held --ttl 2s; sleep 100', str(scalectl_path())],
+            # Under the sanitizers a process starts several times slower: the TTL must outlive
+            # the status check and the refused allocate below.
+            ["sh", "-c", '"$0" capacity allocate unit --id held --ttl %s; sleep 100' % scaled("2s", "8s"),
+             str(scalectl_path())],
             env=self.full_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
         self.addCleanup(lambda: holder.poll() is None and (os.killpg(holder.pid, signal.SIGKILL), holder.wait()))

@@ -4,6 +4,8 @@
 # the executions per second each reached. Targets run JOBS at a time (default: the number of
 # CPUs). Exits non-zero if any target finds a crash, a leak or a broken invariant; the
 # reproducer is left in the scratch dir that is printed.
+# FUZZ_SEED=N fixes libFuzzer's random seed (CI's smoke run does, so a finding reproduces); unset,
+# each run explores from a new seed.
 #   tests/fuzz/run.sh build-fuzz 60 [JOBS]
 set -euo pipefail
 build_dir=$(cd "${1:?usage: run.sh BUILD_DIR SECONDS [JOBS]}" && pwd)
@@ -19,7 +21,7 @@ run_one() {
   cp "$here/corpus/$target"/* "$dir/corpus/"
   local result=ok
   # -timeout: one input may not run for 10 s (a hang is a finding); -rss_limit_mb: nor use 2 GB.
-  if ! (cd "$dir" && "$bin" corpus -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if ! (cd "$dir" && "$bin" corpus -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -seed="${FUZZ_SEED:-0}" \
           -print_final_stats=1 -artifact_prefix="$dir/" >"$dir/log" 2>&1); then
     result="FAILED (see $dir/log)"
   fi
@@ -29,7 +31,7 @@ run_one() {
   printf '%-18s %10s %10s %s\n' "$target" "${runs:-?}" "${secs:-?}" "$result" >"$dir/result"
 }
 export -f run_one
-export build_dir seconds here work
+export build_dir seconds here work FUZZ_SEED
 
 targets=()
 for corpus in "$here"/corpus/*/; do

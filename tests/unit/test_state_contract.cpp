@@ -988,6 +988,8 @@ class DyingStore final : public Store {
   std::string m_pool;
 };
 
+}  // namespace
+
 // --- fair waiting (issue 13): the waiter queue, on every backend ------------------------------
 
 namespace {

@@ -125,4 +125,36 @@ struct RepairReport {
 RepairReport repair_counters(state::Store& store, const state::LockOwner& me, const std::string& pool,
                              std::chrono::milliseconds wait);
 
+// --- one pool's leases, as the capacity verbs use them (src/ops/capacity_leases.cpp) ----------
+
+// What `capacity check` found for `count` workers of one type in one pool.
+struct CheckReport {
+  core::FitResult fit;
+  core::Resources allocated;  // the stricter of the leases' sum and the seed's counters
+};
+
+// Returns whether `count` workers of `type` fit `settings.pool` now, against the stricter view of
+// its usage (live leases, or the seed's counters when a seed worker is between its two writes).
+CheckReport check_pool(state::Store& store, const CapacitySettings& settings, const core::WorkerType& type,
+                       std::int64_t count);
+
+// Extends lease `id` in `pool` to expire `ttl` from now (the store's clock).
+state::RenewResult renew_lease(state::Store& store, const std::string& pool, const std::string& id,
+                               std::chrono::milliseconds ttl);
+
+// Gives lease `id` in `pool` back; `unknown` when it was already released, reaped or never taken.
+state::ReleaseResult release_lease(state::Store& store, const std::string& pool, const std::string& id);
+
+// Removes every lease of `pool` (release --all --force) and returns what was removed.
+std::vector<state::Lease> purge_pool(state::Store& store, const std::string& pool);
+
+// One pool as `capacity status` shows it.
+struct PoolStatus {
+  state::PoolSnapshot snapshot;
+  std::string backend;  // the store's description, e.g. "file /var/lib/scalectl/state.json"
+};
+
+// Returns `pool`'s leases, queue and usage, and where they are stored.
+PoolStatus pool_status(state::Store& store, const std::string& pool);
+
 }  // namespace scalectl::ops
