@@ -135,8 +135,9 @@ std::vector<PoolPart> pool_parts(const CapacitySettings& settings, const core::W
   std::vector<PoolPart> parts;
   PoolPart host{settings.pool, settings.usable, {type.need.millicores, type.need.mib}, false};
   for (const auto& [name, amount] : type.need.named) {
+    const auto& wanted = name;  // clang 15 cannot capture a structured binding
     const bool in_host = std::any_of(settings.resources.begin(), settings.resources.end(),
-                                     [&](const core::NamedResource& r) { return r.name == name; });
+                                     [&](const core::NamedResource& r) { return r.name == wanted; });
     if (in_host) {
       host.need.named[name] = amount;
     }
@@ -255,7 +256,8 @@ MultiRenewReport renew_across_pools(state::Store& store, const CapacitySettings&
     bool needed = result.outcome == state::RenewResult::Outcome::expired;
     if (type != nullptr && !needed) {
       const auto parts = pool_parts(settings, *type);
-      needed = std::any_of(parts.begin(), parts.end(), [&](const PoolPart& p) { return p.pool == pool; });
+      const auto& this_pool = pool;  // clang 15 cannot capture a structured binding
+      needed = std::any_of(parts.begin(), parts.end(), [&](const PoolPart& p) { return p.pool == this_pool; });
     }
     if (needed) {
       report.missing.push_back(pool);
