@@ -124,8 +124,6 @@ namespace {
 
 // Refuses what TOML 1.0 forbids everywhere before toml++ sees it: a document that is not UTF-8,
 // and control characters other than tab, LF and CR (allowed in no key, value or comment).
-// toml++ 3.3 asserts (debug) or reaches __builtin_unreachable (release) on some such inputs;
-// the fuzz target fuzz_toml_config found both.
 void require_toml_text(std::string_view text, const std::string& path)
 {
   const auto where = [&](std::size_t offset) {
@@ -139,10 +137,6 @@ void require_toml_text(std::string_view text, const std::string& path)
     throw usage_error(fmt::format("{}: invalid TOML: not UTF-8 (byte 0x{:02x}); save the file as UTF-8", where(*bad),
                                   static_cast<unsigned char>(text[*bad])));
   }
-  // Outside strings and comments TOML 1.0 is ASCII (bare keys, numbers, punctuation). toml++ 3.3
-  // classifies a non-ASCII character there with a table that reaches __builtin_unreachable for
-  // most of U+00A1..U+FEFF, so such a character is refused here, naming its position.
-  enum class In { code, comment, basic, literal, multi_basic, multi_literal } in = In::code;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if ((byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f) {
@@ -150,42 +144,101 @@ void require_toml_text(std::string_view text, const std::string& path)
                                     "string, or remove it",
                                     where(i), byte));
     }
-    const std::string_view rest = text.substr(i);
-    switch (in) {
-    case In::code:
-      if (byte >= 0x80) {
-        throw usage_error(fmt::format("{}: invalid TOML: a non-ASCII character outside a string or comment; quote "
-                                      "the key or value",
-                                      where(i)));
-      }
-      if (byte == '#') {
-        in = In::comment;
-      } else if (rest.starts_with("\"\"\"") || rest.starts_with("'''")) {
-        in = byte == '"' ? In::multi_basic : In::multi_literal;
-        i += 2;
-      } else if (byte == '"' || byte == '\'') {
-        in = byte == '"' ? In::basic : In::literal;
-      }
-      break;
-    case In::comment:
-      in = byte == '\n' ? In::code : In::comment;
-      break;
-    case In::basic:
-    case In::multi_basic:
-      if (byte == '\\') {
-        ++i;  // an escaped character never ends the string
-      } else if (in == In::basic ? (byte == '"' || byte == '\n') : rest.starts_with("\"\"\"")) {
-        i += in == In::basic ? 0 : 2;
-        in = In::code;
-      }
-      break;
-    case In::literal:
-    case In::multi_literal:
-      if (in == In::literal ? (byte == '\'' || byte == '\n') : rest.starts_with("'''")) {
-        i += in == In::literal ? 0 : 2;
-        in = In::code;
-      }
-      break;
+  }
+}
+
+// toml++ 3.3's is_non_ascii_horizontal_whitespace reaches __builtin_unreachable (undefined
+// behaviour in every build) for most code points in U+00A1..U+FEFE: é, Cyrillic, CJK
+// punctuation... It is called wherever the parser looks for whitespace, which can be inside a
+// valid multi-line string or in the bad token of an invalid line (fuzz_toml_config found both
+// kinds). So toml++ never sees those code points: each is shifted to U+F0000 + itself (plane 15,
+// above the table's range, and like the original neither whitespace nor a bare-key letter, so the
+// parse is the same), and shifted back in keys, strings and messages. Plane 15 itself is refused.
+constexpr char32_t k_shift = 0xF0000;
+
+bool shifted_for_tomlpp(char32_t c)
+{
+  const bool whitespace_it_knows = c == 0xA0 || c == 0x1680 || c == 0x180E || (c >= 0x2000 && c <= 0x200B) ||
+                                   c == 0x202F || c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+  return c >= 0xA1 && c <= 0xFEFE && !whitespace_it_knows;
+}
+
+// Decodes the UTF-8 sequence at `text[i]` (already validated) and advances `i` past it.
+char32_t next_code_point(std::string_view text, std::size_t& i)
+{
+  const auto lead = static_cast<unsigned char>(text[i]);
+  const std::size_t length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+  char32_t c = length == 1 ? lead : (lead & (0xffU >> (length + 1)));
+  for (std::size_t k = 1; k < length; ++k) {
+    c = (c << 6U) | (static_cast<unsigned char>(text[i + k]) & 0x3fU);
+  }
+  i += length;
+  return c;
+}
+
+void append_utf8(std::string& out, char32_t c)
+{
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6U));
+    out += static_cast<char>(0x80 | (c & 0x3fU));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xe0 | (c >> 12U));
+    out += static_cast<char>(0x80 | ((c >> 6U) & 0x3fU));
+    out += static_cast<char>(0x80 | (c & 0x3fU));
+  } else {
+    out += static_cast<char>(0xf0 | (c >> 18U));
+    out += static_cast<char>(0x80 | ((c >> 12U) & 0x3fU));
+    out += static_cast<char>(0x80 | ((c >> 6U) & 0x3fU));
+    out += static_cast<char>(0x80 | (c & 0x3fU));
+  }
+}
+
+// Returns `text` with the code points toml++ misreads shifted up by k_shift.
+std::string shift_for_tomlpp(std::string_view text, const std::string& path)
+{
+  std::string out;
+  out.reserve(text.size() + text.size() / 2);
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const char32_t c = next_code_point(text, i);
+    line += c == '\n' ? 1 : 0;
+    if (c >= k_shift + 0xA1 && c <= k_shift + 0xFEFE) {
+      throw usage_error(fmt::format("{}:{}: invalid TOML for scalectl: U+{:X} (plane 15 private use) cannot be read; "
+                                    "remove it",
+                                    path, line, static_cast<std::uint32_t>(c)));
+    }
+    append_utf8(out, shifted_for_tomlpp(c) ? c + k_shift : c);
+  }
+  return out;
+}
+
+// Returns `text` with shift_for_tomlpp undone.
+std::string unshift(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const char32_t c = next_code_point(text, i);
+    append_utf8(out, c >= k_shift + 0xA1 && c <= k_shift + 0xFEFE ? c - k_shift : c);
+  }
+  return out;
+}
+
+void unshift(TomlNode& node)
+{
+  for (auto& segment : node.path) {
+    segment = unshift(segment);
+  }
+  if (!node.value) {
+    return;
+  }
+  if (auto* text = std::get_if<std::string>(&*node.value)) {
+    *text = unshift(*text);
+  } else if (auto* items = std::get_if<std::vector<std::string>>(&*node.value)) {
+    for (auto& item : *items) {
+      item = unshift(item);
     }
   }
 }
@@ -195,16 +248,21 @@ void require_toml_text(std::string_view text, const std::string& path)
 std::vector<TomlNode> read_toml(std::string_view text, const std::string& path)
 {
   require_toml_text(text, path);
+  const std::string shifted = shift_for_tomlpp(text, path);
   toml::table root;
   try {
-    root = toml::parse(text, path);
+    root = toml::parse(shifted, path);
   } catch (const toml::parse_error& error) {
     const toml::source_position& at = error.source().begin;
-    throw usage_error(fmt::format("{}:{}:{}: invalid TOML: {}", path, at.line, at.column, error.description()));
+    throw usage_error(
+      fmt::format("{}:{}:{}: invalid TOML: {}", path, at.line, at.column, unshift(error.description())));
   }
   std::vector<TomlNode> nodes;
   std::vector<std::string> key_path;
   walk(root, key_path, nodes);
+  for (auto& node : nodes) {
+    unshift(node);
+  }
   std::ranges::stable_sort(nodes, [](const TomlNode& a, const TomlNode& b) {
     return a.line != b.line ? a.line < b.line : a.column < b.column;
   });

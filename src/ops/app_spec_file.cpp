@@ -63,11 +63,21 @@ RawJson plain_scalar(const std::string& text)
       return text;
     }
   }
+  // A number too large for a double (5e55555, found by fuzz_yaml_spec) stays text, as a too
+  // large integer does above: the API then refuses the field by name.
   if (std::regex_match(text, k_json_number)) {
-    return core::parse_raw_json(text, "a YAML number");  // keeps the spelling, as for JSON
+    try {
+      return core::parse_raw_json(text, "a YAML number");  // keeps the spelling, as for JSON
+    } catch (const Error&) {
+      return text;
+    }
   }
   if (std::regex_match(text, k_float)) {
-    return std::stod(text);
+    try {
+      return std::stod(text);
+    } catch (const std::out_of_range&) {
+      return text;
+    }
   }
   return text;
 }

@@ -67,11 +67,15 @@ SavedPlan read_plan_file(const std::filesystem::path& path)
   if (doc.is_discarded() || !doc.is_object()) {
     throw bad("not JSON");
   }
-  if (doc.value("format", "") != k_format) {
+  // json::value() throws when the field has another type (fuzz_plan_file: "format": 1800000900000).
+  const auto format = doc.find("format");
+  if (format == doc.end() || !format->is_string() || format->get<std::string>() != k_format) {
     throw bad("no \"format\": \"scalectl-autoscale-plan\"");
   }
-  if (doc.value("version", 0) != k_version) {
-    throw bad(fmt::format("version {} is not {}", doc.value("version", 0), k_version));
+  const auto version = doc.find("version");
+  if (version == doc.end() || !version->is_number_integer() || version->get<std::int64_t>() != k_version) {
+    throw bad(fmt::format("version {} is not {}", version == doc.end() ? "(none)" : version->dump().substr(0, 40),
+                          k_version));
   }
   SavedPlan plan;
   plan.document = doc;
