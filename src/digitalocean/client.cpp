@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <limits>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -150,10 +152,30 @@ std::string next_page_path(const json& body)
   return path_of(link);
 }
 
+namespace {
+
+// Returns the integer id under `key`; a missing, fractional or out-of-range id is an Error (a
+// float id such as 7.4e116 would otherwise be converted with undefined behaviour: fuzz_do_json).
+std::int64_t id_at(const json& j, const char* key)
+{
+  const auto it = j.find(key);
+  const bool usable = it != j.end() && it->is_number_integer() &&
+                      (!it->is_number_unsigned() ||
+                       it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+  if (!usable) {
+    throw Error(fmt::format("the DigitalOcean API answered an object whose \"{}\" is not an integer id ({}); check "
+                            "that digitalocean.api_url points at the API",
+                            key, it == j.end() ? std::string("missing") : it->dump().substr(0, 40)));
+  }
+  return it->get<std::int64_t>();
+}
+
+}  // namespace
+
 Droplet parse_droplet(const json& j)
 {
   Droplet d;
-  d.id = j.at("id").get<std::int64_t>();
+  d.id = id_at(j, "id");
   d.name = string_or(j, "name");
   d.status = string_or(j, "status");
   d.locked = j.value("locked", false);
@@ -177,13 +199,13 @@ Droplet parse_droplet(const json& j)
 Action parse_action(const json& j)
 {
   Action a;
-  a.id = j.at("id").get<std::int64_t>();
+  a.id = id_at(j, "id");
   a.status = string_or(j, "status");
   a.type = string_or(j, "type");
   a.started_at = string_or(j, "started_at");
   a.completed_at = string_or(j, "completed_at");
-  if (const auto it = j.find("resource_id"); it != j.end() && it->is_number()) {
-    a.resource_id = it->get<std::int64_t>();
+  if (const auto it = j.find("resource_id"); it != j.end() && it->is_number_integer()) {
+    a.resource_id = id_at(j, "resource_id");
   }
   return a;
 }
