@@ -105,8 +105,14 @@ ExecArgs exec_args(const ProcessRequest& request)
     ::dup2(devnull, STDIN_FILENO);
   }
   ::execvpe(args.argv[0], args.argv.data(), args.envp.data());
-  const std::string msg = fmt::format("scalectl: error: cannot run `{}`: {}\n", request.argv[0], std::strerror(errno));
-  [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg.data(), msg.size());
+  // No allocation from here: the parent may have other threads (a Redis lock renews itself), and
+  // one of them may have held an allocator lock at fork(). strerrordesc_np returns static text.
+  const char* reason = ::strerrordesc_np(errno);
+  const char* pieces[] = {"scalectl: error: cannot run `", args.argv[0], "`: ",
+                          reason != nullptr ? reason : "exec failed", "\n"};
+  for (const char* piece : pieces) {
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, piece, std::strlen(piece));
+  }
   ::_exit(127);
 }
 

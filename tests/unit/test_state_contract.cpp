@@ -28,6 +28,7 @@
 #include "support/errors.hpp"
 #include "support/processes.hpp"
 #include "support/recording_reporter.hpp"
+#include "support/sanitizer_scale.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 #include "support/temp_dir.hpp"
@@ -492,12 +493,19 @@ TEST_SUITE("state.contract")
   TEST_CASE("locks: waiting for a lock stops at SIGINT with Interrupted")
   {
     for_each_backend([](Backend& backend) {
-      auto store = backend.open();
-      auto held = store->lock("droplet-4", owner("holder"), 0ms);
+      // The child is forked before the parent takes its lock: a Redis lock renews itself from a
+      // thread, and a fork while another thread holds a libc, OpenSSL or ASan allocator lock
+      // leaves the child deadlocked on it.
+      test::Signal ready;
+      test::Signal go;
       test::Signal waiting;
       const pid_t child = test::fork_child([&]() {
         install_interrupt_handlers();
         auto waiter = backend.open();
+        ready.notify();
+        if (!go.wait(30s)) {
+          return 3;
+        }
         waiting.notify();
         try {
           waiter->lock("droplet-4", owner("waiter"), 60s);
@@ -508,6 +516,10 @@ TEST_SUITE("state.contract")
         }
         return 0;
       });
+      REQUIRE(ready.wait());
+      auto store = backend.open();
+      auto held = store->lock("droplet-4", owner("holder"), 0ms);
+      go.notify();
       REQUIRE(waiting.wait());
       std::this_thread::sleep_for(100ms);
       ::kill(child, SIGINT);
@@ -670,20 +682,21 @@ TEST_SUITE("state.contract")
     });
   }
 
-  TEST_CASE("leases: 10,000 allocate/release cycles of a 0.1 vCPU worker leave exactly 0")
+  TEST_CASE("leases: 10,000 allocate/release cycles (1,000 under ASan) of a 0.1 vCPU worker leave exactly 0")
   {
     for_each_backend([](Backend& backend) {
       auto store = backend.open();
       const auto need = core::resources_from(0.1, 0.1);
       const auto usable = core::resources_from(1, 1);
+      constexpr int k_cycles = test::scaled(10'000, 1'000);
       int allocated = 0;
       int released = 0;
-      for (int i = 0; i < 10'000; ++i) {
+      for (int i = 0; i < k_cycles; ++i) {
         allocated += store->allocate(request("tiny", need, usable)).outcome == AllocateResult::Outcome::allocated;
         released += store->release(pool(), "tiny").outcome == ReleaseResult::Outcome::released;
       }
-      CHECK(allocated == 10'000);
-      CHECK(released == 10'000);
+      CHECK(allocated == k_cycles);
+      CHECK(released == k_cycles);
       const auto snapshot = store->snapshot(pool());
       CHECK(snapshot.leases.empty());
       CHECK(snapshot.allocated == core::Resources{});
@@ -693,10 +706,10 @@ TEST_SUITE("state.contract")
     }, FileMedium::memory);
   }
 
-  TEST_CASE("leases: 50 concurrent processes against a budget for 7 allocate exactly 7")
+  TEST_CASE("leases: 50 concurrent processes (16 under ASan) against a budget for 7 allocate exactly 7")
   {
     for_each_backend([](Backend& backend) {
-      constexpr int k_processes = 50;
+      constexpr int k_processes = test::scaled(50, 16);
       const auto need = core::resources_from(1, 0.5);
       const auto usable = need * 7;
       test::Signal go;
@@ -741,7 +754,7 @@ TEST_SUITE("state.contract")
     });
   }
 
-  TEST_CASE("named resources: 10,000 allocate/release cycles of 0.1 per resource leave exactly 0")
+  TEST_CASE("named resources: 10,000 allocate/release cycles (1,000 under ASan) of 0.1 per resource leave exactly 0")
   {
     for_each_backend([](Backend& backend) {
       auto store = backend.open();
@@ -750,14 +763,15 @@ TEST_SUITE("state.contract")
       core::Resources usable{1000, 1024, {{"gemini_rpm", {10, 0}}, {"gemini_tpm", {3, 0}}, {"gpu", {1, 0}}}};
       REQUIRE(store->allocate(request("other", core::Resources{100, 128, {{"gemini_rpm", {72, 1}}}}, usable)).outcome ==
               AllocateResult::Outcome::allocated);
+      constexpr int k_cycles = test::scaled(10'000, 1'000);
       int allocated = 0;
       int released = 0;
-      for (int i = 0; i < 10'000; ++i) {
+      for (int i = 0; i < k_cycles; ++i) {
         allocated += store->allocate(request("tiny", need, usable)).outcome == AllocateResult::Outcome::allocated;
         released += store->release(pool(), "tiny").outcome == ReleaseResult::Outcome::released;
       }
-      CHECK(allocated == 10'000);
-      CHECK(released == 10'000);
+      CHECK(allocated == k_cycles);
+      CHECK(released == k_cycles);
       auto snapshot = store->snapshot(pool());
       CHECK(snapshot.allocated == core::Resources{100, 128, {{"gemini_rpm", {72, 1}}}});
       if (const auto rpm = backend.stored_named(pool(), "gemini_rpm")) {
@@ -811,10 +825,10 @@ TEST_SUITE("state.contract")
     });
   }
 
-  TEST_CASE("named resources: 50 concurrent processes against an API budget for 7 allocate exactly 7")
+  TEST_CASE("named resources: 50 concurrent processes (16 under ASan) against an API budget for 7 allocate exactly 7")
   {
     for_each_backend([](Backend& backend) {
-      constexpr int k_processes = 50;
+      constexpr int k_processes = test::scaled(50, 16);
       const core::Resources need{100, 64, {{"gemini_rpm", {72, 1}}}};
       const core::Resources usable{100'000, 100'000, {{"gemini_rpm", {504, 1}}}};  // 7 x 7.2 = 50.4
       test::Signal go;
@@ -1109,10 +1123,10 @@ TEST_SUITE("state.contract")
     });
   }
 
-  TEST_CASE("several pools: 40 concurrent processes against a shared budget for 7 allocate exactly 7")
+  TEST_CASE("several pools: 40 concurrent processes (16 under ASan) against a shared budget for 7 allocate exactly 7")
   {
     for_each_backend([](Backend& backend) {
-      constexpr int k_processes = 40;
+      constexpr int k_processes = test::scaled(40, 16);
       test::Signal go;
       std::vector<pid_t> children;
       for (int p = 0; p < k_processes; ++p) {

@@ -14,6 +14,7 @@
 #include "state/redis_scripts.hpp"
 #include "support/errors.hpp"
 #include "support/redis_server.hpp"
+#include "support/sanitizer_scale.hpp"
 
 using namespace scalectl;
 using namespace scalectl::state;
@@ -231,14 +232,16 @@ TEST_SUITE("state.redis")
     auto r = request("server", "live", one);
     r.usable = core::resources_from(1000, 1000);
     REQUIRE(store->allocate(r).outcome == AllocateResult::Outcome::allocated);
-    r.ttl = 100ms;
+    // Long enough that none of the 150 expires while they are still being allocated (ASan makes
+    // each round trip several times slower), short enough to wait out.
+    r.ttl = std::chrono::milliseconds(test::scaled(500, 3'000));
     for (int i = 0; i < 150; ++i) {
       r.lease.id = "short-" + std::to_string(i);
       REQUIRE(store->allocate(r).outcome == AllocateResult::Outcome::allocated);
     }
     CHECK(server.command({"HGET", "server:scalectl:totals", "n"}) == "151");
     CHECK(server.command({"ZCARD", "server:scalectl:expiry"}) == "151");
-    std::this_thread::sleep_for(300ms);
+    std::this_thread::sleep_for(*r.ttl + 200ms);
     // Fits only once all 150 expired leases (more than one batch of 100) are taken off.
     auto next = request("server", "next", one);
     next.usable = core::resources_from(2, 2);

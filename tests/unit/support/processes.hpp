@@ -9,15 +9,31 @@
 
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <thread>
 
 namespace scalectl::test {
 
-// Runs fn() in a forked child that exits with its return value (99 if it throws).
+// Number of threads in this process (from /proc/self/task).
+inline std::size_t thread_count()
+{
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
+
+// Runs fn() in a forked child that exits with its return value (99 if it throws). Refuses to fork
+// a process that has other threads (a held Redis lock renews itself from one): a thread that held
+// a libc, OpenSSL or sanitizer allocator lock at fork() leaves the child deadlocked on it.
 inline pid_t fork_child(const std::function<int()>& fn)
 {
+  if (thread_count() != 1) {
+    throw std::logic_error("fork_child: the test process has other threads; fork before starting them");
+  }
   const pid_t pid = ::fork();
   if (pid < 0) {
     throw std::runtime_error("fork failed");
