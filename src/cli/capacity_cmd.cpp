@@ -22,6 +22,7 @@
 #include <scalectl/state/store.hpp>
 
 #include "cli/capacity_pools_cmd.hpp"
+#include "cli/audited.hpp"
 #include "cli/capacity_view.hpp"
 #include "cli/context.hpp"
 #include "cli/render.hpp"
@@ -246,19 +247,14 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   }
 
   const auto started = ctx.clock().monotonic();
-  ops::AllocateOutcome outcome;
-  try {
-    outcome = ops::allocate_lease(ctx.store(), ctx.clock(), ctx.reporter(), request, policy, std::random_device{}());
-  } catch (const std::exception& e) {  // failures and interruptions alike are audited
-    const auto code = exit_code_of(e);
-    if (flags.notify && code != ExitCode::usage) {
-      json details = amount_json(request.lease.resources);
-      details["type"] = request.lease.type;
-      ctx.emit(Event{"capacity.allocate", lease_resource(request.pool, request.lease.id), "", "", e.what(),
-                     result_word(code), since(ctx, started), details});
-    }
-    throw;
-  }
+  json details = amount_json(request.lease.resources);
+  details["type"] = request.lease.type;
+  const FailureAudit audit{
+    Event{"capacity.allocate", lease_resource(request.pool, request.lease.id), "", "", "", "", {}, details}, "",
+    flags.notify, false};
+  const auto outcome = run_audited(ctx, audit, started, [&] {
+    return ops::allocate_lease(ctx.store(), ctx.clock(), ctx.reporter(), request, policy, std::random_device{}());
+  });
 
   if (outcome.result.outcome == Outcome::insufficient) {
     const auto message = denial_message(request, outcome);

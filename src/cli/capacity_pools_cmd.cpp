@@ -15,6 +15,7 @@
 #include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/report.hpp>
 
+#include "cli/audited.hpp"
 #include "cli/columns.hpp"
 #include "cli/context.hpp"
 #include "cli/render.hpp"
@@ -191,18 +192,11 @@ void run_allocate_pools(Context& ctx, const ops::CapacitySettings& settings, con
   details["ttl_ms"] = request.ttl ? json(request.ttl->count()) : json(nullptr);
 
   const auto started = ctx.clock().monotonic();
-  ops::MultiAllocateOutcome outcome;
-  try {
-    outcome = ops::allocate_across_pools(ctx.store(), ctx.clock(), ctx.reporter(), request, policy,
-                                         std::random_device{}());
-  } catch (const std::exception& e) {  // failures and interruptions alike are audited
-    const auto code = exit_code_of(e);
-    if (code != ExitCode::usage) {
-      ctx.emit(Event{"capacity.allocate", resource, "", "", e.what(), result_word(code), since(ctx, started),
-                     details});
-    }
-    throw;
-  }
+  const FailureAudit audit{Event{"capacity.allocate", resource, "", "", "", "", {}, details}, "", true, false};
+  const auto outcome = run_audited(ctx, audit, started, [&] {
+    return ops::allocate_across_pools(ctx.store(), ctx.clock(), ctx.reporter(), request, policy,
+                                      std::random_device{}());
+  });
   details["attempts"] = outcome.attempts;
   details["waited_ms"] = outcome.waited.count();
   details["rolled_back"] = outcome.rolled_back;
