@@ -23,6 +23,7 @@
 
 #include "cli/capacity_pools_cmd.hpp"
 #include "cli/audited.hpp"
+#include "cli/capacity_flags.hpp"
 #include "cli/capacity_view.hpp"
 #include "cli/context.hpp"
 #include "cli/render.hpp"
@@ -67,15 +68,6 @@ struct PlanFlags {
   std::vector<std::string> wants;
   std::string strategy = "balanced";
 };
-
-std::chrono::milliseconds positive_duration(const std::string& text, const char* flag)
-{
-  const auto parsed = parse_duration(text);
-  if (!parsed || parsed->count() <= 0) {
-    throw usage_error(fmt::format("{} takes a positive duration like 30s, 5m or 1h, not '{}'", flag, text));
-  }
-  return *parsed;
-}
 
 std::string lease_resource(const std::string& pool, const std::string& id)
 {
@@ -233,13 +225,7 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   request.lease.pid = static_cast<long>(::getppid());
   request.usable = settings.usable;
   request.priority = type.priority;
-  if (flags.ttl == "none") {
-    request.ttl.reset();
-  } else if (!flags.ttl.empty()) {
-    request.ttl = positive_duration(flags.ttl, "--ttl");
-  } else {
-    request.ttl = settings.default_ttl;
-  }
+  request.ttl = lease_ttl(flags.ttl, settings.default_ttl);
   ops::WaitPolicy policy;
   policy.heartbeat_ttl = settings.waiter_ttl;
   if (!flags.wait.empty()) {
