@@ -14,6 +14,7 @@
 #include <scalectl/interrupt.hpp>
 #include <scalectl/ops/app.hpp>
 
+#include "cli/audited.hpp"
 #include "cli/context.hpp"
 #include "cli/render.hpp"
 
@@ -174,20 +175,10 @@ void run_scale(Context& ctx, const ScaleFlags& flags)
   auto deps = ctx.app_deps();
   const auto id = ops::resolve_app(deps.api, ctx.config().get_string("app.id").value_or(""));
   const auto resource = fmt::format("{}/{}", ops::app_record_key(id), options.component);
-  const auto started = ctx.clock().monotonic();
-  ops::AppScaleReport report;
-  try {
-    report = ops::scale_app(deps, id, options);
-  } catch (const std::exception& e) {  // failures and interruptions alike are audited
-    const auto code = exit_code_of(e);
-    if (!options.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
-      ctx.emit(Event{"app.scale", resource, "", "", fmt::format("{}: {}", options.source, e.what()),
-                     result_word(code),
-                     std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
-                     json::object()});
-    }
-    throw;
-  }
+  const FailureAudit audit{Event{"app.scale", resource, "", "", "", "", {}, json::object()}, options.source + ": ",
+                           !options.dry_run, true};
+  const auto report =
+    run_audited(ctx, audit, ctx.clock().monotonic(), [&] { return ops::scale_app(deps, id, options); });
   if (!options.dry_run) {
     const auto scale_text = [](const core::ComponentScale& c) {
       return fmt::format("{}, WEB_CONCURRENCY {}", core::describe_scale(c), workers_text(c));

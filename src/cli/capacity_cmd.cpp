@@ -22,6 +22,8 @@
 #include <scalectl/state/store.hpp>
 
 #include "cli/capacity_pools_cmd.hpp"
+#include "cli/audited.hpp"
+#include "cli/capacity_flags.hpp"
 #include "cli/capacity_view.hpp"
 #include "cli/context.hpp"
 #include "cli/render.hpp"
@@ -66,15 +68,6 @@ struct PlanFlags {
   std::vector<std::string> wants;
   std::string strategy = "balanced";
 };
-
-std::chrono::milliseconds positive_duration(const std::string& text, const char* flag)
-{
-  const auto parsed = parse_duration(text);
-  if (!parsed || parsed->count() <= 0) {
-    throw usage_error(fmt::format("{} takes a positive duration like 30s, 5m or 1h, not '{}'", flag, text));
-  }
-  return *parsed;
-}
 
 std::string lease_resource(const std::string& pool, const std::string& id)
 {
@@ -232,13 +225,7 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   request.lease.pid = static_cast<long>(::getppid());
   request.usable = settings.usable;
   request.priority = type.priority;
-  if (flags.ttl == "none") {
-    request.ttl.reset();
-  } else if (!flags.ttl.empty()) {
-    request.ttl = positive_duration(flags.ttl, "--ttl");
-  } else {
-    request.ttl = settings.default_ttl;
-  }
+  request.ttl = lease_ttl(flags.ttl, settings.default_ttl);
   ops::WaitPolicy policy;
   policy.heartbeat_ttl = settings.waiter_ttl;
   if (!flags.wait.empty()) {
@@ -246,19 +233,14 @@ void run_allocate(Context& ctx, const AllocateFlags& flags)
   }
 
   const auto started = ctx.clock().monotonic();
-  ops::AllocateOutcome outcome;
-  try {
-    outcome = ops::allocate_lease(ctx.store(), ctx.clock(), ctx.reporter(), request, policy, std::random_device{}());
-  } catch (const std::exception& e) {  // failures and interruptions alike are audited
-    const auto code = exit_code_of(e);
-    if (flags.notify && code != ExitCode::usage) {
-      json details = amount_json(request.lease.resources);
-      details["type"] = request.lease.type;
-      ctx.emit(Event{"capacity.allocate", lease_resource(request.pool, request.lease.id), "", "", e.what(),
-                     result_word(code), since(ctx, started), details});
-    }
-    throw;
-  }
+  json details = amount_json(request.lease.resources);
+  details["type"] = request.lease.type;
+  const FailureAudit audit{
+    Event{"capacity.allocate", lease_resource(request.pool, request.lease.id), "", "", "", "", {}, details}, "",
+    flags.notify, false};
+  const auto outcome = run_audited(ctx, audit, started, [&] {
+    return ops::allocate_lease(ctx.store(), ctx.clock(), ctx.reporter(), request, policy, std::random_device{}());
+  });
 
   if (outcome.result.outcome == Outcome::insufficient) {
     const auto message = denial_message(request, outcome);

@@ -15,6 +15,8 @@
 #include <scalectl/ops/capacity_multi.hpp>
 #include <scalectl/report.hpp>
 
+#include "cli/audited.hpp"
+#include "cli/capacity_flags.hpp"
 #include "cli/columns.hpp"
 #include "cli/context.hpp"
 #include "cli/render.hpp"
@@ -26,15 +28,6 @@ using Outcome = state::AllocateResult::Outcome;
 using namespace capacity_view;
 
 namespace {
-
-std::chrono::milliseconds positive(const std::string& text, const char* flag)
-{
-  const auto parsed = parse_duration(text);
-  if (!parsed || parsed->count() <= 0) {
-    throw usage_error(fmt::format("{} takes a positive duration like 30s, 5m or 1h, not '{}'", flag, text));
-  }
-  return *parsed;
-}
 
 std::int64_t wall_ms(Context& ctx)
 {
@@ -170,16 +163,10 @@ void run_allocate_pools(Context& ctx, const ops::CapacitySettings& settings, con
   request.lease.pid = static_cast<long>(::getppid());
   request.parts = ops::pool_parts(settings, type);
   request.pending_ttl = settings.pending_ttl;
-  if (flags.ttl == "none") {
-    request.ttl.reset();
-  } else if (!flags.ttl.empty()) {
-    request.ttl = positive(flags.ttl, "--ttl");
-  } else {
-    request.ttl = settings.default_ttl;
-  }
+  request.ttl = lease_ttl(flags.ttl, settings.default_ttl);
   ops::WaitPolicy policy;
   if (!flags.wait.empty()) {
-    policy.wait = positive(flags.wait, "--wait");
+    policy.wait = positive_duration(flags.wait, "--wait");
   }
   const std::string resource = fmt::format("pool-{}/{}", settings.pool, request.lease.id);
   json details = amount_json(type.need);
@@ -191,18 +178,11 @@ void run_allocate_pools(Context& ctx, const ops::CapacitySettings& settings, con
   details["ttl_ms"] = request.ttl ? json(request.ttl->count()) : json(nullptr);
 
   const auto started = ctx.clock().monotonic();
-  ops::MultiAllocateOutcome outcome;
-  try {
-    outcome = ops::allocate_across_pools(ctx.store(), ctx.clock(), ctx.reporter(), request, policy,
-                                         std::random_device{}());
-  } catch (const std::exception& e) {  // failures and interruptions alike are audited
-    const auto code = exit_code_of(e);
-    if (code != ExitCode::usage) {
-      ctx.emit(Event{"capacity.allocate", resource, "", "", e.what(), result_word(code), since(ctx, started),
-                     details});
-    }
-    throw;
-  }
+  const FailureAudit audit{Event{"capacity.allocate", resource, "", "", "", "", {}, details}, "", true, false};
+  const auto outcome = run_audited(ctx, audit, started, [&] {
+    return ops::allocate_across_pools(ctx.store(), ctx.clock(), ctx.reporter(), request, policy,
+                                      std::random_device{}());
+  });
   details["attempts"] = outcome.attempts;
   details["waited_ms"] = outcome.waited.count();
   details["rolled_back"] = outcome.rolled_back;
@@ -261,7 +241,7 @@ void run_renew_pools(Context& ctx, const std::string& id, const std::string& ttl
   const auto settings = ops::capacity_settings(ctx.config());
   std::chrono::milliseconds ttl{0};
   if (!ttl_text.empty()) {
-    ttl = positive(ttl_text, "--ttl");
+    ttl = positive_duration(ttl_text, "--ttl");
   } else if (settings.default_ttl) {
     ttl = *settings.default_ttl;
   } else {

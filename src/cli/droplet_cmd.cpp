@@ -12,6 +12,7 @@
 #include <scalectl/ops/droplet.hpp>
 #include <scalectl/ops/lock_holder.hpp>
 
+#include "cli/audited.hpp"
 #include "cli/context.hpp"
 #include "cli/metrics.hpp"
 #include "cli/render.hpp"
@@ -118,20 +119,11 @@ void run_resize(Context& ctx, const std::string& direction, const ResizeFlags& f
   const auto options = resize_options(ctx, direction, flags);
   auto deps = ctx.droplet_deps();
   const auto id = ops::selected_droplet(deps.api, ctx.config().get_string("droplet.id"));
-  const auto started = ctx.clock().monotonic();
-  ops::ResizeReport report;
-  try {
-    report = ops::resize_droplet(deps, id, options);
-  } catch (const std::exception& e) {  // failures and interruptions alike are audited
-    const auto code = exit_code_of(e);
-    if (!options.dry_run && code != ExitCode::usage && code != ExitCode::lock_held) {
-      ctx.emit(Event{"droplet.resize", ops::droplet_lock_resource(id), "", options.target_size,
-                     fmt::format("{}: {}", direction, e.what()), result_word(code),
-                     std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock().monotonic() - started),
-                     json::object()});
-    }
-    throw;
-  }
+  const FailureAudit audit{Event{"droplet.resize", ops::droplet_lock_resource(id), "", options.target_size, "", "", {},
+                                 json::object()},
+                           direction + ": ", !options.dry_run, true};
+  const auto report =
+    run_audited(ctx, audit, ctx.clock().monotonic(), [&] { return ops::resize_droplet(deps, id, options); });
   if (!options.dry_run) {
     emit_resize(ctx, direction, id, report);
   }

@@ -36,17 +36,6 @@ std::string reconcile_key(std::int64_t id)
   return fmt::format("droplet-{}-reconcile", id);
 }
 
-// True when the API refused a size as unavailable (so the next fallback may fit).
-bool size_refused(const std::string& message)
-{
-  for (const char* needle : {"too large to fit", "not available", "unavailable", "is not supported"}) {
-    if (message.find(needle) != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
 bool operation_unfinished(state::Store& store, std::int64_t id)
 {
   const auto rec = store.get(droplet_record_key(id));
@@ -244,7 +233,7 @@ ResizeAttempt resize_with_fallbacks(DropletDeps& deps, const ReconcileOptions& o
         attempt.locked = true;
         return attempt;
       }
-      if (e.code() == ExitCode::failure && size_refused(msg) && i + 1 < candidates.size()) {
+      if (size_refused(e) && i + 1 < candidates.size()) {
         deps.reporter.warn(fmt::format("droplet {}: the API refused {}; trying {}", d.id, candidates[i], candidates[i + 1]));
         out.refused_sizes.push_back(candidates[i]);
         continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <utility>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -117,6 +118,7 @@ class ResizeDriver {
   std::string m_failure;  // the error that made the state machine restore power
   digitalocean::Size m_target;
   int m_resize_refusals = 0;  // consecutive 422 answers to a resize submitted from an off, unlocked droplet
+  std::optional<std::pair<long, std::string>> m_refusal;  // status and error id of the API's refusal
 };
 
 core::DropletObservation ResizeDriver::observe()
@@ -259,12 +261,15 @@ void ResizeDriver::apply_action_outcome(const digitalocean::Action& action)
     } else {
       m_memory.resize_failed = true;
       m_failure = fmt::format("{} {}", action_label(action), action.status);
+      m_refusal.reset();
     }
   } else if (action.type == "power_on" && !ok) {
     m_memory.power_on_failed = true;
     m_failure = fmt::format("{} {}", action_label(action), action.status);
+    m_refusal.reset();
   } else if (action.type == "power_off" && !ok) {
     m_failure = fmt::format("{} {}", action_label(action), action.status);
+    m_refusal.reset();
     throw Error(fmt::format("{}; {}; check the droplet in the control panel", m_failure, where_we_are()));
   }
 }
@@ -511,6 +516,7 @@ std::optional<digitalocean::Action> ResizeDriver::try_submit(StepKind kind)
     if (kind == StepKind::resize && ++m_resize_refusals >= 2) {
       m_memory.resize_failed = true;
       m_failure = fmt::format("the API refused the resize to {}: {}", m_options.target_size, e.api_message());
+      m_refusal = std::pair{e.status(), e.id()};
       return std::nullopt;
     }
     m_deps.reporter.step(fmt::format("the API says: {}; looking again", e.api_message()));
@@ -531,7 +537,11 @@ void ResizeDriver::record_failure(const Error& e)
     record("failed", "failed", e.what());
   }
   if (!submitted.empty()) {
-    throw Error(e.code(), name_submitted(e.what(), submitted, rerun));
+    const auto message = name_submitted(e.what(), submitted, rerun);
+    if (const auto* refused = dynamic_cast<const ResizeRefused*>(&e)) {
+      throw refused->with_message(message);
+    }
+    throw Error(e.code(), message);
   }
   throw;
 }
@@ -632,6 +642,10 @@ bool ResizeDriver::take_step(const core::ResizeStep& step)
   case StepKind::fail: {
     const std::string why = m_failure.empty() ? step.reason : m_failure + "; " + step.reason;
     record("failed", "failed", why);
+    if (m_refusal) {
+      throw ResizeRefused(m_refusal->first, m_refusal->second, m_options.target_size,
+                          fmt::format("{}; {}", why, where_we_are()));
+    }
     throw Error(fmt::format("{}; {}", why, where_we_are()));
   }
   case StepKind::shutdown:
@@ -698,6 +712,13 @@ ResizeReport ResizeDriver::run()
 }
 
 }  // namespace
+
+bool size_refused(const std::exception& e) noexcept
+{
+  const auto* refused = dynamic_cast<const ResizeRefused*>(&e);
+  return refused != nullptr && digitalocean::classify_api_error(refused->status(), refused->api_id()) ==
+                                 digitalocean::ApiErrorKind::unprocessable;
+}
 
 std::int64_t resolve_droplet(digitalocean::Api& api, const std::string& spec)
 {

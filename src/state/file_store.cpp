@@ -372,22 +372,22 @@ RenewResult FileStore::renew(std::string_view pool, std::string_view id, std::ch
   check_name("pool name", pool);
   check_name("lease id", id);
   check_ttl(ttl);
-  const std::string where = fmt::format("pool {} of {}", pool, state_path());
-  return modify([&](json& doc) {
-    auto result = pool_renew(pool_of(doc, pool), id, ttl, now_ms(), where);
-    drop_if_empty(doc, pool);
-    return result;
-  });
+  return renew_lease(pool, id, ttl);
 }
 
 RenewResult FileStore::persist(std::string_view pool, std::string_view id)
 {
   check_name("pool name", pool);
   check_name("lease id", id);
+  // A zero TTL is how pool_renew removes the expiry (renew itself refuses one).
+  return renew_lease(pool, id, std::chrono::milliseconds::zero());
+}
+
+RenewResult FileStore::renew_lease(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl)
+{
   const std::string where = fmt::format("pool {} of {}", pool, state_path());
   return modify([&](json& doc) {
-    // A zero TTL is how pool_renew removes the expiry (renew itself refuses one).
-    auto result = pool_renew(pool_of(doc, pool), id, std::chrono::milliseconds::zero(), now_ms(), where);
+    auto result = pool_renew(pool_of(doc, pool), id, ttl, now_ms(), where);
     drop_if_empty(doc, pool);
     return result;
   });

@@ -62,6 +62,8 @@ class FileStore final : public Store {
   // Runs fn(doc) under state.lock and writes the document back if fn changed it.
   template <class Fn>
   auto modify(Fn&& fn);
+  // Renews lease `id` of `pool` for `ttl` (zero: no expiry) under state.lock; names checked by the caller.
+  RenewResult renew_lease(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl);
   std::string state_path() const;
   std::int64_t now_ms() const;
 

@@ -1,5 +1,8 @@
 #include "state/redis_scripts.hpp"
 
+#include <initializer_list>
+#include <string_view>
+
 #include "util/sha1.hpp"
 
 namespace scalectl::state {
@@ -500,13 +503,14 @@ end
 
 )lua";
 
-constexpr const char* k_allocate = R"lua(
-local now = now_ms()
-local view, cerr = counters()
-if view == nil then
-  return redis.error_reply(cerr)
-end
-local t, foreign, err, missing = prepare(now)
+// The pieces the lease scripts share, each whole lines. A script is the prelude, then its pieces
+// in order (lease_script below); the text, and so the SHA-1 sent with EVALSHA, is what it was
+// when each script spelt them out.
+constexpr std::string_view k_now = "\nlocal now = now_ms()\n";
+
+// Loads the totals (t) and the foreign view; returns "retry" with the names whose keys are
+// missing, or the error, before anything is written. Declares `reaped`.
+constexpr std::string_view k_prepare = R"lua(local t, foreign, err, missing = prepare(now)
 if missing ~= nil then
   return cjson.encode({outcome = 'retry', names = missing})
 end
@@ -514,11 +518,38 @@ if t == nil then
   return redis.error_reply(err)
 end
 local reaped = {}
-local found, rerr = reap_batch(t, now, reaped)
+)lua";
+
+// Reaps up to k_batch expired leases into `reaped`, or returns the error.
+constexpr std::string_view k_reap = R"lua(local found, rerr = reap_batch(t, now, reaped)
 if found == nil then
   return redis.error_reply(rerr)
 end
-local held = nil
+)lua";
+
+// Declares `result` and opens `if raw then` with lease A.id parsed as `e` (the caller closes it).
+constexpr std::string_view k_held_lease = R"lua(local result = {now = now, outcome = 'unknown', reaped = reaped}
+local raw = redis.call('HGET', KEYS[1], A.id)
+if raw then
+  local e, perr = parse_lease(A.id, raw, now)
+  if e == nil then
+    return redis.error_reply(perr)
+  end
+)lua";
+
+// Writes the totals back and answers with `result`.
+constexpr std::string_view k_finish = R"lua(save_totals(t)
+return result_reply(result)
+)lua";
+
+// Reads the counters as `view` (allocate admits by the stricter of them and the leases' sum).
+constexpr std::string_view k_counters = R"lua(local view, cerr = counters()
+if view == nil then
+  return redis.error_reply(cerr)
+end
+)lua";
+
+constexpr std::string_view k_allocate = R"lua(local held = nil
 local held_raw = redis.call('HGET', KEYS[1], A.id)
 if held_raw then
   local e, perr = parse_lease(A.id, held_raw, now)
@@ -663,28 +694,9 @@ if result.outcome == 'insufficient' and A.queue_ttl > 0 then
   result.position = rank and rank + 1 or 0
 end
 queue_keep_keys()
-save_totals(t)
-return result_reply(result)
 )lua";
 
-constexpr const char* k_renew = R"lua(
-local now = now_ms()
-local t, foreign, err, missing = prepare(now)
-if missing ~= nil then
-  return cjson.encode({outcome = 'retry', names = missing})
-end
-if t == nil then
-  return redis.error_reply(err)
-end
-local reaped = {}
-local result = {now = now, outcome = 'unknown', reaped = reaped}
-local raw = redis.call('HGET', KEYS[1], A.id)
-if raw then
-  local e, perr = parse_lease(A.id, raw, now)
-  if e == nil then
-    return redis.error_reply(perr)
-  end
-  result.lease = raw
+constexpr std::string_view k_renew = R"lua(  result.lease = raw
   if e.expired then
     result.outcome = 'expired'
     remove(t, e, reaped)
@@ -706,41 +718,12 @@ if raw then
     result.outcome = 'renewed'
   end
 end
-local found, rerr = reap_batch(t, now, reaped)
-if found == nil then
-  return redis.error_reply(rerr)
-end
-save_totals(t)
-return result_reply(result)
 )lua";
 
-constexpr const char* k_release = R"lua(
-local now = now_ms()
-local t, foreign, err, missing = prepare(now)
-if missing ~= nil then
-  return cjson.encode({outcome = 'retry', names = missing})
-end
-if t == nil then
-  return redis.error_reply(err)
-end
-local reaped = {}
-local result = {now = now, outcome = 'unknown', reaped = reaped}
-local raw = redis.call('HGET', KEYS[1], A.id)
-if raw then
-  local e, perr = parse_lease(A.id, raw, now)
-  if e == nil then
-    return redis.error_reply(perr)
-  end
-  result.outcome = 'released'
+constexpr std::string_view k_release = R"lua(  result.outcome = 'released'
   result.lease = raw
   remove(t, e, nil)
 end
-local found, rerr = reap_batch(t, now, reaped)
-if found == nil then
-  return redis.error_reply(rerr)
-end
-save_totals(t)
-return result_reply(result)
 )lua";
 
 constexpr const char* k_purge = R"lua(
@@ -806,13 +789,14 @@ end
 return cjson.encode({now = now, leases = leases})
 )lua";
 
-constexpr const char* k_snapshot = R"lua(
-local now = now_ms()
-local pool, err = load_pool(now)
+// Loads every lease of the pool (expired ones marked) as `pool`, or returns the error.
+constexpr std::string_view k_load_pool = R"lua(local pool, err = load_pool(now)
 if pool == nil then
   return redis.error_reply(err)
 end
-local leases = {}
+)lua";
+
+constexpr std::string_view k_snapshot = R"lua(local leases = {}
 local mc, mib, res = 0, 0, {}
 for _, e in ipairs(pool) do
   leases[#leases + 1] = {e.id, e.raw}
@@ -828,11 +812,9 @@ local texts = {}
 for name, a in pairs(res) do
   texts[name] = dec_text(a)
 end
-local view, cerr = counters()
-if view == nil then
-  return redis.error_reply(cerr)
-end
-local waiters = {}
+)lua";
+
+constexpr std::string_view k_snapshot_waiters = R"lua(local waiters = {}
 for _, id in ipairs(redis.call('ZRANGE', QK_ORDER, 0, -1)) do
   local e = id ~= k_sentinel and queue_entry(id, now) or nil
   if e ~= nil then
@@ -852,13 +834,7 @@ return cjson.encode({outcome = queued and 'left' or 'absent'})
 
 // Rewrites the counters from the live leases, and the totals and expiry index from the hash
 // (run under the pool's lock by `capacity repair`); returns the texts before and after.
-constexpr const char* k_repair = R"lua(
-local now = now_ms()
-local pool, err = load_pool(now)
-if pool == nil then
-  return redis.error_reply(err)
-end
-local mc, mib = 0, 0
+constexpr std::string_view k_repair = R"lua(local mc, mib = 0, 0
 for _, e in ipairs(pool) do
   if not e.expired then
     mc = mc + e.mc
@@ -919,71 +895,49 @@ LuaScript make_script(const char* name, std::string source)
   return script;
 }
 
-LuaScript lease_script(const char* name, const char* body)
+// Returns the lease script `name`: the prelude, then `pieces` in order.
+LuaScript lease_script(const char* name, std::initializer_list<std::string_view> pieces)
 {
-  return make_script(name, std::string(k_lease_prelude) + body);
+  std::string source = k_lease_prelude;
+  for (const auto piece : pieces) {
+    source += piece;
+  }
+  return make_script(name, std::move(source));
+}
+
+// Every script, built once.
+struct Scripts {
+  LuaScript allocate =
+    lease_script("lease-allocate", {k_now, k_counters, k_prepare, k_reap, k_allocate, k_finish});
+  LuaScript renew = lease_script("lease-renew", {k_now, k_prepare, k_held_lease, k_renew, k_reap, k_finish});
+  LuaScript release = lease_script("lease-release", {k_now, k_prepare, k_held_lease, k_release, k_reap, k_finish});
+  LuaScript purge = lease_script("lease-purge", {k_purge});
+  LuaScript snapshot =
+    lease_script("lease-snapshot", {k_now, k_load_pool, k_snapshot, k_counters, k_snapshot_waiters});
+  LuaScript waiter_leave = lease_script("waiter-leave", {k_waiter_leave});
+  LuaScript repair = lease_script("lease-repair", {k_now, k_load_pool, k_repair});
+  LuaScript lock_renew = make_script("lock-renew", k_lock_renew);
+  LuaScript lock_release = make_script("lock-release", k_lock_release);
+  LuaScript record_cas = make_script("record-cas", k_record_cas);
+};
+
+const Scripts& scripts()
+{
+  static const Scripts all;
+  return all;
 }
 
 }  // namespace
 
-const LuaScript& lease_allocate_script()
-{
-  static const LuaScript script = lease_script("lease-allocate", k_allocate);
-  return script;
-}
-
-const LuaScript& lease_renew_script()
-{
-  static const LuaScript script = lease_script("lease-renew", k_renew);
-  return script;
-}
-
-const LuaScript& lease_release_script()
-{
-  static const LuaScript script = lease_script("lease-release", k_release);
-  return script;
-}
-
-const LuaScript& lease_purge_script()
-{
-  static const LuaScript script = lease_script("lease-purge", k_purge);
-  return script;
-}
-
-const LuaScript& lease_snapshot_script()
-{
-  static const LuaScript script = lease_script("lease-snapshot", k_snapshot);
-  return script;
-}
-
-const LuaScript& waiter_leave_script()
-{
-  static const LuaScript script = lease_script("waiter-leave", k_waiter_leave);
-  return script;
-}
-
-const LuaScript& lease_repair_script()
-{
-  static const LuaScript script = lease_script("lease-repair", k_repair);
-  return script;
-}
-
-const LuaScript& lock_renew_script()
-{
-  static const LuaScript script = make_script("lock-renew", k_lock_renew);
-  return script;
-}
-
-const LuaScript& lock_release_script()
-{
-  static const LuaScript script = make_script("lock-release", k_lock_release);
-  return script;
-}
-
-const LuaScript& record_cas_script()
-{
-  static const LuaScript script = make_script("record-cas", k_record_cas);
-  return script;
-}
+const LuaScript& lease_allocate_script() { return scripts().allocate; }
+const LuaScript& lease_renew_script() { return scripts().renew; }
+const LuaScript& lease_release_script() { return scripts().release; }
+const LuaScript& lease_purge_script() { return scripts().purge; }
+const LuaScript& lease_snapshot_script() { return scripts().snapshot; }
+const LuaScript& waiter_leave_script() { return scripts().waiter_leave; }
+const LuaScript& lease_repair_script() { return scripts().repair; }
+const LuaScript& lock_renew_script() { return scripts().lock_renew; }
+const LuaScript& lock_release_script() { return scripts().lock_release; }
+const LuaScript& record_cas_script() { return scripts().record_cas; }
 
 }  // namespace scalectl::state

@@ -485,13 +485,11 @@ AllocateResult RedisStore::allocate(const AllocateRequest& request)
   return result;
 }
 
-RenewResult RedisStore::renew(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl)
+namespace {
+
+// Returns what the lease-renew script's answer `doc` says about lease `id` of `pool`.
+RenewResult renew_result(const json& doc, std::string_view pool, std::string_view id)
 {
-  check_name("pool name", pool);
-  check_name("lease id", id);
-  check_ttl(ttl);
-  const std::string doing = fmt::format("renewing lease {} in pool {}", id, pool);
-  const json doc = run_pool_script(lease_renew_script(), pool, json{{"id", std::string(id)}, {"ttl", ttl.count()}}, {}, doing);
   RenewResult result;
   const std::string outcome = doc.value("outcome", "");
   if (outcome == "renewed") {
@@ -505,24 +503,26 @@ RenewResult RedisStore::renew(std::string_view pool, std::string_view id, std::c
   return result;
 }
 
+}  // namespace
+
+RenewResult RedisStore::renew(std::string_view pool, std::string_view id, std::chrono::milliseconds ttl)
+{
+  check_name("pool name", pool);
+  check_name("lease id", id);
+  check_ttl(ttl);
+  const std::string doing = fmt::format("renewing lease {} in pool {}", id, pool);
+  return renew_result(run_pool_script(lease_renew_script(), pool, json{{"id", std::string(id)}, {"ttl", ttl.count()}}, {}, doing),
+                      pool, id);
+}
+
 RenewResult RedisStore::persist(std::string_view pool, std::string_view id)
 {
   check_name("pool name", pool);
   check_name("lease id", id);
   const std::string doing = fmt::format("making lease {} in pool {} permanent", id, pool);
   // The renew script with ttl 0 removes the expiry (renew itself refuses a zero TTL).
-  const json doc = run_pool_script(lease_renew_script(), pool, json{{"id", std::string(id)}, {"ttl", 0}}, {}, doing);
-  RenewResult result;
-  const std::string outcome = doc.value("outcome", "");
-  if (outcome == "renewed") {
-    result.outcome = RenewResult::Outcome::renewed;
-  } else if (outcome == "expired") {
-    result.outcome = RenewResult::Outcome::expired;
-  }
-  if (outcome != "unknown") {
-    result.lease = parse_lease(id, doc.value("lease", json()), int_field(doc, "now"), pool_keys(pool).workers);
-  }
-  return result;
+  return renew_result(run_pool_script(lease_renew_script(), pool, json{{"id", std::string(id)}, {"ttl", 0}}, {}, doing),
+                      pool, id);
 }
 
 ReleaseResult RedisStore::release(std::string_view pool, std::string_view id)

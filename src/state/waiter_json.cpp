@@ -52,6 +52,23 @@ json waiter_to_json(const Waiter& waiter)
   return out;
 }
 
+namespace {
+
+// Returns a waiter for `lease` (id, type, host, pid, resources) at `priority`, not yet queued.
+Waiter waiter_for(const Lease& lease, std::int64_t priority)
+{
+  Waiter waiter;
+  waiter.id = lease.id;
+  waiter.type = lease.type;
+  waiter.priority = priority;
+  waiter.host = lease.host;
+  waiter.pid = lease.pid;
+  waiter.resources = lease.resources;
+  return waiter;
+}
+
+}  // namespace
+
 std::expected<Waiter, std::string> waiter_from_json(std::string_view id, const json& value)
 {
   auto lease = lease_from_json(id, value, 0);
@@ -64,29 +81,17 @@ std::expected<Waiter, std::string> waiter_from_json(std::string_view id, const j
   if (!priority || !seq || !since) {
     return std::unexpected(fmt::format("waiter {} has no valid priority (1-10), seq or since", id));
   }
-  Waiter waiter;
+  Waiter waiter = waiter_for(*lease, *priority);
   waiter.id = std::string(id);
-  waiter.type = lease->type;
-  waiter.priority = *priority;
   waiter.seq = *seq;
   waiter.since_ms = *since;
   waiter.expires_at_ms = bounded(value, "expiresAt", 0, k_max_time_ms).value_or(0);
-  waiter.host = lease->host;
-  waiter.pid = lease->pid;
-  waiter.resources = lease->resources;
   return waiter;
 }
 
 Waiter waiter_of(const AllocateRequest& request)
 {
-  Waiter waiter;
-  waiter.id = request.lease.id;
-  waiter.type = request.lease.type;
-  waiter.priority = request.priority;
-  waiter.host = request.lease.host;
-  waiter.pid = request.lease.pid;
-  waiter.resources = request.lease.resources;
-  return waiter;
+  return waiter_for(request.lease, request.priority);
 }
 
 }  // namespace scalectl::state

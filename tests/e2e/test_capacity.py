@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from e2e_base import DOWN, UP, ScalectlTestCase
 from support.fixtures import REPO_ROOT, bound_test_runtime, scaled, scalectl_path, start_redis
+from support.racers import race_allocations
 
 SEED_TYPES = """
 [capacity.worker_types.registre]
@@ -529,34 +530,7 @@ class CapacityTests:
     def test_200_concurrent_allocations_never_over_commit(self):
         self.write_config(max_cpu=37, max_ram_gb=100, reserve=0)
         count = scaled(200, 60)  # fewer racers under the sanitizers' slowdown; still > 37
-        fifo = self.tmp / "start"
-        os.mkfifo(fifo)
-        env = self.full_env()
-        # 200 TLS handshakes at once on a 2-core machine can take longer than the default 2s connect
-        # timeout; the race is about admission, so give connecting room on every backend.
-        env["SCALECTL_STATE_REDIS_CONNECT_TIMEOUT"] = "30s"
-        procs = []
-        # Each process blocks reading one line from the FIFO, so all of them start together.
-        barrier = os.open(fifo, os.O_RDWR)
-        try:
-            for i in range(count):
-                procs.append(subprocess.Popen(
-                    ["sh", "-c", 'read _ < "$0"; exec "$1" capacity allocate unit --id "w$2"',
-                     str(fifo), str(scalectl_path()), str(i)],
-                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    text=True, start_new_session=True))
-            os.write(barrier, b"\n" * count)
-            results = []
-            deadline = time.monotonic() + 240
-            for proc in procs:
-                out, err = proc.communicate(timeout=max(1, deadline - time.monotonic()))
-                results.append((proc.returncode, out, err))
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=10)
-            os.close(barrier)
+        results = race_allocations(self.tmp, self.full_env(), count, "unit")
         codes = [code for code, _, _ in results]
         self.assertEqual(codes.count(0), 37, [r for r in results if r[0] not in (0, 3)][:3])
         self.assertEqual(codes.count(3), count - 37, [r for r in results if r[0] not in (0, 3)][:3])

@@ -8,12 +8,12 @@ import json
 import os
 import signal
 import subprocess
-import time
 import unittest
 from decimal import Decimal
 
 from e2e_base import DOWN, UP
 from support.fixtures import bound_test_runtime, scaled, scalectl_path
+from support.racers import AllocationRace
 from support.redis_cluster import start_redis_cluster
 from test_capacity import CapacityCase, millicores_of, mib_of
 
@@ -73,47 +73,21 @@ class ClusterCapacityTests(ClusterCase):
         self.write_config(max_cpu=budget, max_ram_gb=100, reserve=0)
         source = self.owner()
         target = next(n for n in self.cluster.nodes if n is not source and n is not self.entry)
-        fifo = self.tmp / "start"
-        os.mkfifo(fifo)
-        env = self.full_env()
-        env["SCALECTL_STATE_REDIS_CONNECT_TIMEOUT"] = "30s"
-        procs = []
-        barrier = os.open(fifo, os.O_RDWR)
-        try:
-            for i in range(count):
-                procs.append(subprocess.Popen(
-                    ["sh", "-c", 'read _ < "$0"; exec "$1" capacity allocate unit --id "w$2"',
-                     str(fifo), str(scalectl_path()), str(i)],
-                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    text=True, start_new_session=True))
-            deadline = time.monotonic() + 120
-
-            def wait_finished(n):
-                while sum(p.poll() is not None for p in procs) < n and time.monotonic() < deadline:
-                    time.sleep(0.005)
+        with AllocationRace(self.tmp, self.full_env(), count, "unit", timeout=120) as race:
             # The racers are let go in three waves that overlap the move: the first against the
             # first owner (reached through -MOVED from the entry node); while half of it still
             # runs the slot starts migrating (the source answers -ASK for the moved keys) and the
             # second wave goes; while part of that one still runs the slot is given to the target
             # (-MOVED there) and the last wave goes.
             third = count // 3
-            os.write(barrier, b"\n" * third)
-            wait_finished(third // 2)
+            race.release(third)
+            race.wait_finished(third // 2)
             self.cluster.begin_move(self.slot, source, target)
-            os.write(barrier, b"\n" * third)
-            wait_finished(third + third // 2)
+            race.release(third)
+            race.wait_finished(third + third // 2)
             self.cluster.end_move(self.slot, target)
-            os.write(barrier, b"\n" * (count - 2 * third))
-            results = []
-            for proc in procs:
-                out, err = proc.communicate(timeout=max(1, deadline - time.monotonic()))
-                results.append((proc.returncode, out, err))
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=10)
-            os.close(barrier)
+            race.release(count - 2 * third)
+            results = race.results()
         codes = [code for code, _, _ in results]
         odd = [r for r in results if r[0] not in (0, 3)][:3]
         self.assertEqual(codes.count(0), budget, odd)

@@ -16,6 +16,7 @@ import time
 import unittest
 
 from support.fixtures import LOOPBACK, scaled, scalectl_path
+from support.racers import race_allocations
 from test_capacity import CapacityCase, FileBackend, RedisBackend
 from test_capacity_named import API_TYPES
 
@@ -203,31 +204,7 @@ class SeveralPoolsTests:
         # 2 s pending TTL can run out while a racer waits for the file lock between its steps.
         self.write_pools(rpm="266.4", tpm="100000000", max_cpu=400, max_ram_gb=400, reserve=0, pending="30s")
         count = scaled(200, 60)
-        fifo = self.tmp / "start"
-        os.mkfifo(fifo)
-        env = self.full_env()
-        env["SCALECTL_STATE_REDIS_CONNECT_TIMEOUT"] = "30s"
-        procs = []
-        barrier = os.open(fifo, os.O_RDWR)
-        try:
-            for i in range(count):
-                procs.append(subprocess.Popen(
-                    ["sh", "-c", 'read _ < "$0"; exec "$1" capacity allocate acte-ocr --id "w$2"',
-                     str(fifo), str(scalectl_path()), str(i)],
-                    env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    text=True, start_new_session=True))
-            os.write(barrier, b"\n" * count)
-            results = []
-            deadline = time.monotonic() + 240
-            for proc in procs:
-                out, err = proc.communicate(timeout=max(1, deadline - time.monotonic()))
-                results.append((proc.returncode, out, err))
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=10)
-            os.close(barrier)
+        results = race_allocations(self.tmp, self.full_env(), count, "acte-ocr")
         codes = [code for code, _, _ in results]
         odd = [r for r in results if r[0] not in (0, 3)][:3]
         self.assertEqual(codes.count(0), 37, odd)

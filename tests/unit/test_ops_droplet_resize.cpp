@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,45 @@ TEST_SUITE("ops.droplet_resize")
         CHECK(operation_result(rig.store) == row.recorded);
       }
     }
+  }
+
+  TEST_CASE("a refused size is recognised by the answer's status and error id, never by its words")
+  {
+    const std::string words = "Size is too large to fit on your droplet's server.";
+    struct Row {
+      const char* name;
+      std::deque<int> answers;  // the API's answers to the resize submissions
+      std::string message;      // the API's message text
+      bool refused;
+    };
+    const std::vector<Row> rows = {
+      {"422 unprocessable_entity twice, the usual words", {422, 422}, words, true},
+      {"422 unprocessable_entity twice, other words", {422, 422}, "The request could not be processed.", true},
+      {"500 server_error with a refusal's words", {500}, words, false},
+    };
+    for (const auto& row : rows) {
+      CAPTURE(row.name);
+      Rig rig;
+      rig.api.answers["resize"] = row.answers;
+      rig.api.answer_message = row.message;
+      auto deps = rig.deps();
+      try {
+        ops::resize_droplet(deps, 123, up_options());
+        FAIL("expected an error");
+      } catch (const Error& e) {
+        CHECK(ops::size_refused(e) == row.refused);
+        if (const auto* refused = dynamic_cast<const ops::ResizeRefused*>(&e); refused != nullptr) {
+          CHECK(refused->status() == 422);
+          CHECK(refused->api_id() == "unprocessable_entity");
+          CHECK(refused->size() == "s-8vcpu-16gb");
+        }
+        CHECK(std::string(e.what()).find(row.message) != std::string::npos);
+        CHECK(std::string(e.what()).find("action 1000 (shutdown) had been submitted") != std::string::npos);
+      }
+    }
+    // Any other failure, whatever it says, is not a refusal.
+    CHECK_FALSE(ops::size_refused(Error(words + " (size not available; unavailable; is not supported)")));
+    CHECK_FALSE(ops::size_refused(ops::ResizeRefused(500, "server_error", "s-8vcpu-16gb", words)));
   }
 
   TEST_CASE("a record write failing after an action was submitted: finishes and names the action")

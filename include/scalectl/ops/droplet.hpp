@@ -13,6 +13,7 @@
 
 #include <scalectl/core/cost.hpp>
 #include <scalectl/digitalocean/client.hpp>
+#include <scalectl/error.hpp>
 #include <scalectl/ops/droplet_record.hpp>
 #include <scalectl/ops/result.hpp>
 #include <scalectl/state/store.hpp>
@@ -101,6 +102,30 @@ struct ResizeReport {
 // Error(timeout) past total_timeout and Interrupted on a signal, each saying the
 // droplet's state and how to resume.
 ResizeReport resize_droplet(DropletDeps& deps, std::int64_t droplet_id, const ResizeOptions& options);
+
+// The resize driver's failure when the API refused the target size: it answered the resize with
+// HTTP `status` and error id `api_id` twice from an off, unlocked droplet (power was restored).
+class ResizeRefused : public Error {
+ public:
+  ResizeRefused(long status, std::string api_id, std::string size, const std::string& message)
+      : Error(ExitCode::failure, message), m_status(status), m_api_id(std::move(api_id)), m_size(std::move(size))
+  {
+  }
+  long status() const noexcept { return m_status; }
+  const std::string& api_id() const noexcept { return m_api_id; }
+  const std::string& size() const noexcept { return m_size; }
+  // Returns the same refusal with `message` as its text.
+  ResizeRefused with_message(const std::string& message) const { return {m_status, m_api_id, m_size, message}; }
+
+ private:
+  long m_status;
+  std::string m_api_id;
+  std::string m_size;
+};
+
+// Returns true when `e` says the API refused a size as unprocessable (a fallback size may fit),
+// decided by the answer's status and error id, never by the message text.
+bool size_refused(const std::exception& e) noexcept;
 
 // What `droplet status` shows: the droplet, its running action, scalectl's record and lock.
 struct DropletStatusReport {

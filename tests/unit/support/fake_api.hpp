@@ -31,8 +31,10 @@ class FakeApi final : public digitalocean::Api {
 
   digitalocean::Droplet droplet;
   std::vector<digitalocean::Size> sizes;
-  // Answers for the next submissions of an action type: 0 = accept, 422 = refuse as unprocessable.
+  // Answers for the next submissions of an action type: 0 = accept, else the HTTP status of an
+  // ApiError (422 = unprocessable_entity, 5xx = server_error) carrying answer_message.
   std::map<std::string, std::deque<int>> answers;
+  std::string answer_message = "Droplet already has a pending event.";
   // Action types that end "errored" instead of "completed".
   std::vector<std::string> failing_types;
   // Called before every get_action (e.g. to raise an interrupt mid-wait).
@@ -113,8 +115,10 @@ class FakeApi final : public digitalocean::Api {
       queue.pop_front();
     }
     if (answer != 0) {
-      throw digitalocean::ApiError(answer, "unprocessable_entity", "Droplet already has a pending event.", "req-1",
-                                   "DigitalOcean API POST answered 422 unprocessable_entity");
+      const std::string id = answer == 422 ? "unprocessable_entity" : "server_error";
+      throw digitalocean::ApiError(answer, id, answer_message, "req-1",
+                                   "DigitalOcean API POST answered " + std::to_string(answer) + " " + id + ": " +
+                                     answer_message);
     }
     submitted.push_back(type);
     digitalocean::Action a;
