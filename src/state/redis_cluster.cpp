@@ -20,6 +20,19 @@ namespace {
 constexpr std::size_t k_max_nodes = 1000;
 constexpr int k_max_tryagain = 40;  // TRYAGAIN: a multi-key command met a slot half migrated
 
+// The pause before TRYAGAIN retry `n` (1-based): 5 ms more each time, at most 50 ms.
+int tryagain_delay_ms(int n) { return 5 * std::min(n, 10); }
+
+// The pauses of the first `n` retries together (about 1.8 s for all k_max_tryagain).
+int tryagain_wait_ms(int n)
+{
+  int total = 0;
+  for (int i = 1; i <= n; ++i) {
+    total += tryagain_delay_ms(i);
+  }
+  return total;
+}
+
 std::optional<std::int64_t> integer_of(const redisReply* reply)
 {
   if (reply != nullptr && reply->type == REDIS_REPLY_INTEGER) {
@@ -176,12 +189,22 @@ RedisReplyPtr RedisConnection::command(std::span<const std::string_view> args, s
       return reply;
     }
     const std::string text = reply_text(*reply);
-    if (text.starts_with("TRYAGAIN") && retries < k_max_tryagain) {
-      // The keys of one operation are half way through a migration: wait for MIGRATE to finish.
+    if (text.starts_with("TRYAGAIN")) {
+      // The keys of one operation are half way through a migration (some moved, or one missing
+      // on both nodes): wait for the migration to finish, starting again from the slot's owner.
+      // The ASK that led here was not a loop, so the redirect count starts again too.
+      if (retries == k_max_tryagain) {
+        throw Error(fmt::format("the Redis Cluster answered TRYAGAIN {} times in about {} ms while {} (last from {}): "
+                                "slot {} is half migrated; finish or undo the migration (`redis-cli --cluster "
+                                "fix HOST:PORT`), then retry",
+                                retries + 1, tryagain_wait_ms(retries), doing, link.address(),
+                                slot ? std::to_string(*slot) : std::string("?")));
+      }
       ++retries;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5 * std::min(retries, 10)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(tryagain_delay_ms(retries)));
       node = route(slot);
       asking = false;
+      redirects = 0;
       continue;
     }
     const auto redirect = core::parse_cluster_redirect(text);

@@ -24,6 +24,18 @@ namespace {
 //   The two sorted sets hold a sentinel member "~" (score +inf; never a lease id), created by
 //   every allocate, so the three keys exist whenever the pool's other keys do: a Redis Cluster
 //   slot migration then sees no always-missing key (which would answer TRYAGAIN/ASK throughout).
+//
+// Redis Cluster slot migration. While a slot is MIGRATING, its source node runs a script only if
+// every key it names exists there (else it answers -ASK or -TRYAGAIN, and nothing runs), and it
+// fails the script at the first command on a key that is then missing. Redis does not undo the
+// writes made before that command, so a script must never touch a key it may have emptied:
+//   - the expiry index KEYS[5] keeps the sentinel "~" (score +inf, never reaped) and is
+//     rewritten by removing members, never by DEL (prepare() creates the sentinel);
+//   - the totals hash KEYS[4] is rewritten by HSET then HDEL of stale fields, never by DEL;
+//   - leases leave the hash KEYS[1] (the seed's, which can hold no sentinel) only at the end:
+//     remove() marks them, lease_raw()/store_lease() honour the mark, and flush_removals() sends
+//     the HDEL as the call's last command on KEYS[1] (k_finish, or fail() on an error).
+// Only purge DELs keys, as its last command on them.
 // ARGV[1] is one JSON document of arguments (A); A.names lists the named resources whose keys
 // follow, and a script that finds a non-zero total of a resource not listed returns
 // {"outcome":"retry","names":[...]} before its first write, so the caller can pass the keys.
@@ -53,6 +65,7 @@ end
 local A = cjson.decode(ARGV[1])
 local NAMES = A.names or {}
 local k_batch = 100
+local k_sentinel = '~'  -- a member of the expiry index and the waiter keys; outside the id alphabet
 local P = {1, 10, 100, 1000, 10000, 100000, 1000000}
 
 local function now_ms()
@@ -191,6 +204,38 @@ local function adjust_lease(e, sign)
   adjust(KEYS[3], e.ram_text, sign)
 end
 
+-- HDELs `fields` of hash `key` (at most 500 per command, as unpack's stack is bounded).
+local function delete_fields(key, fields)
+  for i = 1, #fields, 500 do
+    redis.call('HDEL', key, unpack(fields, i, math.min(i + 499, #fields)))
+  end
+end
+
+-- Lease ids this call removed from KEYS[1], not yet HDELed (see "slot migration" above).
+local removed = {}
+
+local function lease_raw(id)
+  if removed[id] then
+    return false
+  end
+  return redis.call('HGET', KEYS[1], id)
+end
+
+local function store_lease(id, raw)
+  removed[id] = nil
+  redis.call('HSET', KEYS[1], id, raw)
+end
+
+local function flush_removals()
+  local ids = {}
+  for id, _ in pairs(removed) do
+    ids[#ids + 1] = id
+  end
+  table.sort(ids)
+  delete_fields(KEYS[1], ids)
+  removed = {}
+end
+
 -- Returns the parsed lease `id` stored as `raw`, or nil and an error.
 local function parse_lease(id, raw, now)
   local ok, lease = pcall(cjson.decode, raw)
@@ -299,9 +344,11 @@ local function expiry_score(e)
   return '+inf'
 end
 
--- Rewrites the expiry index from a rebuild unless it already lists exactly scalectl's leases.
-local function write_index(t)
-  local same = redis.call('ZCARD', KEYS[5]) == #t.ours
+-- Rewrites the expiry index from a rebuild unless it already lists exactly scalectl's leases
+-- (and the sentinel), or always when `force`. The sentinel stays, so the key never empties.
+local function write_index(t, force)
+  redis.call('ZADD', KEYS[5], 'NX', '+inf', k_sentinel)
+  local same = not force and redis.call('ZCARD', KEYS[5]) == #t.ours + 1
   for _, e in ipairs(t.ours) do
     if not same then
       break
@@ -311,7 +358,19 @@ local function write_index(t)
   if same then
     return
   end
-  redis.call('DEL', KEYS[5])
+  local keep = {[k_sentinel] = true}
+  for _, e in ipairs(t.ours) do
+    keep[e.id] = true
+  end
+  local stale = {}
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+    if not keep[id] then
+      stale[#stale + 1] = id
+    end
+  end
+  for i = 1, #stale, 500 do
+    redis.call('ZREM', KEYS[5], unpack(stale, i, math.min(i + 499, #stale)))
+  end
   for _, e in ipairs(t.ours) do
     redis.call('ZADD', KEYS[5], expiry_score(e), e.id)
   end
@@ -355,22 +414,34 @@ local function prepare(now)
   end
   if t.ours ~= nil then
     write_index(t)
+  else
+    redis.call('ZADD', KEYS[5], 'NX', '+inf', k_sentinel)
   end
   return t, foreign
 end
 
+-- Writes the totals: HSET, then HDEL of the fields no longer wanted (never DEL: see above).
 local function save_totals(t)
-  redis.call('DEL', KEYS[4])
   local fields = {'mc', int_text(t.mc), 'mib', int_text(t.mib), 'n', int_text(t.n)}
+  local keep = {mc = true, mib = true, n = true}
   for name, a in pairs(t.res) do
     if a[1] ~= 0 then
       fields[#fields + 1] = 'r:' .. name
       fields[#fields + 1] = int_text(a[1])
       fields[#fields + 1] = 'd:' .. name
       fields[#fields + 1] = int_text(a[2])
+      keep['r:' .. name] = true
+      keep['d:' .. name] = true
     end
   end
   redis.call('HSET', KEYS[4], unpack(fields))
+  local stale = {}
+  for _, k in ipairs(redis.call('HKEYS', KEYS[4])) do
+    if not keep[k] then
+      stale[#stale + 1] = k
+    end
+  end
+  delete_fields(KEYS[4], stale)
   for i, name in ipairs(NAMES) do
     redis.call('SET', KEYS[5 + i], dec_text(t.res[name] or {0, 0}))
   end
@@ -384,8 +455,9 @@ local function res_texts(t)
   return out
 end
 
+-- Removes lease e: from the index and the counters now, from the hash at flush_removals().
 local function remove(t, e, reaped)
-  redis.call('HDEL', KEYS[1], e.id)
+  removed[e.id] = true
   redis.call('ZREM', KEYS[5], e.id)
   adjust_lease(e, -1)
   if e.ours then
@@ -402,7 +474,7 @@ local function reap_batch(t, now, reaped)
   local ids = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', int_text(now), 'LIMIT', 0, k_batch)
   local batch = {}
   for _, id in ipairs(ids) do
-    local raw = redis.call('HGET', KEYS[1], id)
+    local raw = lease_raw(id)
     if raw then
       local e, err = parse_lease(id, raw, now)
       if e == nil then
@@ -425,12 +497,19 @@ local function result_reply(result)
   return cjson.encode(result)
 end
 
+-- Ends a call that may have removed leases with error `err`: the removals and totals are written
+-- first, so the pool stays consistent.
+local function fail(t, err)
+  flush_removals()
+  save_totals(t)
+  return redis.error_reply(err)
+end
+
 -- Fair waiting. Waiters are admitted by priority, then arrival (seq); each heartbeats with every
 -- poll and drops out once its heartbeat expiry passes. Costs O(log n) per call plus at most
 -- k_batch dead waiters reaped and k_ahead waiters read.
 local W = 5 + #NAMES
 local QK_ORDER, QK_BEAT, QK_INFO = KEYS[W + 1], KEYS[W + 2], KEYS[W + 3]
-local k_sentinel = '~'
 local k_priority_step = 1099511627776
 local k_ahead = 32  -- waiters ahead whose needs are reserved; further back counts as not fitting
 
@@ -523,22 +602,23 @@ local reaped = {}
 // Reaps up to k_batch expired leases into `reaped`, or returns the error.
 constexpr std::string_view k_reap = R"lua(local found, rerr = reap_batch(t, now, reaped)
 if found == nil then
-  return redis.error_reply(rerr)
+  return fail(t, rerr)
 end
 )lua";
 
 // Declares `result` and opens `if raw then` with lease A.id parsed as `e` (the caller closes it).
 constexpr std::string_view k_held_lease = R"lua(local result = {now = now, outcome = 'unknown', reaped = reaped}
-local raw = redis.call('HGET', KEYS[1], A.id)
+local raw = lease_raw(A.id)
 if raw then
   local e, perr = parse_lease(A.id, raw, now)
   if e == nil then
-    return redis.error_reply(perr)
+    return fail(t, perr)
   end
 )lua";
 
 // Writes the totals back and answers with `result`.
-constexpr std::string_view k_finish = R"lua(save_totals(t)
+constexpr std::string_view k_finish = R"lua(flush_removals()
+save_totals(t)
 return result_reply(result)
 )lua";
 
@@ -550,11 +630,11 @@ end
 )lua";
 
 constexpr std::string_view k_allocate = R"lua(local held = nil
-local held_raw = redis.call('HGET', KEYS[1], A.id)
+local held_raw = lease_raw(A.id)
 if held_raw then
   local e, perr = parse_lease(A.id, held_raw, now)
   if e == nil then
-    return redis.error_reply(perr)
+    return fail(t, perr)
   end
   if e.expired then
     remove(t, e, reaped)
@@ -657,7 +737,7 @@ else
   while not ok and redis.call('ZCOUNT', KEYS[5], '-inf', int_text(now)) > 0 do
     found, rerr = reap_batch(t, now, reaped)
     if found == nil then
-      return redis.error_reply(rerr)
+      return fail(t, rerr)
     end
     ok = fits()
   end
@@ -675,7 +755,7 @@ else
     result.res = res_texts(t)
     adjust(KEYS[2], decimal(A.need.mc, 1000, 3, 1), 1)
     adjust(KEYS[3], decimal(A.need.mib, 1024, 10, 9765625), 1)
-    redis.call('HSET', KEYS[1], A.id, raw)
+    store_lease(A.id, raw)
     redis.call('ZADD', KEYS[5], expiry_score(e), A.id)
     account(t, e, 1)
     queue_drop(A.id)
@@ -713,7 +793,7 @@ constexpr std::string_view k_renew = R"lua(  result.lease = raw
       account(t, e, 1)
     end
     result.lease = cjson.encode(e.lease)
-    redis.call('HSET', KEYS[1], A.id, result.lease)
+    store_lease(A.id, result.lease)
     redis.call('ZADD', KEYS[5], expiry_score(e), A.id)
     result.outcome = 'renewed'
   end
@@ -852,10 +932,7 @@ local cpu_after = decimal(mc, 1000, 3, 1)
 local ram_after = decimal(mib, 1024, 10, 9765625)
 redis.call('SET', KEYS[2], cpu_after)
 redis.call('SET', KEYS[3], ram_after)
-redis.call('DEL', KEYS[5])
-for _, e in ipairs(t.ours) do
-  redis.call('ZADD', KEYS[5], expiry_score(e), e.id)
-end
+write_index(t, true)
 save_totals(t)
 return cjson.encode({now = now, mc = mc, mib = mib, cpu_before = cpu_before, ram_before = ram_before,
                      cpu_after = cpu_after, ram_after = ram_after})

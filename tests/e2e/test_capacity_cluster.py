@@ -131,6 +131,52 @@ class ClusterCapacityTests(ClusterCase):
         self.assertIn("redirected one command 5 times", line)
         self.assertNotIn("w1", self.stored_leases())
 
+    def test_a_slot_that_starts_migrating_never_stops_a_script_half_way(self):
+        # While a slot is MIGRATING, its source runs a script only if every key it names is
+        # there, and stops it at the first command on a key that is then missing, keeping the
+        # writes before it. Each step below used to stop half-way with "Script attempted to access
+        # a non local key": a reap that emptied the hash before the new lease was written, the
+        # totals DELeted and written again, a release that emptied the expiry index before the
+        # reap read it.
+        self.write_config(max_cpu=8, max_ram_gb=100, reserve=0)
+        self.ok("allocate", "unit", "--id", "short", "--ttl", "1s")
+        source = self.owner()
+        target = next(n for n in self.cluster.nodes if n is not source)
+        # The slot starts migrating; no key has moved yet, so the source still serves them all.
+        self.assertEqual(target.cli("CLUSTER", "SETSLOT", self.slot, "IMPORTING", source.node_id), "OK")
+        self.assertEqual(source.cli("CLUSTER", "SETSLOT", self.slot, "MIGRATING", target.node_id), "OK")
+        self.wait_for(lambda: int(source.cli("TIME").split()[0]) * 1000 >
+                      self.stored_leases()["short"]["expiresAt"] + 50, timeout=10, what="lease short to expire")
+        r = self.ok("allocate", "unit", "--id", "w1")  # reaps short, the hash's only lease
+        self.assertEqual(r.stdout.strip(), "w1")
+        self.ok("allocate", "unit", "--id", "w2")
+        self.assertEqual(sorted(self.stored_leases()), ["w1", "w2"])
+        self.assertEqual(self.stored_totals(), ("2", "0.5"))
+        self.ok("release", "w1")
+        self.ok("release", "w2")  # the last lease: the hash goes, in the script's last command on it
+        self.assertEqual(self.stored_leases(), {})
+        self.assertEqual(self.stored_totals(), ("0", "0"))
+        self.assertEqual(source.cli("ZRANGE", "%s:scalectl:expiry" % POOL, 0, -1), "~")
+        self.assertEqual(source.cli("HGET", "%s:scalectl:totals" % POOL, "n"), "0")
+        for node in self.cluster.nodes:
+            if node is not source:
+                self.assertEqual(node.cli("DBSIZE"), "0")
+        # Now the pool's hash is missing on both nodes: the source answers -ASK, the target
+        # -TRYAGAIN, until the migration ends. One line after about 2 s, nothing written.
+        r = self.cap("allocate", "unit", "--id", "w3")
+        self.assertExit(r, 1)
+        line = self.assertOneErrorLine(r)
+        self.assertIn("answered TRYAGAIN 41 times", line)
+        self.assertIn("slot %d is half migrated" % self.slot, line)
+        self.assertEqual(self.stored_leases(), {})
+        # The migration is called off: the source serves the slot again.
+        for node in (source, target):
+            self.assertEqual(node.cli("CLUSTER", "SETSLOT", self.slot, "STABLE"), "OK")
+        self.ok("allocate", "unit", "--id", "w3")
+        self.assertEqual(sorted(self.stored_leases()), ["w3"])
+        self.assertEqual(self.stored_totals(), ("1", "0.25"))
+        self.assertEqual(self.status()["allocated"]["millicores"], 1000)
+
 
 class ClusterDropletTests(ClusterCase):
     start_sim = True
