@@ -107,10 +107,12 @@ void print_resize_text(const ops::ResizeReport& report, const std::string& direc
     std::cout << fmt::format("submitted action {} ({}) for droplet {}; rerun `scalectl droplet {}` to continue\n",
                              last.id, last.type, report.droplet_id, direction);
   } else {
-    std::cout << fmt::format("droplet {} ({}) is {} at {} ({} MB -> {} MB) after {}; {} API requests\n",
-                             report.droplet_id, report.droplet_name, report.status, report.to_size,
-                             report.memory_before_mb, report.memory_after_mb, format_duration(report.duration),
-                             report.api_requests);
+    const auto memory = report.memory_before_mb == report.memory_after_mb
+                          ? fmt::format("{} MB, unchanged", report.memory_after_mb)
+                          : fmt::format("{} MB -> {} MB", report.memory_before_mb, report.memory_after_mb);
+    std::cout << fmt::format("droplet {} ({}) is {} at {} ({}) after {}; {} API requests\n", report.droplet_id,
+                             report.droplet_name, report.status, report.to_size, memory,
+                             format_duration(report.duration), report.api_requests);
   }
 }
 

@@ -494,8 +494,13 @@ ResizeReport ResizeDriver::finish_done()
 {
   const bool resized = m_memory.resize_completed;
   record("done", "ok");
-  m_deps.reporter.step(fmt::format("droplet {} is active at {}: memory {} MB -> {} MB", m_id, m_last.size_slug,
-                                   m_report.memory_before_mb, m_last.memory_mb));
+  if (m_report.memory_before_mb == m_last.memory_mb) {
+    m_deps.reporter.step(
+      fmt::format("droplet {} is active at {}: memory {} MB, unchanged", m_id, m_last.size_slug, m_last.memory_mb));
+  } else {
+    m_deps.reporter.step(fmt::format("droplet {} is active at {}: memory {} MB -> {} MB", m_id, m_last.size_slug,
+                                     m_report.memory_before_mb, m_last.memory_mb));
+  }
   if (!m_options.after_hook.empty()) {
     run_after_hook(resized);
   }

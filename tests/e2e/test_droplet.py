@@ -88,6 +88,8 @@ class DropletTests(ScalectlTestCase):
         r = self.scalectl("droplet", "up", "--droplet", did)
         self.assertExit(r, 0)
         self.assertEqual([a["type"] for a in self.actions_of(did)], ["power_on"])
+        self.assertIn("(16384 MB, unchanged)", r.stdout)
+        self.assertNotIn("->", r.stdout)
         self.assertEqual(self.state(did)["status"], "active")
 
     def test_dry_run_issues_nothing(self):
