@@ -52,7 +52,8 @@ SANITIZED = os.environ.get("SCALECTL_SANITIZED") == "1"
 
 
 def scaled(full, sanitized):
-    """Return `full` in a release run and the smaller `sanitized` under the sanitizers."""
+    """Return `full` in a release run and `sanitized` under the sanitizers (fewer processes,
+    longer waits)."""
     return sanitized if SANITIZED else full
 
 
