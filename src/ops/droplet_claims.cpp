@@ -20,11 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-std::int64_t now_ms(Clock& clock)
-{
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
-}
-
 bool satisfied(const std::vector<core::SizeSpec>& sizes, const digitalocean::Droplet& d, const std::string& want)
 {
   if (d.status != "active" || d.locked) {
@@ -72,7 +67,7 @@ ClaimReport claim_droplet(DropletDeps& deps, const ClaimOptions& options)
   }
   const auto view = detail::get_droplet_view(deps.api, id);
   detail::refuse_state_on_droplet(options.state, view);
-  const auto start_ms = now_ms(deps.clock);
+  const auto start_ms = detail::shared_now_ms(deps.store(), deps.clock);
   const auto sizes = detail::size_catalogue(deps.api, deps.store(), start_ms);
   if (!core::find_size(sizes, options.size)) {
     throw usage_error(fmt::format("unknown size '{}' for claim {}; see the slugs of `doctl compute size list`",
@@ -134,7 +129,7 @@ bool unclaim_droplet(DropletDeps& deps, const std::string& droplet, const std::s
     throw usage_error(fmt::format("bad claim id: {}", *problem));
   }
   const auto droplet_id = resolve_droplet(deps.api, droplet);
-  const auto at = now_ms(deps.clock);
+  const auto at = detail::shared_now_ms(deps.store(), deps.clock);
   bool removed = false;
   deps.store().update(droplet_claims_key(droplet_id), [&](const std::optional<json>& old) {
     auto set = core::ClaimSet::from_json(old.value_or(json(nullptr)));
@@ -152,7 +147,7 @@ std::pair<std::int64_t, std::vector<core::Claim>> list_claims(DropletDeps& deps,
                                                               std::int64_t* now_out)
 {
   const auto droplet_id = resolve_droplet(deps.api, droplet);
-  const auto at = now_ms(deps.clock);
+  const auto at = detail::shared_now_ms(deps.store(), deps.clock);
   if (now_out != nullptr) {
     *now_out = at;
   }

@@ -26,11 +26,6 @@ using nlohmann::json;
 
 namespace {
 
-std::int64_t now_ms(Clock& clock)
-{
-  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
-}
-
 std::string reconcile_key(std::int64_t id)
 {
   return fmt::format("droplet-{}-reconcile", id);
@@ -266,7 +261,7 @@ void record_and_tag(DropletDeps& deps, const ReconcileOptions& options, const de
     }
   }
   try {
-    record_outcome(deps.store(), out, used_fallback, now_ms(deps.clock));
+    record_outcome(deps.store(), out, used_fallback, detail::shared_now_ms(deps.store(), deps.clock));
   } catch (const Error& e) {
     deps.reporter.warn(name_submitted(fmt::format("could not record the reconcile of droplet {}: {}", view.droplet.id,
                                                   e.what()),
@@ -292,7 +287,7 @@ ReconcileOutcome reconcile_droplet(DropletDeps& deps, const ReconcileOptions& op
                              holder->host, holder->command, d.id);
     return out;
   }
-  const auto in = reconcile_input(deps, options, d, now_ms(deps.clock));
+  const auto in = reconcile_input(deps, options, d, detail::shared_now_ms(deps.store(), deps.clock));
   const auto decision = core::decide_reconcile(in);
   out.desired_size = decision.desired;
   out.source = decision.source;

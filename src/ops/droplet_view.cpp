@@ -125,6 +125,14 @@ std::vector<DropletView> list_tagged(digitalocean::Api& api, const std::string& 
   return out;
 }
 
+std::int64_t shared_now_ms(state::Store& store, Clock& clock)
+{
+  if (const auto at = store.time_ms()) {
+    return *at;
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+}
+
 std::vector<core::SizeSpec> size_catalogue(digitalocean::Api& api, state::Store& store, std::int64_t now_ms)
 {
   constexpr const char* k_key = "digitalocean-sizes";

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <scalectl/clock.hpp>
 #include <scalectl/core/reconcile.hpp>
 #include <scalectl/digitalocean/client.hpp>
 #include <scalectl/ops/droplet_claims.hpp>
@@ -33,6 +34,11 @@ std::vector<DropletView> list_tagged(digitalocean::Api& api, const std::string& 
 // Returns the size catalogue, from the state store when fetched in the last 6 hours, else from
 // GET /v2/sizes (and stores it).
 std::vector<core::SizeSpec> size_catalogue(digitalocean::Api& api, state::Store& store, std::int64_t now_ms);
+
+// Returns the time claims, their expiry and reconcile's down_delay are measured in: the state
+// store's clock when it has one (Redis TIME, shared by the droplet that claims and the control
+// host that reconciles, whatever their clocks say), else the host's.
+std::int64_t shared_now_ms(state::Store& store, Clock& clock);
 
 // Throws Error(refused) when the Redis host of `state` resolves to one of `view`'s addresses.
 void refuse_state_on_droplet(const StateLocation& state, const DropletView& view);

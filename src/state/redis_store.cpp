@@ -2,6 +2,7 @@
 #include <scalectl/core/numeric.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <random>
 
@@ -271,6 +272,45 @@ json RedisStore::parse_record(std::string_view key, const std::string& redis_key
                             redis_key));
   }
   return value;
+}
+
+namespace {
+
+// Returns the whole decimal `text` as an integer, or nullopt.
+std::optional<std::int64_t> decimal_of(const std::string& text)
+{
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> RedisStore::time_ms()
+{
+  // TIME answers [seconds, microseconds] as decimal texts. Accepted: years 2000 to 2999.
+  constexpr std::int64_t k_min_seconds = 946'684'800;
+  constexpr std::int64_t k_max_seconds = 32'503'680'000;
+  const std::string_view args[] = {"TIME"};
+  return m_session->with([&](RedisConnection& connection) -> std::int64_t {
+    const auto reply = connection.checked(args, "reading the server's clock");
+    std::optional<std::int64_t> seconds;
+    std::optional<std::int64_t> micros;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+      seconds = decimal_of(reply_text(*reply->element[0]));
+      micros = decimal_of(reply_text(*reply->element[1]));
+    }
+    if (!seconds || !micros || *seconds < k_min_seconds || *seconds >= k_max_seconds || *micros < 0 ||
+        *micros > 999'999) {
+      throw Error(fmt::format("Redis at {} answered TIME with no usable time (want seconds of the years 2000 to "
+                              "2999 and microseconds); check the server's clock",
+                              m_session->address()));
+    }
+    return *seconds * 1000 + *micros / 1000;
+  });
 }
 
 std::optional<json> RedisStore::get(std::string_view key)

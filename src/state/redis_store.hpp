@@ -42,6 +42,7 @@ class RedisStore final : public Store {
                                       std::chrono::milliseconds wait) override;
   std::optional<LockOwner> lock_holder(std::string_view resource) override;
 
+  std::optional<std::int64_t> time_ms() override;
   std::optional<nlohmann::json> get(std::string_view key) override;
   nlohmann::json update(std::string_view key,
                         const std::function<nlohmann::json(const std::optional<nlohmann::json>&)>& fn) override;

@@ -11,7 +11,7 @@ import time
 import unittest
 
 from e2e_base import DOWN, UP, ScalectlTestCase
-from support.fixtures import scalectl_path, start_redis
+from support.fixtures import scaled, scalectl_path, start_redis
 
 CONFIG = """
 [capacity]
@@ -26,6 +26,10 @@ ram_gb = 1
 
 class ReconcileTests(ScalectlTestCase):
     action_seconds = 0.3
+    # [droplet] down_delay for the control host, in seconds. A test that checks the droplet is
+    # still up *within* the delay raises it (see long_down_delay), so a slow machine cannot run
+    # past it between the unclaim and the check.
+    down_delay = 2.0
 
     def setUp(self):
         super().setUp()
@@ -40,8 +44,18 @@ class ReconcileTests(ScalectlTestCase):
 
     def control_env(self, **extra):
         """The control host: not a droplet, sharing Redis."""
-        return self.env(SCALECTL_REDIS_URL=self.redis.url, SCALECTL_CONFIG=self.config,
-                        SCALECTL_DROPLET_DOWN_DELAY="2s", DROPLET_ID=self.did, **extra)
+        settings = {"SCALECTL_REDIS_URL": self.redis.url, "SCALECTL_CONFIG": self.config,
+                    "SCALECTL_DROPLET_DOWN_DELAY": "%gs" % self.down_delay, "DROPLET_ID": self.did}
+        settings.update(extra)
+        return self.env(**settings)
+
+    def long_down_delay(self):
+        """For tests that check the droplet stays up within down_delay: 6 s (10 s under ASan)."""
+        self.down_delay = scaled(6.0, 10.0)
+
+    def wait_out_down_delay(self, ended):
+        """Sleeps until down_delay has passed since `ended` (time.monotonic() after the unclaim)."""
+        time.sleep(max(0.0, ended + self.down_delay + 0.1 - time.monotonic()))
 
     def droplet_env(self, **extra):
         """The pipeline on the droplet itself."""
@@ -64,6 +78,7 @@ class ReconcileTests(ScalectlTestCase):
         return [a for a in self.actions_of(did or self.did, "resize")]
 
     def test_seed_scenario_claim_up_reconcile_unclaim_down(self):
+        self.long_down_delay()
         started = time.monotonic()
         r = self.on_droplet("droplet", "claim", "up", "--id", "pdf-1", "--ttl", "1h")
         self.assertExit(r, 0)
@@ -75,11 +90,12 @@ class ReconcileTests(ScalectlTestCase):
         r = self.on_droplet("droplet", "claim", "up", "--id", "pdf-1", "--ttl", "1h")
         self.assertEqual(r.stdout.strip(), "granted")
         self.assertExit(self.on_droplet("droplet", "unclaim", "pdf-1"), 0)
+        ended = time.monotonic()
         r = self.on_control("droplet", "reconcile")
         self.assertExit(r, 0)
         self.assertIn("blocked", r.stdout)
         self.assertEqual(self.size(), UP)
-        time.sleep(2.1)
+        self.wait_out_down_delay(ended)
         r = self.on_control("droplet", "reconcile")
         self.assertExit(r, 0)
         self.assertEqual(self.size(), DOWN)
@@ -88,6 +104,7 @@ class ReconcileTests(ScalectlTestCase):
               % (time.monotonic() - started, self.action_seconds))
 
     def test_overlapping_claims_stay_up_until_the_last_unclaims(self):
+        self.long_down_delay()
         self.on_droplet("droplet", "claim", "up", "--id", "job-a")
         self.on_droplet("droplet", "claim", "up", "--id", "job-b")
         claims = self.json_out(self.on_control("-o", "json", "droplet", "claims"))["claims"]
@@ -97,14 +114,15 @@ class ReconcileTests(ScalectlTestCase):
         self.assertEqual(sorted(line.split() for line in r.stdout.splitlines()), [["job-a", UP], ["job-b", UP]])
         self.assertExit(self.on_control("droplet", "reconcile"), 0)
         self.on_droplet("droplet", "unclaim", "job-a")
-        time.sleep(2.1)
+        self.wait_out_down_delay(time.monotonic())
         self.assertExit(self.on_control("droplet", "reconcile"), 0)
         self.assertEqual(self.size(), UP)
         self.on_droplet("droplet", "unclaim", "job-b")
+        ended = time.monotonic()
         self.assertExit(self.on_droplet("droplet", "unclaim", "job-b"), 0)  # idempotent
         self.assertExit(self.on_control("droplet", "reconcile"), 0)
         self.assertEqual(self.size(), UP)  # down_delay
-        time.sleep(2.1)
+        self.wait_out_down_delay(ended)
         self.assertExit(self.on_control("droplet", "reconcile"), 0)
         self.assertExit(self.on_control("droplet", "reconcile"), 0)
         self.assertEqual([a["params"]["size"] for a in self.resizes()], [UP, DOWN])
@@ -117,6 +135,29 @@ class ReconcileTests(ScalectlTestCase):
         self.assertEqual(self.json_out(self.on_control("-o", "json", "droplet", "claims"))["claims"], [])
         self.assertExit(self.on_control("droplet", "reconcile"), 0)
         self.assertEqual(self.size(), DOWN)
+
+    @unittest.skipUnless(shutil.which("faketime"), "faketime (Debian faketime) is not installed")
+    def test_claims_live_by_the_redis_clock_not_the_hosts(self):
+        # The droplet's clock is 10 minutes slow and the control host's 10 minutes fast. A 5-minute
+        # claim stays live for both: claim times are Redis TIME, not either host's clock. (By the
+        # droplet's clock it would have expired 5 minutes before the control host looked.)
+        def skewed(offset, env, *args):
+            return subprocess.run(["faketime", "-f", offset, str(scalectl_path())] + list(args),
+                                  env=dict(os.environ, TZ="UTC", **env), capture_output=True, text=True,
+                                  timeout=60)
+
+        r = skewed("-10m", self.droplet_env(), "droplet", "claim", "up", "--id", "slow-host", "--ttl", "5m")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        redis_ms = int(self.redis.cli("TIME").split()[0]) * 1000
+        r = skewed("+10m", self.control_env(), "-o", "json", "droplet", "claims")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        claims = json.loads(r.stdout)["claims"]
+        self.assertEqual([c["id"] for c in claims], ["slow-host"])
+        self.assertLessEqual(abs(claims[0]["created_ms"] - redis_ms), 60_000)
+        self.assertEqual(claims[0]["expires_at_ms"] - claims[0]["created_ms"], 300_000)
+        r = skewed("+10m", self.control_env(), "droplet", "reconcile")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.size(), UP)
 
     def test_live_lease_blocks_the_down(self):
         self.sim.control("PATCH", "/_sim/droplets/%d" % self.did, json={"size_slug": UP, "disk": 80})

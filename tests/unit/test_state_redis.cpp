@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "support/errors.hpp"
 #include "support/redis_server.hpp"
 #include "support/sanitizer_scale.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace scalectl;
 using namespace scalectl::state;
@@ -149,6 +151,24 @@ TEST_SUITE("state.redis")
     CHECK_FALSE(open_store(redis_options("redis://127.0.0.1:" + std::to_string(socket_server.port()) + "/0"))
                     ->get("droplet-1")
                     .has_value());
+  }
+
+  TEST_CASE("the store's clock is the server's TIME; the file backend has none")
+  {
+    test::RedisServer server;
+    auto store = open_store(redis_options(server.url()));
+    const auto host_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    const auto at = store->time_ms();
+    REQUIRE(at.has_value());
+    // Same machine, so the two clocks agree to well within a minute.
+    CHECK(std::llabs(*at - host_ms) < 60'000);
+    test::TempDir dir;
+    StoreOptions file;
+    file.backend = "file";
+    file.state_dir = dir.path() / "state";
+    CHECK_FALSE(open_store(file)->time_ms().has_value());
   }
 
   TEST_CASE("key layout: seed-compatible pools, hash-tagged own keys, exact decimal totals")

@@ -181,6 +181,12 @@ class Store {
   // Returns the current holder of `resource`'s lock, or nullopt when it is free.
   virtual std::optional<LockOwner> lock_holder(std::string_view resource) = 0;
 
+  // --- time ---------------------------------------------------------------------------------
+  // Returns the backend's own clock (ms since the epoch), the same for every host that shares
+  // the backend (Redis TIME), or nullopt when it has none and callers use the host's clock (the
+  // file backend: its hosts share one machine or directory).
+  virtual std::optional<std::int64_t> time_ms() { return std::nullopt; }
+
   // --- records ------------------------------------------------------------------------------
   // Returns the JSON record stored under `key`, or nullopt.
   virtual std::optional<nlohmann::json> get(std::string_view key) = 0;
