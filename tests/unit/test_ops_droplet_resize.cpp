@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <deque>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <scalectl/error.hpp>
 #include <scalectl/interrupt.hpp>
 #include <scalectl/ops/droplet.hpp>
+#include <scalectl/ops/droplet_claims.hpp>
 #include <scalectl/report.hpp>
 
 #include "ops/record_write.hpp"
@@ -242,6 +244,67 @@ TEST_SUITE("ops.droplet_resize")
     const auto report = ops::resize_droplet(deps, 123, options);
     CHECK(ops::to_string(report.result) == "dry_run");
     CHECK(report.planned.size() == 3);
+    CHECK(rig.api.submitted.empty());
+  }
+}
+
+TEST_SUITE("ops.droplet_reconcile")
+{
+  TEST_CASE("reconcile --every: API failures back off from twice `every` to a cap, a success resets it, a "
+            "signal between cycles ends the loop")
+  {
+    using std::chrono::milliseconds;
+    Rig rig;
+    auto deps = rig.deps();
+    ops::ReconcileOptions options;
+    options.droplet = "123";
+    options.up_size = "s-8vcpu-16gb";
+    options.down_size = "s-2vcpu-4gb";  // the fake droplet's size: a good cycle is idle
+    // GET /v2/droplets/123 answers 503 on calls 1-6 and 8; call 7 answers the droplet.
+    std::vector<std::int64_t> starts;  // the monotonic ms of each cycle's GET
+    rig.api.on_request_json = [&](std::string_view, const std::string& path) -> nlohmann::json {
+      CHECK(path == "/v2/droplets/123");
+      starts.push_back(std::chrono::duration_cast<milliseconds>(rig.clock.monotonic().time_since_epoch()).count());
+      if (starts.size() != 7) {
+        throw digitalocean::ApiError(503, "service_unavailable", "try later", "req-1",
+                                     "DigitalOcean API GET /v2/droplets/123 answered 503 service_unavailable");
+      }
+      return {{"droplet",
+               {{"id", 123}, {"name", "batch"}, {"status", "active"}, {"locked", false},
+                {"size_slug", "s-2vcpu-4gb"}, {"memory", 4096}, {"disk", 80}}}};
+    };
+    std::vector<std::string> errors;
+    std::vector<std::string> results;
+    ops::reconcile_every(
+      deps, options, std::chrono::seconds(10),
+      [&](const ops::ReconcileCycle& cycle) {
+        REQUIRE(cycle.droplets.size() == 1);
+        results.push_back(cycle.droplets[0].result);
+      },
+      [&](const std::string& error) {
+        errors.push_back(error);
+        if (errors.size() == 7) {
+          std::raise(SIGTERM);  // handled by the loop's handlers: it ends before the next cycle
+        }
+      });
+    const bool was_interrupted = interrupted();
+    reset_interrupted();
+    CHECK(was_interrupted);
+    CHECK(results == std::vector<std::string>{"idle"});
+    REQUIRE(starts.size() == 8);
+    REQUIRE(errors.size() == 7);
+    // The pause after failure n is every * 2^n (at most 2^5) capped at max(every, 5 min), plus
+    // up to a tenth of it as jitter; after the success it is `every` again.
+    const std::vector<std::int64_t> pauses = {20'000, 40'000, 80'000, 160'000, 300'000, 300'000, 10'000};
+    for (std::size_t i = 0; i < pauses.size(); ++i) {
+      CAPTURE(i);
+      const auto gap = starts[i + 1] - starts[i];
+      CHECK(gap >= pauses[i]);
+      CHECK(gap <= pauses[i] + pauses[i] / 10 + 200);  // + one 200 ms sleep step
+    }
+    CHECK(errors[0].find("answered 503 service_unavailable; retrying in 20s") != std::string::npos);
+    CHECK(errors[4].find("retrying in 5m") != std::string::npos);
+    CHECK(errors[6].find("retrying in 20s") != std::string::npos);  // the success reset the count
     CHECK(rig.api.submitted.empty());
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // An in-memory DigitalOcean API for unit tests of the droplet ops: one droplet whose actions run
-// to completion on the first poll, with scripted 422 answers, failed actions and an interrupt.
+// to completion on the first poll, with scripted 422 answers, failed actions and an interrupt,
+// and raw GETs answered by a test's function.
 
 #include <algorithm>
 #include <deque>
@@ -41,6 +42,8 @@ class FakeApi final : public digitalocean::Api {
   std::function<void(const digitalocean::Action&)> on_poll;
   // Every action type submitted, in order.
   std::vector<std::string> submitted;
+  // Answers request_json (the droplet view's GET /v2/droplets/{id}) when set.
+  std::function<nlohmann::json(std::string_view method, const std::string& path)> on_request_json;
 
   digitalocean::Droplet get_droplet(std::int64_t) override
   {
@@ -86,9 +89,13 @@ class FakeApi final : public digitalocean::Api {
     ++m_requests;
     return sizes;
   }
-  nlohmann::json request_json(std::string_view, const std::string&, const nlohmann::json*) override
+  nlohmann::json request_json(std::string_view method, const std::string& path, const nlohmann::json*) override
   {
-    throw std::logic_error("unused");
+    ++m_requests;
+    if (!on_request_json) {
+      throw std::logic_error("unused");
+    }
+    return on_request_json(method, path);
   }
   std::string request_text(std::string_view, const std::string&, const std::string*) override
   {
