@@ -7,7 +7,7 @@ import time
 import unittest
 
 from e2e_base import ScalectlTestCase
-from support.fixtures import decode_json, http_request
+from support.fixtures import decode_json, http_request, scaled
 
 APP_ID = "4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf"
 
@@ -220,7 +220,7 @@ class AppTests(ScalectlTestCase):
 
     def test_concurrent_run_exits_75_and_wait_lock_waits(self):
         self.seed_text()
-        self.sim.configure(deployment_seconds=4)
+        self.sim.configure(deployment_seconds=scaled(4, 15))  # the lock is held this long (ASan is slower)
         first = self.popen("app", "scale", APP_ID, "--component", "worker", "--count", "2")
         self.wait_for(lambda: self.puts(), timeout=30, what="the first run's PUT")
         r = self.scalectl("app", "scale", APP_ID, "--component", "worker", "--count", "3")
@@ -346,7 +346,7 @@ class AppTests(ScalectlTestCase):
 
     def test_sigint_exits_130_and_a_rerun_waits_without_a_new_put(self):
         self.seed_text()
-        self.sim.configure(deployment_seconds=4)
+        self.sim.configure(deployment_seconds=scaled(4, 15))  # the lock is held this long (ASan is slower)
         proc = self.popen("app", "scale", APP_ID, "--component", "worker", "--count", "2")
         self.wait_for(lambda: self.puts(), timeout=30, what="the PUT")
         time.sleep(0.3)
@@ -365,7 +365,7 @@ class AppTests(ScalectlTestCase):
         from support.fixtures import scalectl_path, start_redis
         redis = start_redis(self.tmp)
         self.addCleanup(redis.stop)
-        self.sim.configure(deployment_seconds=3)
+        self.sim.configure(deployment_seconds=scaled(3, 10))
         self.seed_text()
         env = {k: os.environ[k] for k in ("PATH", "LANG", "TMPDIR") if k in os.environ}
         env.update(self.env(SCALECTL_REDIS_URL=redis.url))

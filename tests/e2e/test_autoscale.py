@@ -22,7 +22,7 @@ import time
 import unittest
 
 from e2e_base import ScalectlTestCase
-from support.fixtures import http_request, start_redis, start_simulator
+from support.fixtures import http_request, scaled, start_redis, start_simulator
 
 STAND_IN = r'''#!/usr/bin/env python3
 # Recording stand-in for `{name}`: appends argv to {name}.argv, keeps a count in {name}.count.
@@ -438,9 +438,10 @@ component = "warmup"
     def test_apply_exits_75_while_app_scale_holds_the_app_lock(self):
         self.seed_raw_app()
         self.write_config(self.RAW_POLICY % 4000)
-        self.sim.configure(deployment_seconds=6)
+        # `app scale` holds app-<id> until its deployment is live, this long after its PUT: the
+        # `autoscale apply` below must start and reach the lock within it (ASan is slower).
+        self.sim.configure(deployment_seconds=scaled(6, 20))
         self.sim.clear_requests()
-        # `app scale` holds app-<id> until its deployment is live, about 6 s after its PUT.
         first = self.popen("app", "scale", "raw", "--component", "warmup", "--count", "2")
         self.wait_for(lambda: self.puts(), timeout=30, what="the app scale's PUT")
         r = self.scalectl("autoscale", "apply", "--policy", "warmup")
